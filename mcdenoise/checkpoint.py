@@ -1,0 +1,73 @@
+"""Checkpoints: model config, features, weights and training state in one file.
+
+Files are written atomically (write, then rename) and read with
+``torch.load(weights_only=True)``, so a model file can never run code.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from mcdenoise.errors import ModelError
+from mcdenoise.features import FeatureSet
+from mcdenoise.model import UNet, UNetConfig
+
+FORMAT_VERSION = 1
+
+
+def save_checkpoint(path, payload: dict) -> None:
+    """Write ``payload`` (plain types and tensors) to ``path`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    os.close(handle)
+    try:
+        torch.save({"format_version": FORMAT_VERSION, **payload}, temp)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path) -> dict:
+    """Read a checkpoint safely; raises :class:`ModelError` naming the file when it is
+    missing, not a mcdenoise model, or from a newer format version."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: no such model file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ModelError(f"{path}: not a mcdenoise model file ({reason[:200]})") from None
+    if not isinstance(payload, dict) or "format_version" not in payload or "model_config" not in payload:
+        raise ModelError(f"{path}: not a mcdenoise model file")
+    if payload["format_version"] > FORMAT_VERSION:
+        raise ModelError(
+            f"{path}: model format {payload['format_version']} is newer than this mcdenoise "
+            f"understands ({FORMAT_VERSION}); upgrade mcdenoise"
+        )
+    return payload
+
+
+def build_model(payload: dict, path="model") -> tuple[UNet, FeatureSet]:
+    """The network and feature set that a checkpoint describes, with its weights loaded."""
+    try:
+        config = UNetConfig(**payload["model_config"])
+        features = FeatureSet(tuple(payload["features"]))
+        model = UNet(config)
+        model.load_state_dict(payload["model"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise ModelError(f"{path}: the model file is inconsistent ({str(error).splitlines()[0][:200]})") from None
+    if config.in_channels != features.input_width:
+        raise ModelError(f"{path}: model takes {config.in_channels} channels but features need {features.input_width}")
+    model.eval()
+    return model, features
+
+
+def load_model(path, device: str | torch.device = "cpu") -> tuple[UNet, FeatureSet]:
+    """Load a model file for inference on ``device``."""
+    model, features = build_model(load_checkpoint(path), path)
+    return model.to(device), features

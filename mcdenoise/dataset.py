@@ -1,0 +1,111 @@
+"""Training data: pairs of noisy frames from render-pairs directories, kept as tensors.
+
+Each pair is used in both directions (A -> B and B -> A). Crops are random,
+with random flips and 90-degree rotations. Targets are scaled by the input's
+exposure, so the network always works on a mid-grey-normalised frame.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mcdenoise.errors import ExrError, JobError
+from mcdenoise.exr import read_exr
+from mcdenoise.features import FeatureSet, encode, exposure_scale, sanitize
+from mcdenoise.pairs import frame_name, read_manifest
+
+
+@dataclass
+class NoisyFrame:
+    """One frame ready for training: encoded input, linear color and exposure."""
+
+    encoded: torch.Tensor  # (C, H, W)
+    color: torch.Tensor  # (3, H, W) linear radiance
+    exposure: float
+
+
+@dataclass
+class ValidationView:
+    """A noisy frame with a high-spp reference of the same view."""
+
+    name: str
+    channels: np.ndarray  # (H, W, C) linear, laid out as the feature set
+    reference: np.ndarray  # (H, W, 3) linear
+
+
+def load_frame_channels(path: Path, features: FeatureSet) -> np.ndarray:
+    """(H, W, C) channels of an EXR in ``features.channels`` order; raises if any is missing."""
+    frame = read_exr(path)
+    missing = features.missing(frame.channels)
+    if missing:
+        raise ExrError(f"{path}: missing channels {', '.join(missing)} that the model needs")
+    return frame.stack(features.channels)
+
+
+def _noisy_frame(path: Path, features: FeatureSet) -> NoisyFrame:
+    channels = load_frame_channels(path, features)
+    color, _ = sanitize(channels[..., :3])
+    channels[..., :3] = color
+    exposure = exposure_scale(color)
+    return NoisyFrame(
+        encoded=torch.from_numpy(encode(channels, features, exposure)),
+        color=torch.from_numpy(np.ascontiguousarray(color.transpose(2, 0, 1))),
+        exposure=exposure,
+    )
+
+
+def load_pairs(directories, features: FeatureSet) -> tuple[list[tuple[NoisyFrame, NoisyFrame]], list[ValidationView]]:
+    """All pairs, and every view that has a reference, from render-pairs directories."""
+    pairs, views = [], []
+    for directory in map(Path, directories):
+        manifest = read_manifest(directory)
+        frames = manifest["frames"]
+        for name, record in sorted(frames.items()):
+            if record["side"] == "a":
+                partner = frame_name(record["view"], record["pair"], "b")
+                if partner in frames:
+                    pairs.append((_noisy_frame(directory / name, features), _noisy_frame(directory / partner, features)))
+            elif record["side"] == "ref":
+                first = frame_name(record["view"], 0, "a")
+                if first in frames:
+                    reference = read_exr(directory / name).stack(features.channels[:3])
+                    views.append(
+                        ValidationView(f"{directory.name}/view{record['view']}", load_frame_channels(directory / first, features), reference)
+                    )
+    if not pairs:
+        raise JobError(f"no finished pairs in {', '.join(map(str, directories))}; run 'mcdenoise render-pairs' first")
+    return pairs, views
+
+
+class PairSampler:
+    """Draws batches of random crops from pairs, both directions, flipped and rotated."""
+
+    def __init__(self, pairs, crop: int, alignment: int, generator: torch.Generator):
+        smallest = min(min(frame.color.shape[1:]) for pair in pairs for frame in pair)
+        self.crop = max(alignment, min(crop, smallest) // alignment * alignment)
+        if self.crop > smallest:
+            raise JobError(f"frames of {smallest} pixels are smaller than the network's alignment {alignment}")
+        self.pairs = pairs
+        self.generator = generator
+
+    def _randint(self, high: int) -> int:
+        return int(torch.randint(high, (1,), generator=self.generator))
+
+    def sample(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(inputs (N, C, h, w), targets (N, 3, h, w)) with targets in the input's exposure."""
+        inputs, targets = [], []
+        for _ in range(batch):
+            pair = self.pairs[self._randint(len(self.pairs))]
+            source, target = pair if self._randint(2) == 0 else pair[::-1]
+            _, height, width = source.color.shape
+            y, x = self._randint(height - self.crop + 1), self._randint(width - self.crop + 1)
+            window = (slice(None), slice(y, y + self.crop), slice(x, x + self.crop))
+            both = torch.cat([source.encoded[window], target.color[window] * source.exposure])
+            if self._randint(2):
+                both = both.flip(2)
+            both = torch.rot90(both, self._randint(4), dims=(1, 2))
+            inputs.append(both[:-3])
+            targets.append(both[-3:])
+        return torch.stack(inputs), torch.stack(targets)

@@ -1,0 +1,23 @@
+"""Image error metrics of BENCHMARK.md, on linear HDR (H, W, 3) arrays."""
+
+import numpy as np
+
+from mcdenoise.tonemap import tonemap_np
+
+
+def psnr_t(image: np.ndarray, reference: np.ndarray) -> float:
+    """PSNR (dB, peak 1) of T(image) against T(reference), T the Noise2Noise tonemap."""
+    error = np.mean((tonemap_np(image.astype(np.float64)) - tonemap_np(reference.astype(np.float64))) ** 2)
+    return float(10 * np.log10(1.0 / max(error, 1e-20)))
+
+
+def rel_mse(image: np.ndarray, reference: np.ndarray) -> float:
+    """Mean of (x - ref)^2 / (ref^2 + 0.01)."""
+    x, r = image.astype(np.float64), reference.astype(np.float64)
+    return float(np.mean((x - r) ** 2 / (r**2 + 0.01)))
+
+
+def smape(image: np.ndarray, reference: np.ndarray) -> float:
+    """Mean of |x - ref| / (|x| + |ref| + 0.01)."""
+    x, r = image.astype(np.float64), reference.astype(np.float64)
+    return float(np.mean(np.abs(x - r) / (np.abs(x) + np.abs(r) + 0.01)))

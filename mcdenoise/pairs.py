@@ -1,0 +1,219 @@
+"""The render-pairs job: pairs of independent low-spp frames of a scene, resumable.
+
+Layout of an output directory::
+
+    manifest.json                 job settings, cameras, and every finished frame's seed
+    view000_pair000_a.exr         frame A of pair 0 of view 0
+    view000_pair000_b.exr         frame B, same camera, independent seed
+    view000_ref.exr               optional high-spp reference (evaluation only)
+
+Each frame is written atomically and recorded in the manifest only once both
+frames of its pair exist, so a rerun after a crash skips exactly the finished work.
+"""
+
+import hashlib
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mcdenoise.errors import JobError, OutputError
+from mcdenoise.exr import Frame, write_exr
+from mcdenoise.jsonio import read_json, write_json
+from mcdenoise.lock import DirectoryLock
+from mcdenoise.progress import Progress
+from mcdenoise.render import (
+    Camera,
+    aov_integrator,
+    file_sha256,
+    jitter_camera,
+    load_scene,
+    make_sensor,
+    render_frame,
+    resolve_size,
+    scene_camera,
+    scene_resolution,
+)
+
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class PairJob:
+    """What render-pairs renders. Fields that change the images must match on resume."""
+
+    spp: int = 4
+    seed: int = 1
+    views: int = 1
+    jitter: float = 0.05
+    pairs: int = 1
+    size: tuple[int, int] | None = None
+    pixels: int | None = None
+    pixel_filter: str = "box"
+    reference_spp: int = 0
+    variant: str = "auto"
+
+    def validate(self) -> None:
+        """Raise :class:`JobError` for options that cannot make a render."""
+        checks = [
+            (self.spp >= 1, f"--spp must be at least 1, not {self.spp}"),
+            (self.views >= 1, f"--views must be at least 1, not {self.views}"),
+            (self.pairs >= 1, f"--pairs must be at least 1, not {self.pairs}"),
+            (self.jitter >= 0, f"--jitter must not be negative, not {self.jitter}"),
+            (self.reference_spp >= 0, f"--reference-spp must not be negative, not {self.reference_spp}"),
+            (self.pixel_filter in ("box", "scene"), f"--filter must be box or scene, not {self.pixel_filter!r}"),
+            (self.seed >= 0, f"--seed must not be negative, not {self.seed}"),
+        ]
+        if self.size is not None:
+            checks.append((min(self.size) >= 1, f"--size {self.size[0]}x{self.size[1]} must be at least 1x1"))
+        if self.pixels is not None:
+            checks.append((self.pixels >= 64, f"--pixels must be at least 64, not {self.pixels}"))
+        for ok, message in checks:
+            if not ok:
+                raise JobError(message)
+
+
+def frame_seed(base: int, view: int, pair: int, side: str) -> int:
+    """The seed of one frame: a hash of (base, view, pair, side), never 0, below 2**31.
+
+    Distinct frames get distinct, unrelated seeds, so the two frames of a pair
+    have independent noise, and references never share a seed with training frames.
+    """
+    digest = hashlib.sha256(f"mcdenoise/{base}/{view}/{pair}/{side}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") % (2**31 - 1) + 1
+
+
+def frame_name(view: int, pair: int | None, side: str) -> str:
+    """File name of a frame: ``viewVVV_pairPPP_{a,b}.exr`` or ``viewVVV_ref.exr``."""
+    if side == "ref":
+        return f"view{view:03d}_ref.exr"
+    return f"view{view:03d}_pair{pair:03d}_{side}.exr"
+
+
+def _view_camera(base: Camera, scene, job: PairJob, view: int) -> Camera:
+    if job.views == 1:
+        return base  # the scene's own camera
+    rng = np.random.default_rng(frame_seed(job.seed, view, 0, "camera"))
+    return jitter_camera(base, scene, job.jitter, rng)
+
+
+def _image_settings(job: PairJob, scene_path: Path, scene_hash: str, width: int, height: int) -> dict:
+    return {
+        "scene": str(scene_path),
+        "scene_sha256": scene_hash,
+        "spp": job.spp,
+        "seed": job.seed,
+        "views": job.views,
+        "jitter": job.jitter,
+        "width": width,
+        "height": height,
+        "filter": job.pixel_filter,
+    }
+
+
+def _load_or_start_manifest(out: Path, settings: dict) -> dict:
+    path = out / MANIFEST
+    if not path.exists():
+        return {"format": MANIFEST_FORMAT, "settings": settings, "cameras": {}, "frames": {}}
+    manifest = read_json(path)
+    if manifest.get("format") != MANIFEST_FORMAT:
+        raise JobError(f"{path}: manifest format {manifest.get('format')!r} is not {MANIFEST_FORMAT}")
+    old = manifest.get("settings", {})
+    changed = [k for k in settings if k != "scene" and old.get(k) != settings[k]]
+    if changed:
+        raise JobError(
+            f"{out}: holds renders made with other settings ({', '.join(changed)} differ); "
+            "use a new --out directory or the same options to resume"
+        )
+    return manifest
+
+
+def _frame_attributes(record: dict, settings: dict) -> dict:
+    return {
+        "mcdenoise.seed": int(record["seed"]),
+        "mcdenoise.spp": int(record["spp"]),
+        "mcdenoise.variant": record["variant"],
+        "mcdenoise.resolution": f"{settings['width']}x{settings['height']}",
+        "mcdenoise.filter": settings["filter"],
+        "mcdenoise.scene": settings["scene"],
+        "mcdenoise.scene_sha256": settings["scene_sha256"],
+        "mcdenoise.view": int(record["view"]),
+    }
+
+
+def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = True) -> dict:
+    """Render ``job.views`` x ``job.pairs`` pairs (plus optional references) into ``out_dir``.
+
+    Finished pairs from an earlier run with the same settings are skipped.
+    Returns the manifest. Raises :class:`JobError`, :class:`SceneError` or
+    :class:`OutputError` with a message naming the problem.
+    """
+    job.validate()
+    scene_path = Path(scene_path).resolve()
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"{out}: cannot create the output directory ({error.strerror})") from None
+    if not os.access(out, os.W_OK):
+        raise OutputError(f"{out}: the output directory is not writable")
+
+    with DirectoryLock(out):
+        scene, variant = load_scene(scene_path, job.variant)
+        width, height = resolve_size(scene_resolution(scene), job.size, job.pixels)
+        settings = _image_settings(job, scene_path, file_sha256(scene_path), width, height)
+        manifest = _load_or_start_manifest(out, settings)
+        manifest["settings"] = settings
+        integrator = aov_integrator(scene)
+        base_camera = scene_camera(scene, scene_path)
+
+        work = []
+        for view in range(job.views):
+            for pair in range(job.pairs):
+                names = [frame_name(view, pair, side) for side in ("a", "b")]
+                if not all(n in manifest["frames"] and (out / n).exists() for n in names):
+                    work.append((view, pair))
+            if job.reference_spp:
+                name = frame_name(view, None, "ref")
+                record = manifest["frames"].get(name)
+                if not (record and record["spp"] == job.reference_spp and (out / name).exists()):
+                    work.append((view, None))
+        total = job.views * job.pairs + (job.views if job.reference_spp else 0)
+        progress = Progress(total, f"render-pairs {scene_path.parent.name}", enabled=show_progress)
+        progress.done = total - len(work)
+        with progress:
+            for view, pair in work:
+                camera = _view_camera(base_camera, scene, job, view)
+                manifest["cameras"][str(view)] = asdict(camera)
+                sensor = make_sensor(scene, camera, width, height, job.pixel_filter)
+                sides = ("ref",) if pair is None else ("a", "b")
+                spp = job.reference_spp if pair is None else job.spp
+                records = {}
+                for side in sides:
+                    seed = frame_seed(job.seed, view, pair or 0, side)
+                    record = {"view": view, "pair": pair, "side": side, "seed": seed, "spp": spp, "variant": variant}
+                    frame = render_frame(scene, sensor, integrator, spp, seed)
+                    frame = Frame(frame.channels, _frame_attributes(record, settings))
+                    name = frame_name(view, pair, side)
+                    write_exr(out / name, frame)
+                    records[name] = record
+                manifest["frames"].update(records)
+                write_json(out / MANIFEST, manifest)
+                progress.advance(note=f"view {view}" + (" reference" if pair is None else f" pair {pair}"))
+        write_json(out / MANIFEST, manifest)
+    return manifest
+
+
+def read_manifest(out_dir) -> dict:
+    """The manifest of a render-pairs directory; raises :class:`JobError` if there is none."""
+    path = Path(out_dir) / MANIFEST
+    if not path.is_file():
+        raise JobError(f"{out_dir}: no {MANIFEST}; is this a directory written by 'mcdenoise render-pairs'?")
+    manifest = read_json(path)
+    if manifest.get("format") != MANIFEST_FORMAT or not isinstance(manifest.get("frames"), dict):
+        raise JobError(f"{path}: not a render-pairs manifest of format {MANIFEST_FORMAT}")
+    return manifest

@@ -1,0 +1,238 @@
+"""Noise2Noise training on render-pairs directories, with budget and resume.
+
+The loop order is fixed: learning rate, checkpoint/validation, forward and
+backward under autocast, gradient clipping, optimiser step, progress.
+"""
+
+import math
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from mcdenoise.checkpoint import build_model, load_checkpoint, save_checkpoint
+from mcdenoise.dataset import PairSampler, load_pairs
+from mcdenoise.errors import JobError
+from mcdenoise.features import FeatureSet
+from mcdenoise.infer import denoise_array
+from mcdenoise.loss import relative_l2
+from mcdenoise.metrics import psnr_t
+from mcdenoise.model import UNet, UNetConfig
+from mcdenoise.progress import Progress
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train. Stored in the checkpoint beside the model config."""
+
+    steps: int = 0  # 0: no step limit
+    minutes: float = 0.0  # 0: no time limit
+    batch: int = 8
+    crop: int = 64
+    learning_rate: float = 1e-3
+    warmup_steps: int = 200
+    final_lr_fraction: float = 0.05
+    clip_norm: float = 1.0
+    seed: int = 0
+    precision: str = "auto"  # auto | fp32 | bf16 | fp16
+    checkpoint_seconds: float = 30.0
+    validate_seconds: float = 30.0
+
+    def validate(self) -> None:
+        """Raise :class:`JobError` for a budget or setting that cannot train."""
+        if self.steps < 0 or self.minutes < 0:
+            raise JobError("--steps and --minutes must not be negative")
+        if self.steps == 0 and self.minutes == 0:
+            raise JobError("give a training budget: --minutes M and/or --steps N (both above 0)")
+        if self.batch < 1 or self.crop < 8:
+            raise JobError("--batch must be at least 1 and --crop at least 8")
+        if self.precision not in ("auto", "fp32", "bf16", "fp16"):
+            raise JobError(f"unknown precision {self.precision!r}; choose auto, fp32, bf16 or fp16")
+
+
+@dataclass
+class TrainResult:
+    """What a training run ended with."""
+
+    step: int
+    elapsed: float
+    loss: float
+    validation_psnr: dict[str, float] = field(default_factory=dict)
+
+
+def learning_rate(config: TrainConfig, step: int, progress: float) -> float:
+    """Linear warm-up over ``warmup_steps``, then cosine decay to ``final_lr_fraction`` at the end of the budget."""
+    warm = min(1.0, (step + 1) / max(config.warmup_steps, 1))
+    cosine = 0.5 * (1 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
+    return config.learning_rate * warm * (config.final_lr_fraction + (1 - config.final_lr_fraction) * cosine)
+
+
+def budget_progress(config: TrainConfig, step: int, elapsed: float) -> float:
+    """Fraction of the training budget spent, by steps or by time, whichever is further."""
+    by_steps = step / config.steps if config.steps else 0.0
+    by_time = elapsed / (config.minutes * 60) if config.minutes else 0.0
+    return max(by_steps, by_time)
+
+
+def resolve_device(requested: str = "auto") -> torch.device:
+    """``auto`` is CUDA when available, else the CPU."""
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise JobError("--device cuda was asked for, but no CUDA GPU is available to torch")
+    if requested not in ("cpu", "cuda"):
+        raise JobError(f"unknown device {requested!r}; choose auto, cpu or cuda")
+    return torch.device(requested)
+
+
+def _cpu_has_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for ``precision`` on ``device`` (None: plain fp32)."""
+    if precision == "fp32":
+        return None
+    if precision == "bf16":
+        return torch.bfloat16
+    if precision == "fp16":
+        return torch.float16
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if _cpu_has_bf16() else None
+
+
+def _validate(model: UNet, features: FeatureSet, views) -> dict[str, float]:
+    model.eval()
+    scores = {}
+    for view in views:
+        denoised, _ = denoise_array(model, features, view.channels)
+        scores[view.name] = psnr_t(denoised, view.reference)
+    model.train()
+    return scores
+
+
+def train(
+    directories,
+    out_path,
+    config: TrainConfig,
+    model_config: UNetConfig | None = None,
+    features: FeatureSet | None = None,
+    device: str = "auto",
+    validation_directories=(),
+    restart: bool = False,
+    show_progress: bool = True,
+    log=print,
+) -> TrainResult:
+    """Train a denoiser on the pairs in ``directories`` and save it to ``out_path``.
+
+    Views with references in ``directories`` or ``validation_directories``
+    are scored (PSNR_T) as training goes; pairs of ``validation_directories``
+    are never trained on. If ``out_path`` already holds a checkpoint of this run, training resumes
+    from it (step, weights, optimiser and sampling state); ``restart`` starts
+    over instead. Raises :class:`JobError` or :class:`ModelError` on bad input.
+    """
+    config.validate()
+    out_path = Path(out_path)
+    dev = resolve_device(device)
+    features = features or FeatureSet()
+    resume = None
+    if out_path.exists() and not restart:
+        resume = load_checkpoint(out_path)
+        if "optimizer" not in resume:
+            raise JobError(f"{out_path}: holds a model without training state; use --restart to overwrite it")
+        features = FeatureSet(tuple(resume["features"]))
+    model_config = UNetConfig(**resume["model_config"]) if resume else (model_config or UNetConfig(in_channels=features.input_width))
+    if model_config.in_channels != features.input_width:
+        model_config = UNetConfig(**{**asdict(model_config), "in_channels": features.input_width})
+
+    pairs, views = load_pairs(directories, features)
+    if validation_directories:
+        views += load_pairs(validation_directories, features)[1]
+    if resume:
+        model, _ = build_model(resume, out_path)
+    else:
+        model = UNet(model_config)
+    model.to(dev).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, betas=(0.9, 0.99))
+    generator = torch.Generator().manual_seed(config.seed)
+    step, elapsed = 0, 0.0
+    if resume:
+        optimizer.load_state_dict(resume["optimizer"])
+        generator.set_state(resume["generator"])
+        step, elapsed = int(resume["step"]), float(resume["elapsed"])
+        log(f"resuming {out_path} at step {step} ({elapsed:.0f} s trained)")
+    sampler = PairSampler(pairs, config.crop, model.alignment, generator)
+    amp_dtype = autocast_dtype(config.precision, dev)
+    scaler = torch.amp.GradScaler(dev.type, enabled=amp_dtype == torch.float16)
+
+    def save(scores=None):
+        save_checkpoint(
+            out_path,
+            {
+                "model_config": model_config.to_dict(),
+                "features": list(features.aux),
+                "train_config": asdict(config),
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "generator": generator.get_state(),
+                "step": step,
+                "elapsed": elapsed,
+                "data": [str(d) for d in directories],
+                "validation_psnr": scores or {},
+            },
+        )
+
+    total = config.steps or 0
+    progress = Progress(1000, f"train {out_path.name}", enabled=show_progress)
+    progress.done = int(1000 * min(budget_progress(config, step, elapsed), 1.0))
+    loss_value, scores = float("nan"), {}
+    last_save = last_validate = time.monotonic()
+    started = time.monotonic() - elapsed
+    log(
+        f"training on {len(pairs)} pairs ({len(views)} with references), device {dev.type}, "
+        f"precision {amp_dtype or torch.float32}, crop {sampler.crop}, batch {config.batch}"
+        + (f", {total} steps" if total else "")
+        + (f", {config.minutes:g} min" if config.minutes else "")
+    )
+    with progress:
+        while budget_progress(config, step, elapsed) < 1.0:
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(config, step, budget_progress(config, step, elapsed))
+            now = time.monotonic()
+            if now - last_save >= config.checkpoint_seconds:
+                save(scores)
+                last_save = now
+            if views and now - last_validate >= config.validate_seconds:
+                scores = _validate(model, features, views)
+                last_validate = now
+            inputs, targets = sampler.sample(config.batch)
+            inputs, targets = inputs.to(dev, non_blocking=True), targets.to(dev, non_blocking=True)
+            context = torch.autocast(dev.type, dtype=amp_dtype) if amp_dtype else nullcontext()
+            with context:
+                log_radiance = model(inputs)
+            loss = relative_l2(torch.exp(log_radiance.float()), targets)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
+            scaler.step(optimizer)
+            scaler.update()
+            step += 1
+            elapsed = time.monotonic() - started
+            loss_value = 0.98 * loss_value + 0.02 * loss.item() if math.isfinite(loss_value) else loss.item()
+            note = f"step {step} loss {loss_value:.4f}"
+            if scores:
+                note += f" val PSNR_T {sum(scores.values()) / len(scores):.2f} dB"
+            progress.advance(int(1000 * min(budget_progress(config, step, elapsed), 1.0)) - progress.done, note)
+    if views:
+        scores = _validate(model, features, views)
+        log("validation PSNR_T: " + ", ".join(f"{k} {v:.2f} dB" for k, v in scores.items()))
+    save(scores)
+    return TrainResult(step=step, elapsed=elapsed, loss=loss_value, validation_psnr=scores)
