@@ -72,7 +72,9 @@ def load_pairs(directories, features: FeatureSet) -> tuple[list[tuple[NoisyFrame
                 if first in frames:
                     reference = read_exr(directory / name).stack(features.channels[:3])
                     views.append(
-                        ValidationView(f"{directory.name}/view{record['view']}", load_frame_channels(directory / first, features), reference)
+                        ValidationView(
+                            f"{directory.name}/view{record['view']}", load_frame_channels(directory / first, features), reference
+                        )
                     )
     if not pairs:
         raise JobError(f"no finished pairs in {', '.join(map(str, directories))}; run 'mcdenoise render-pairs' first")

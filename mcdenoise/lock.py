@@ -36,8 +36,7 @@ class DirectoryLock:
                     owner = 0
                 if owner and owner != os.getpid() and _alive(owner):
                     raise JobError(
-                        f"{self.path.parent}: another mcdenoise job (pid {owner}) is writing here; "
-                        "wait for it or choose another --out"
+                        f"{self.path.parent}: another mcdenoise job (pid {owner}) is writing here; wait for it or choose another --out"
                     ) from None
                 self.path.unlink(missing_ok=True)
                 continue

@@ -158,7 +158,9 @@ def train(
     if resume:
         model, _ = build_model(resume, out_path)
     else:
-        model = UNet(model_config)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)  # the same seed gives the same initial weights
+            model = UNet(model_config)
     model.to(dev).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, betas=(0.9, 0.99))
     generator = torch.Generator().manual_seed(config.seed)

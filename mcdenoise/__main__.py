@@ -1,0 +1,7 @@
+"""``python -m mcdenoise``."""
+
+import sys
+
+from mcdenoise.cli import main
+
+sys.exit(main())

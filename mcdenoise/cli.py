@@ -1,0 +1,228 @@
+"""Command line: parses arguments and calls the plain functions of the library.
+
+This is the only module that turns errors into exit codes: a
+:class:`McDenoiseError` becomes one line on stderr and exit status 1.
+"""
+
+import argparse
+import sys
+
+from mcdenoise.errors import McDenoiseError
+
+_DESCRIPTION = """\
+mcdenoise: a Monte Carlo denoiser that learns from pairs of noisy renders (Noise2Noise).
+No clean reference images are needed to train it.
+
+The loop:
+  mcdenoise render-pairs scene.xml --out renders/myscene --views 32   # noisy pairs
+  mcdenoise train renders/myscene --out myscene.pt --minutes 10       # learn from them
+  mcdenoise apply frame.exr --model myscene.pt                        # -> frame.denoised.exr
+or all of it on a bundled scene:
+  mcdenoise demo
+"""
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 256x192, not {text!r}") from None
+    if width < 1 or height < 1:
+        raise argparse.ArgumentTypeError(f"size {text} must be at least 1x1")
+    return width, height
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, not {text}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """Reports a bad option in one line, pointing at --help, instead of a usage dump."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = _Parser(prog="mcdenoise", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+
+    render = commands.add_parser(
+        "render-pairs",
+        help="render pairs of noisy frames of a Mitsuba 3 scene",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Render pairs of low-spp HDR frames with independent seeds, plus albedo, normal and depth.\n"
+        "Each EXR and manifest.json record the seeds, spp, variant, size and scene hash.\n"
+        "A rerun with the same options skips finished pairs (resume after a crash).",
+        epilog="example:\n  mcdenoise render-pairs scene.xml --out renders/cbox --views 32 --pixels 16384 --reference-spp 1024",
+    )
+    render.add_argument("scene", help="Mitsuba 3 scene file (scene.xml)")
+    render.add_argument("--out", required=True, help="output directory (created; reused to resume)")
+    render.add_argument("--spp", type=_positive_int, default=4, help="samples per pixel of each noisy frame (default 4)")
+    render.add_argument("--seed", type=int, default=1, help="base seed; every frame's seed is derived from it (default 1)")
+    render.add_argument("--views", type=_positive_int, default=1, help="camera variations; 1 is the scene's own camera (default 1)")
+    render.add_argument(
+        "--jitter",
+        type=_non_negative_float,
+        default=0.05,
+        help="size of camera moves for --views > 1, as a fraction of the distance to the scene (default 0.05)",
+    )
+    render.add_argument("--pairs", type=_positive_int, default=1, help="pairs per view (default 1)")
+    size = render.add_mutually_exclusive_group()
+    size.add_argument("--size", type=_size, help="image size WIDTHxHEIGHT")
+    size.add_argument("--pixels", type=_positive_int, help="about this many pixels, at the scene's aspect ratio")
+    render.add_argument(
+        "--filter", dest="pixel_filter", choices=("box", "scene"), default="box", help="pixel filter: box (default) or the scene's own"
+    )
+    render.add_argument("--reference-spp", type=int, default=0, help="also render a high-spp reference per view, for evaluation only")
+    render.add_argument("--variant", default="auto", help="auto (fastest that works here), scalar_rgb, llvm_ad_rgb or cuda_ad_rgb")
+
+    trainer = commands.add_parser(
+        "train",
+        help="train a denoiser on render-pairs directories",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Noise2Noise training: each frame of a pair is the other's target. Give a budget with\n"
+        "--minutes and/or --steps. Checkpoints are saved as it goes; rerunning the same command\n"
+        "after an interrupt resumes where it stopped.",
+        epilog="example:\n  mcdenoise train renders/cbox --validate renders/cbox-test --out cbox.pt --minutes 10",
+    )
+    trainer.add_argument("dirs", nargs="+", help="render-pairs output directories")
+    trainer.add_argument("--out", required=True, help="model file to write (and to resume from)")
+    trainer.add_argument(
+        "--validate", nargs="+", default=[], metavar="DIR", help="directories with references to score on, never trained on"
+    )
+    trainer.add_argument("--minutes", type=_non_negative_float, default=0.0, help="training time budget")
+    trainer.add_argument("--steps", type=int, default=0, help="training step budget")
+    trainer.add_argument("--batch", type=_positive_int, default=8, help="crops per step (default 8)")
+    trainer.add_argument("--crop", type=_positive_int, default=64, help="crop side in pixels (default 64)")
+    trainer.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default 1e-3)")
+    trainer.add_argument("--width", type=_positive_int, default=48, help="U-Net channels per level (default 48)")
+    trainer.add_argument("--depth", type=_positive_int, default=4, help="U-Net pooling levels (default 4)")
+    trainer.add_argument("--features", default="albedo,normal", help="auxiliary features, comma-separated: albedo, normal, depth, or none")
+    trainer.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto uses CUDA when available")
+    trainer.add_argument(
+        "--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"), help="auto: bf16/fp16 on CUDA, bf16 on CPUs that have it"
+    )
+    trainer.add_argument("--seed", type=int, default=0, help="seed of crop sampling")
+    trainer.add_argument(
+        "--checkpoint-every",
+        type=_non_negative_float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how often to save --out while training (default 30)",
+    )
+    trainer.add_argument("--restart", action="store_true", help="overwrite --out instead of resuming from it")
+
+    apply = commands.add_parser(
+        "apply",
+        help="denoise EXR frames",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Denoise EXR frames. FRAME.exr is written to FRAME.denoised.exr, keeping its other\n"
+        "channels and header. Frames need the auxiliary channels the model was trained with.",
+        epilog="example:\n  mcdenoise apply renders/shot/*.exr --model cbox.pt",
+    )
+    apply.add_argument("frames", nargs="+", help="EXR files")
+    apply.add_argument("--model", required=True, help="model file written by 'mcdenoise train'")
+    apply.add_argument("-o", "--output", help="output file (one input only)")
+    apply.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    apply.add_argument("--tile", type=_positive_int, default=768, help="tile side in pixels; bounds memory (default 768)")
+
+    demo = commands.add_parser("demo", help="the whole loop on a bundled scene, with scores and a preview PNG")
+    demo.add_argument("--work", default="renders/demo", help="working directory (default renders/demo)")
+    demo.add_argument("--minutes", type=_non_negative_float, default=6.0, help="training budget (default 6)")
+    demo.add_argument("--variant", default="auto")
+    demo.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    return parser
+
+
+def _run(args) -> int:
+    show = not args.quiet
+    if args.command == "render-pairs":
+        from mcdenoise.pairs import PairJob, render_pairs
+
+        job = PairJob(
+            spp=args.spp, seed=args.seed, views=args.views, jitter=args.jitter, pairs=args.pairs, size=args.size,
+            pixels=args.pixels, pixel_filter=args.pixel_filter, reference_spp=args.reference_spp, variant=args.variant,
+        )  # fmt: skip
+        manifest = render_pairs(args.scene, args.out, job, show_progress=show)
+        print(f"{args.out}: {len(manifest['frames'])} frames, {manifest['settings']['width']}x{manifest['settings']['height']}")
+        return 0
+    if args.command == "train":
+        from mcdenoise.features import FeatureSet
+        from mcdenoise.model import UNetConfig
+        from mcdenoise.train import TrainConfig, train
+
+        aux = tuple(f for f in args.features.split(",") if f and f != "none")
+        try:
+            features = FeatureSet(aux)
+        except ValueError as error:
+            raise McDenoiseError(f"--features: {error}") from None
+        config = TrainConfig(
+            steps=args.steps, minutes=args.minutes, batch=args.batch, crop=args.crop, learning_rate=args.lr, seed=args.seed,
+            precision=args.precision, checkpoint_seconds=args.checkpoint_every,
+        )  # fmt: skip
+        model_config = UNetConfig(in_channels=features.input_width, width=args.width, depth=args.depth)
+        result = train(args.dirs, args.out, config, model_config, features, args.device, args.validate, args.restart, show)
+        print(f"{args.out}: {result.step} steps in {result.elapsed:.0f} s, loss {result.loss:.4f}")
+        return 0
+    if args.command == "apply":
+        from mcdenoise.apply import apply_files
+        from mcdenoise.hook import Denoiser
+
+        denoiser = Denoiser.load(args.model, device=args.device, tile=args.tile)
+        results = apply_files(denoiser, args.frames, args.output, show_progress=show)
+        failed = [r for r in results if r.error]
+        for r in results:
+            if r.error:
+                print(f"mcdenoise: error: {r.error}", file=sys.stderr)
+            else:
+                if r.sanitized:
+                    print(
+                        f"mcdenoise: warning: {r.source}: {r.sanitized} NaN, infinite or negative color values were treated as 0",
+                        file=sys.stderr,
+                    )
+                print(f"{r.source} -> {r.output}")
+        if len(results) > 1:
+            print(f"{len(results) - len(failed)} denoised, {len(failed)} failed")
+        return 1 if failed else 0
+    if args.command == "demo":
+        from mcdenoise.demo import run_demo
+
+        run_demo(args.work, minutes=args.minutes, variant=args.variant, device=args.device, show_progress=show)
+        return 0
+    raise AssertionError(args.command)
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``mcdenoise`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except McDenoiseError as error:
+        print(f"mcdenoise: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("mcdenoise: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""The post-process API that a renderer pipeline calls on each new frame.
+
+from mcdenoise import Denoiser
+denoiser = Denoiser.load("model.pt")
+clean = denoiser(color, albedo=albedo, normal=normal)   # numpy (H, W, 3) arrays
+clean = denoiser(tensor)                                # torch (H, W, C), C = 3 + aux
+clean = denoiser("frame.exr")                           # EXR path -> numpy (H, W, 3)
+"""
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mcdenoise.checkpoint import load_model
+from mcdenoise.errors import ExrError, McDenoiseError
+from mcdenoise.exr import Frame, read_exr
+from mcdenoise.features import AUX_CHANNELS, COLOR, FeatureSet
+from mcdenoise.infer import DEFAULT_TILE, denoise_array
+from mcdenoise.train import resolve_device
+
+
+class Denoiser:
+    """A loaded model, callable on numpy arrays, torch tensors or EXR paths."""
+
+    def __init__(self, model, features: FeatureSet, tile: int = DEFAULT_TILE, source: str = "model"):
+        self.model = model
+        self.features = features
+        self.tile = tile
+        self.source = source
+        #: Color values that were NaN, infinite or negative in the last frame (treated as 0).
+        self.last_sanitized = 0
+
+    @classmethod
+    def load(cls, path, device: str = "auto", tile: int = DEFAULT_TILE) -> "Denoiser":
+        """Load a model file written by ``mcdenoise train`` onto ``device`` (auto, cpu or cuda)."""
+        model, features = load_model(path, resolve_device(device))
+        return cls(model, features, tile=tile, source=str(path))
+
+    def __call__(self, image, albedo=None, normal=None, depth=None):
+        """Denoise one frame and return its linear HDR color.
+
+        ``image`` is an (H, W, 3) color array with the auxiliary features as
+        keyword arrays, an (H, W, C) array holding color then the model's
+        features in order, a torch tensor of either layout (the result is a
+        tensor on the same device), or the path of an EXR file.
+        """
+        if isinstance(image, (str, Path)):
+            return self.denoise_frame(read_exr(image), name=str(image))
+        if isinstance(image, torch.Tensor):
+            aux = {
+                k: None if v is None else v.detach().cpu().numpy() for k, v in (("albedo", albedo), ("normal", normal), ("depth", depth))
+            }
+            result = self(image.detach().cpu().numpy(), **aux)
+            return torch.from_numpy(result).to(image.device)
+        array = np.asarray(image, dtype=np.float32)
+        if array.ndim != 3:
+            raise McDenoiseError(f"expected an (H, W, C) image, got shape {array.shape}")
+        given = {"albedo": albedo, "normal": normal, "depth": depth}
+        if array.shape[-1] == self.features.input_width and all(v is None for v in given.values()):
+            channels = array
+        elif array.shape[-1] == 3:
+            blocks = [array]
+            for name in self.features.aux:
+                if given[name] is None:
+                    raise McDenoiseError(f"the model needs the {name} feature; pass {name}= an (H, W, {len(AUX_CHANNELS[name])}) array")
+                blocks.append(np.asarray(given[name], dtype=np.float32).reshape(array.shape[:2] + (-1,)))
+            channels = np.concatenate(blocks, axis=-1)
+        else:
+            raise McDenoiseError(
+                f"expected 3 or {self.features.input_width} channels ({', '.join(self.features.channels)}), got {array.shape[-1]}"
+            )
+        result, self.last_sanitized = denoise_array(self.model, self.features, channels, tile=self.tile)
+        return result
+
+    def denoise_frame(self, frame: Frame, name: str = "frame") -> np.ndarray:
+        """Denoised (H, W, 3) color of an EXR frame; raises :class:`ExrError` naming missing channels."""
+        missing = self.features.missing(frame.channels)
+        if missing:
+            hint = " (render with 'mcdenoise render-pairs' or add the AOVs)" if set(missing) - set(COLOR) else ""
+            raise ExrError(f"{name}: missing channels {', '.join(missing)} that the model needs{hint}")
+        result, self.last_sanitized = denoise_array(self.model, self.features, frame.stack(self.features.channels), tile=self.tile)
+        return result

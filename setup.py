@@ -1,0 +1,15 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="mcdenoise",
+    version="0.1.0",
+    description="Monte Carlo rendering denoiser trained on noisy pairs alone (Noise2Noise)",
+    long_description=open("README.md").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["mcdenoise", "mcdenoise.*"]),
+    package_data={"mcdenoise": ["data/scenes/*/*.xml", "data/scenes/*/*.md", "data/scenes/*/meshes/*.obj"]},
+    install_requires=["torch>=2.1", "mitsuba==3.9.1", "drjit==1.5.0", "openexr>=3.3", "pyexr", "numpy"],
+    extras_require={"test": ["pytest"]},
+    entry_points={"console_scripts": ["mcdenoise = mcdenoise.cli:main"]},
+)

@@ -1,0 +1,120 @@
+"""render-pairs on real Mitsuba renders: seeds, independence, EXR layout, resume, options."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mcdenoise.errors import JobError
+from mcdenoise.exr import read_exr
+from mcdenoise.features import ALL_CHANNELS
+from mcdenoise.pairs import PairJob, frame_name, frame_seed, render_pairs
+
+from conftest import SHARED_SCENES, run_cli
+
+
+def test_seeds_are_distinct_nonzero_and_recorded(train_dir):
+    manifest = json.loads((train_dir / "manifest.json").read_text())
+    seeds = [record["seed"] for record in manifest["frames"].values()]
+    assert len(seeds) == 32 and len(set(seeds)) == 32 and 0 not in seeds
+    for name, record in manifest["frames"].items():
+        attributes = read_exr(train_dir / name).attributes
+        assert attributes["mcdenoise.seed"] == record["seed"]
+        assert attributes["mcdenoise.spp"] == 4
+        assert attributes["mcdenoise.resolution"] == "64x64"
+        assert attributes["mcdenoise.variant"] == record["variant"]
+        assert len(attributes["mcdenoise.scene_sha256"]) == 64
+    settings = manifest["settings"]
+    assert settings["spp"] == 4 and settings["width"] == 64 and settings["scene"].endswith("scene.xml")
+
+
+def test_frames_have_the_benchmark_channels_in_float32(train_dir):
+    frame = read_exr(train_dir / frame_name(0, 0, "a"))
+    assert set(frame.channels) == set(ALL_CHANNELS)
+    assert all(c.dtype == np.float32 and c.shape == (64, 64) for c in frame.channels.values())
+    normal = frame.stack(("normal.X", "normal.Y", "normal.Z"))
+    assert np.abs(normal).max() <= 1.0 + 1e-4
+    albedo = frame.stack(("albedo.R", "albedo.G", "albedo.B"))
+    assert 0.0 <= albedo.min() and albedo.max() <= 1.0
+
+
+def test_pair_frames_differ_but_agree_in_mean(scene_path, tmp_path):
+    render_pairs(scene_path, tmp_path, PairJob(views=1, pairs=4, size=(48, 48)), show_progress=False)
+    a = np.stack([read_exr(tmp_path / frame_name(0, p, "a")).stack("RGB") for p in range(4)])
+    b = np.stack([read_exr(tmp_path / frame_name(0, p, "b")).stack("RGB") for p in range(4)])
+    assert np.mean(a != b) > 0.5  # independent noise: most pixels differ
+    # Means agree: a two-sample z-test on per-pixel luminance differences.
+    diff = (a - b).mean(axis=-1).ravel()
+    z = diff.mean() / (diff.std(ddof=1) / np.sqrt(diff.size))
+    assert abs(z) < 4.0
+
+
+def test_seed_is_never_the_default_zero_and_sides_differ():
+    seeds = {frame_seed(base, v, p, s) for base in (0, 1) for v in range(5) for p in range(5) for s in ("a", "b", "ref")}
+    assert 0 not in seeds and len(seeds) == 2 * 5 * 5 * 3
+
+
+def test_resume_skips_finished_pairs(scene_path, tmp_path):
+    job = PairJob(views=3, size=(32, 32))
+    render_pairs(scene_path, tmp_path, job, show_progress=False)
+    kept = tmp_path / frame_name(0, 0, "a")
+    kept_stamp = kept.stat().st_mtime_ns
+    # Lose one pair, as after a crash between its render and the manifest update.
+    lost = tmp_path / frame_name(2, 0, "b")
+    lost_data = read_exr(lost).channels["R"]
+    lost.unlink()
+    render_pairs(scene_path, tmp_path, job, show_progress=False)
+    assert kept.stat().st_mtime_ns == kept_stamp
+    np.testing.assert_array_equal(read_exr(lost).channels["R"], lost_data)  # same seed, same image
+    assert not list(tmp_path.glob("*.partial*"))
+
+
+def test_resume_with_other_settings_is_refused(scene_path, tmp_path):
+    render_pairs(scene_path, tmp_path, PairJob(size=(32, 32)), show_progress=False)
+    with pytest.raises(JobError, match="other settings"):
+        render_pairs(scene_path, tmp_path, PairJob(size=(32, 32), spp=8), show_progress=False)
+
+
+def test_views_move_the_camera_and_references_are_written(test_dir, train_dir):
+    manifest = json.loads((train_dir / "manifest.json").read_text())
+    poses = {json.dumps(c["to_world"]) for c in manifest["cameras"].values()}
+    assert len(poses) == 16
+    reference = read_exr(test_dir / frame_name(0, None, "ref"))
+    assert reference.attributes["mcdenoise.spp"] == 512
+
+
+def test_cli_size_filter_and_help(scene_path, tmp_path):
+    result = run_cli("render-pairs", scene_path, "--out", tmp_path / "r", "--pixels", 1024, "--filter", "scene", "--spp", 2)
+    assert result.returncode == 0, result.stderr
+    frame = read_exr(tmp_path / "r" / frame_name(0, 0, "a"))
+    assert frame.shape == (32, 32)
+    assert frame.attributes["mcdenoise.filter"] == "scene"
+    assert "--reference-spp" in run_cli("render-pairs", "--help").stdout
+
+
+@pytest.mark.parametrize("args", [["--spp", "0"], ["--pairs", "-1"], ["--size", "0x10"], ["--variant", "nope"]])
+def test_cli_bad_options_give_one_line_errors(scene_path, tmp_path, args):
+    result = run_cli("render-pairs", scene_path, "--out", tmp_path / "r", *args)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2  # argparse prints usage + one error line
+
+
+def test_cli_bad_scene_gives_one_line_error(tmp_path):
+    bad = tmp_path / "scene.xml"
+    bad.write_text("<scene version='3.0.0'><shape type='obj'><string name='filename' value='missing.obj'/></shape>")
+    result = run_cli("render-pairs", bad, "--out", tmp_path / "r")
+    assert result.returncode == 1
+    assert result.stderr.startswith("mcdenoise: error:") and "scene.xml" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(not SHARED_SCENES.is_dir(), reason="needs ../shared/scenes beside the repository")
+@pytest.mark.parametrize("name", sorted(p.parent.name for p in SHARED_SCENES.glob("*/scene.xml")))
+def test_every_shared_scene_renders_pairs_at_16384_pixels(name, tmp_path):
+    manifest = render_pairs(SHARED_SCENES / name / "scene.xml", tmp_path, PairJob(pixels=16384), show_progress=False)
+    settings = manifest["settings"]
+    assert abs(settings["width"] * settings["height"] - 16384) < 16384 * 0.1
+    assert settings["width"] % 8 == 0 and settings["height"] % 8 == 0
+    a = read_exr(tmp_path / frame_name(0, 0, "a")).stack("RGB")
+    assert np.isfinite(a).all() and a.mean() > 0

@@ -1,0 +1,101 @@
+"""Training really denoises (no degenerate basin), checkpoints reload exactly, and runs resume."""
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from mcdenoise.checkpoint import load_checkpoint, load_model
+from mcdenoise.dataset import load_pairs
+from mcdenoise.errors import JobError
+from mcdenoise.exr import read_exr
+from mcdenoise.features import FeatureSet
+from mcdenoise.infer import denoise_array
+from mcdenoise.loss import relative_l2
+from mcdenoise.metrics import psnr_t
+from mcdenoise.pairs import frame_name
+from mcdenoise.train import TrainConfig, learning_rate, train
+
+from conftest import TINY_NET
+
+QUIET = {"show_progress": False, "log": lambda *a: None}
+
+
+def _scores(model_path, test_dir):
+    model, features = load_model(model_path)
+    noisy = read_exr(test_dir / frame_name(0, 0, "a"))
+    reference = read_exr(test_dir / frame_name(0, None, "ref")).stack("RGB")
+    denoised, _ = denoise_array(model, features, noisy.stack(features.channels))
+    return psnr_t(noisy.stack("RGB"), reference), psnr_t(denoised, reference), denoised, reference
+
+
+def test_training_lowers_the_error_against_a_reference(trained_model, test_dir):
+    noisy_psnr, denoised_psnr, denoised, reference = _scores(trained_model, test_dir)
+    assert denoised_psnr > noisy_psnr + 3.0, (noisy_psnr, denoised_psnr)
+    # The degenerate basin gives a blown-out image: brightness far above the reference.
+    assert 0.7 < denoised.mean() / reference.mean() < 1.3
+
+
+def test_relative_l2_gradient_survives_a_blown_out_estimate():
+    # With log-radiance output, d loss / d log f stays near 2 however bright f gets.
+    target = torch.full((10,), 0.08)
+    for log_f in (2.0, 10.0, 20.0):
+        g = torch.full((10,), log_f, requires_grad=True)
+        relative_l2(torch.exp(g), target).backward()
+        assert g.grad.mean().item() * 10 > 1.5
+
+
+def test_checkpoint_reload_gives_identical_outputs(trained_model, test_dir, tmp_path):
+    model, features = load_model(trained_model)
+    frame = read_exr(test_dir / frame_name(0, 0, "a")).stack(features.channels)
+    first, _ = denoise_array(model, features, frame)
+    payload = load_checkpoint(trained_model)
+    assert payload["model_config"]["width"] == TINY_NET.width and payload["features"] == ["albedo", "normal"]
+    again, _ = denoise_array(*load_model(trained_model), frame)
+    np.testing.assert_array_equal(first, again)
+
+
+def test_killed_training_resumes_from_its_checkpoint(train_dir, tmp_path):
+    path = tmp_path / "m.pt"
+    command = [sys.executable, "-m", "mcdenoise", "--quiet", "train", train_dir, "--out", path, "--steps", 400,
+               "--width", 16, "--depth", 3, "--crop", 32, "--checkpoint-every", 0.2, "--seed", 5]  # fmt: skip
+    command = list(map(str, command))
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not path.exists() or load_checkpoint(path)["step"] < 20):
+        time.sleep(0.2)
+    process.kill()  # SIGKILL: no cleanup runs
+    process.wait()
+    killed_at = load_checkpoint(path)["step"]
+    assert 20 <= killed_at < 400
+    assert not list(tmp_path.glob("*.partial"))
+
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert f"resuming {path} at step" in result.stdout
+    assert load_checkpoint(path)["step"] == 400
+
+    # Resuming is exact: the same weights as a run that was never interrupted.
+    straight = tmp_path / "straight.pt"
+    config = TrainConfig(steps=400, crop=32, seed=5, checkpoint_seconds=1e9, validate_seconds=1e9)
+    train([train_dir], straight, config, TINY_NET, **QUIET)
+    a, b = load_checkpoint(path)["model"], load_checkpoint(straight)["model"]
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-5)
+
+
+def test_pairs_are_loaded_in_both_directions_and_references_found(train_dir, test_dir):
+    pairs, views = load_pairs([train_dir, test_dir], FeatureSet())
+    assert len(pairs) == 17 and len(views) == 1
+    assert pairs[0][0].encoded.shape == (9, 64, 64)
+
+
+def test_budget_is_required_and_lr_warms_up_then_decays():
+    with pytest.raises(JobError, match="budget"):
+        TrainConfig().validate()
+    config = TrainConfig(steps=1000, warmup_steps=100)
+    assert learning_rate(config, 0, 0.0) < learning_rate(config, 99, 0.1)
+    assert learning_rate(config, 999, 1.0) == pytest.approx(config.learning_rate * config.final_lr_fraction)
