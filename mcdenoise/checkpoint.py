@@ -4,12 +4,12 @@ Files are written atomically (write, then rename) and read with
 ``torch.load(weights_only=True)``, so a model file can never run code.
 """
 
-import os
-import tempfile
+import warnings
 from pathlib import Path
 
 import torch
 
+from mcdenoise.atomic import atomic_output
 from mcdenoise.errors import ModelError
 from mcdenoise.features import FeatureSet
 from mcdenoise.model import UNet, UNetConfig
@@ -19,16 +19,8 @@ FORMAT_VERSION = 1
 
 def save_checkpoint(path, payload: dict) -> None:
     """Write ``payload`` (plain types and tensors) to ``path`` atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    os.close(handle)
-    try:
+    with atomic_output(path) as temp:
         torch.save({"format_version": FORMAT_VERSION, **payload}, temp)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def load_checkpoint(path) -> dict:
@@ -38,10 +30,16 @@ def load_checkpoint(path) -> dict:
     if not path.is_file():
         raise ModelError(f"{path}: no such model file")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about pickle protocols before refusing
+            payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ModelError(f"{path}: not a mcdenoise model file ({reason[:200]})") from None
+        text = str(error).strip()
+        if "Weights only load failed" in text:
+            reason = "it holds Python objects besides weights, which mcdenoise never loads"
+        else:
+            reason = text.splitlines()[0][:200] if text else type(error).__name__
+        raise ModelError(f"{path}: not a mcdenoise model file ({reason})") from None
     if not isinstance(payload, dict) or "format_version" not in payload or "model_config" not in payload:
         raise ModelError(f"{path}: not a mcdenoise model file")
     if payload["format_version"] > FORMAT_VERSION:

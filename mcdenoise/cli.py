@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--model", required=True, help="model file written by 'mcdenoise train'")
     apply.add_argument("-o", "--output", help="output file (one input only)")
     apply.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    apply.add_argument(
+        "--strict", action="store_true", help="fail on NaN, infinite or negative color instead of treating those values as 0 with a warning"
+    )
     apply.add_argument("--tile", type=_positive_int, default=768, help="tile side in pixels; bounds memory (default 768)")
 
     demo = commands.add_parser("demo", help="the whole loop on a bundled scene, with scores and a preview PNG")
@@ -187,7 +190,7 @@ def _run(args) -> int:
         from mcdenoise.apply import apply_files
         from mcdenoise.hook import Denoiser
 
-        denoiser = Denoiser.load(args.model, device=args.device, tile=args.tile)
+        denoiser = Denoiser.load(args.model, device=args.device, tile=args.tile, strict=args.strict)
         results = apply_files(denoiser, args.frames, args.output, show_progress=show)
         failed = [r for r in results if r.error]
         for r in results:

@@ -17,6 +17,10 @@ class SceneError(McDenoiseError):
     """A Mitsuba scene cannot be loaded or rendered as asked."""
 
 
+class PixelError(McDenoiseError):
+    """A frame holds NaN, infinite or negative color values and strict mode is on."""
+
+
 class ModelError(McDenoiseError):
     """A model file is missing, corrupt, or does not fit the input."""
 

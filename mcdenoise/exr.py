@@ -6,13 +6,16 @@ place, so a crash never leaves a half-written EXR behind.
 """
 
 import os
+import sys
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import OpenEXR
 
+from mcdenoise.atomic import atomic_output
 from mcdenoise.errors import ExrError
 
 #: Header keys that describe the file's layout; they are rebuilt on write.
@@ -59,12 +62,20 @@ def read_exr(path) -> Frame:
     path = Path(path)
     if not path.is_file():
         raise ExrError(f"{path}: no such file")
-    try:
-        with OpenEXR.File(str(path), separate_channels=True) as exr:
-            header = dict(exr.header())
-            raw = {name: channel.pixels for name, channel in exr.channels().items()}
-    except Exception as error:  # OpenEXR raises bare RuntimeError/ValueError
-        raise ExrError(f"{path}: not a readable EXR file ({error})") from None
+    with _captured_library_output() as library_messages:
+        try:
+            with OpenEXR.File(str(path), separate_channels=True) as exr:
+                header = dict(exr.header())
+                raw = {name: channel.pixels for name, channel in exr.channels().items()}
+            failure = None
+        except Exception as error:  # OpenEXR raises bare RuntimeError/ValueError
+            failure = error
+    library_text = "".join(library_messages)
+    if failure is None and "Exception raised reading pixel data" in library_text:
+        failure = ExrError("pixel data could not be read")  # OpenEXR only warned; the pixels are not all there
+    if failure is not None:
+        detail = _library_detail(library_text, path) or str(failure)
+        raise ExrError(f"{path}: not a readable EXR file ({detail})")
     if not raw:
         raise ExrError(f"{path}: the EXR file holds no channels")
     channels = {}
@@ -80,6 +91,34 @@ def read_exr(path) -> Frame:
     return Frame(channels=channels, attributes=attributes)
 
 
+@contextmanager
+def _captured_library_output():
+    """Capture what the OpenEXR libraries print on file descriptors 1 and 2 while reading,
+    so that a problem reaches the user once, in our words. Yields a list that holds the
+    captured text once the block ends."""
+    captured: list[str] = []
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with tempfile.TemporaryFile() as sink:
+        saved = [os.dup(1), os.dup(2)]
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield captured
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+            sink.seek(0)
+            captured.append(sink.read().decode(errors="replace"))
+
+
+def _library_detail(text: str, path: Path) -> str:
+    lines = [line.replace(f"{path}: ", "").strip() for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
 def write_exr(path, frame: Frame) -> None:
     """Write ``frame`` as a float32, ZIP-compressed EXR, atomically (write, then rename)."""
     path = Path(path)
@@ -89,15 +128,10 @@ def write_exr(path, frame: Frame) -> None:
     header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
     header.update(frame.attributes)
     channels = {name: np.ascontiguousarray(data, dtype=np.float32) for name, data in frame.channels.items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial.exr", dir=path.parent)
-    os.close(handle)
     try:
-        with OpenEXR.File(header, channels) as exr:
-            exr.write(temp)
-        os.replace(temp, path)
-    except BaseException as error:
-        Path(temp).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise ExrError(f"{path}: could not write ({error.strerror or error})") from None
-        raise
+        with atomic_output(path) as temp, OpenEXR.File(header, channels) as exr:
+            exr.write(str(temp))
+    except OSError as error:
+        raise ExrError(f"{path}: could not write ({error.strerror or error})") from None
+    except (RuntimeError, ValueError, TypeError) as error:  # OpenEXR's own complaints
+        raise ExrError(f"{path}: could not write ({error})") from None

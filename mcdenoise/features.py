@@ -56,12 +56,17 @@ class FeatureSet:
         return [c for c in self.channels if c not in have]
 
 
+def invalid_color(color: np.ndarray) -> np.ndarray:
+    """Mask of color values that are NaN, infinite or negative."""
+    return ~np.isfinite(color) | (color < 0)
+
+
 def sanitize(color: np.ndarray) -> tuple[np.ndarray, int]:
     """Replace NaN and infinite values with 0 and clamp negative radiance to 0.
 
     Returns the clean array and how many values were changed.
     """
-    bad = ~np.isfinite(color) | (color < 0)
+    bad = invalid_color(color)
     count = int(bad.sum())
     if count:
         color = np.where(bad, 0.0, color).astype(np.float32)

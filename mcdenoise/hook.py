@@ -13,9 +13,9 @@ import numpy as np
 import torch
 
 from mcdenoise.checkpoint import load_model
-from mcdenoise.errors import ExrError, McDenoiseError
+from mcdenoise.errors import ExrError, McDenoiseError, PixelError
 from mcdenoise.exr import Frame, read_exr
-from mcdenoise.features import AUX_CHANNELS, COLOR, FeatureSet
+from mcdenoise.features import AUX_CHANNELS, COLOR, FeatureSet, invalid_color
 from mcdenoise.infer import DEFAULT_TILE, denoise_array
 from mcdenoise.train import resolve_device
 
@@ -23,19 +23,21 @@ from mcdenoise.train import resolve_device
 class Denoiser:
     """A loaded model, callable on numpy arrays, torch tensors or EXR paths."""
 
-    def __init__(self, model, features: FeatureSet, tile: int = DEFAULT_TILE, source: str = "model"):
+    def __init__(self, model, features: FeatureSet, tile: int = DEFAULT_TILE, source: str = "model", strict: bool = False):
         self.model = model
         self.features = features
         self.tile = tile
         self.source = source
+        #: Refuse frames with NaN, infinite or negative color instead of treating those values as 0.
+        self.strict = strict
         #: Color values that were NaN, infinite or negative in the last frame (treated as 0).
         self.last_sanitized = 0
 
     @classmethod
-    def load(cls, path, device: str = "auto", tile: int = DEFAULT_TILE) -> "Denoiser":
+    def load(cls, path, device: str = "auto", tile: int = DEFAULT_TILE, strict: bool = False) -> "Denoiser":
         """Load a model file written by ``mcdenoise train`` onto ``device`` (auto, cpu or cuda)."""
         model, features = load_model(path, resolve_device(device))
-        return cls(model, features, tile=tile, source=str(path))
+        return cls(model, features, tile=tile, source=str(path), strict=strict)
 
     def __call__(self, image, albedo=None, normal=None, depth=None):
         """Denoise one frame and return its linear HDR color.
@@ -64,14 +66,17 @@ class Denoiser:
             for name in self.features.aux:
                 if given[name] is None:
                     raise McDenoiseError(f"the model needs the {name} feature; pass {name}= an (H, W, {len(AUX_CHANNELS[name])}) array")
-                blocks.append(np.asarray(given[name], dtype=np.float32).reshape(array.shape[:2] + (-1,)))
+                block = np.asarray(given[name], dtype=np.float32)
+                expected = array.shape[:2] + (len(AUX_CHANNELS[name]),)
+                if block.shape != expected:
+                    raise McDenoiseError(f"{name} has shape {block.shape}, but the color is {array.shape}; expected {expected}")
+                blocks.append(block)
             channels = np.concatenate(blocks, axis=-1)
         else:
             raise McDenoiseError(
                 f"expected 3 or {self.features.input_width} channels ({', '.join(self.features.channels)}), got {array.shape[-1]}"
             )
-        result, self.last_sanitized = denoise_array(self.model, self.features, channels, tile=self.tile)
-        return result
+        return self._denoise(channels, "image")
 
     def denoise_frame(self, frame: Frame, name: str = "frame") -> np.ndarray:
         """Denoised (H, W, 3) color of an EXR frame; raises :class:`ExrError` naming missing channels."""
@@ -79,5 +84,14 @@ class Denoiser:
         if missing:
             hint = " (render with 'mcdenoise render-pairs' or add the AOVs)" if set(missing) - set(COLOR) else ""
             raise ExrError(f"{name}: missing channels {', '.join(missing)} that the model needs{hint}")
-        result, self.last_sanitized = denoise_array(self.model, self.features, frame.stack(self.features.channels), tile=self.tile)
+        return self._denoise(frame.stack(self.features.channels), name)
+
+    def _denoise(self, channels: np.ndarray, name: str) -> np.ndarray:
+        if channels.shape[0] < 1 or channels.shape[1] < 1:
+            raise McDenoiseError(f"{name}: the image is empty ({channels.shape[1]}x{channels.shape[0]})")
+        if self.strict:
+            bad = int(invalid_color(channels[..., :3]).sum())
+            if bad:
+                raise PixelError(f"{name}: {bad} color values are NaN, infinite or negative (strict mode)")
+        result, self.last_sanitized = denoise_array(self.model, self.features, channels, tile=self.tile)
         return result

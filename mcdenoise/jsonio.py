@@ -1,25 +1,16 @@
 """Atomic JSON files (manifests), so a crash never leaves a half-written one."""
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from mcdenoise.atomic import atomic_output
 from mcdenoise.errors import JobError
 
 
 def write_json(path, data) -> None:
     """Write ``data`` as indented JSON to ``path`` via a temporary file and rename."""
-    path = Path(path)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w") as stream:
-            json.dump(data, stream, indent=1)
-            stream.write("\n")
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as temp:
+        temp.write_text(json.dumps(data, indent=1) + "\n")
 
 
 def read_json(path) -> dict:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mcdenoise.atomic import remove_stale_partials
 from mcdenoise.errors import JobError, OutputError
 from mcdenoise.exr import Frame, write_exr
 from mcdenoise.jsonio import read_json, write_json
@@ -163,6 +164,7 @@ def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = True) 
         raise OutputError(f"{out}: the output directory is not writable")
 
     with DirectoryLock(out):
+        remove_stale_partials(out)  # left by a run that was killed mid-write
         scene, variant = load_scene(scene_path, job.variant)
         width, height = resolve_size(scene_resolution(scene), job.size, job.pixels)
         settings = _image_settings(job, scene_path, file_sha256(scene_path), width, height)
@@ -216,4 +218,18 @@ def read_manifest(out_dir) -> dict:
     manifest = read_json(path)
     if manifest.get("format") != MANIFEST_FORMAT or not isinstance(manifest.get("frames"), dict):
         raise JobError(f"{path}: not a render-pairs manifest of format {MANIFEST_FORMAT}")
+    for name, record in manifest["frames"].items():
+        if not _valid_record(name, record):
+            raise JobError(f"{path}: frame entry {name!r} is malformed; render the set again into a new --out")
     return manifest
+
+
+def _valid_record(name, record) -> bool:
+    if not isinstance(record, dict) or record.get("side") not in ("a", "b", "ref"):
+        return False
+    if not all(type(record.get(key)) is int and record[key] >= 0 for key in ("view", "seed", "spp")):
+        return False
+    pair = record.get("pair")
+    if record["side"] == "ref":
+        return pair is None and name == frame_name(record["view"], None, "ref")
+    return type(pair) is int and pair >= 0 and name == frame_name(record["view"], pair, record["side"])

@@ -1,9 +1,10 @@
 """Side-by-side PNG previews of HDR frames, for people to look at."""
 
-import os
 from pathlib import Path
 
 import numpy as np
+
+from mcdenoise.atomic import atomic_output
 
 
 def side_by_side(images, gap: int = 4) -> np.ndarray:
@@ -29,6 +30,5 @@ def write_png(path, image: np.ndarray) -> None:
     clean = np.nan_to_num(np.clip(image, 0.0, 1.0)).astype(np.float32)
     bitmap = mi.Bitmap(np.ascontiguousarray(clean), mi.Bitmap.PixelFormat.RGB)
     bitmap = bitmap.convert(mi.Bitmap.PixelFormat.RGB, mi.Struct.Type.UInt8, srgb_gamma=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.partial.png")
-    bitmap.write(str(temp))
-    os.replace(temp, path)
+    with atomic_output(path) as temp:
+        bitmap.write(str(temp))

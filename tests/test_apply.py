@@ -42,29 +42,3 @@ def test_missing_aux_channel_gives_a_clear_error(trained_model, test_dir, tmp_pa
     assert "normal.X, normal.Y, normal.Z" in result.stderr and "no_normal.exr" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "no_normal.denoised.exr").exists()
-
-
-def test_output_onto_the_input_is_refused(trained_model, test_dir, tmp_path):
-    source = _frame_with_extras(test_dir, tmp_path)
-    before = source.read_bytes()
-    result = run_cli("apply", source, "--model", trained_model, "-o", source)
-    assert result.returncode == 1 and "refusing to overwrite the input" in result.stderr
-    assert source.read_bytes() == before
-
-
-def test_one_bad_frame_does_not_stop_the_others(trained_model, test_dir, tmp_path):
-    good = _frame_with_extras(test_dir, tmp_path)
-    bad = tmp_path / "bad.exr"
-    bad.write_bytes(b"garbage")
-    result = run_cli("apply", bad, good, "--model", trained_model)
-    assert result.returncode == 1
-    assert (tmp_path / "shot.denoised.exr").exists()
-    assert "bad.exr" in result.stderr and "1 denoised, 1 failed" in result.stdout
-
-
-def test_a_file_that_is_not_a_model_gives_a_clear_error(test_dir, tmp_path):
-    fake = tmp_path / "model.pt"
-    fake.write_bytes(b"not a model")
-    result = run_cli("apply", test_dir / frame_name(0, 0, "a"), "--model", fake, "-o", tmp_path / "o.exr")
-    assert result.returncode == 1 and "not a mcdenoise model" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
