@@ -45,11 +45,12 @@ def _tile_starts(size: int, tile: int, overlap: int) -> list[int]:
 def run_network(model: UNet, encoded: torch.Tensor, tile: int = DEFAULT_TILE, overlap: int | None = None) -> torch.Tensor:
     """Network log-output (3, H, W) for encoded input (C, H, W), tile by tile.
 
-    ``tile`` is rounded down to the model's alignment; ``overlap`` defaults to
-    the receptive radius, which makes tiled and untiled output agree.
+    ``tile`` is rounded down to the model's alignment. ``overlap`` is at least
+    the receptive radius (a smaller request is raised to it), which makes tiled
+    and untiled output agree; tiles grow to hold twice the overlap.
     """
     align = model.alignment
-    overlap = default_overlap(model.config) if overlap is None else -(-overlap // align) * align
+    overlap = max(default_overlap(model.config), -(-(overlap or 0) // align) * align)
     tile = max(align, tile // align * align, 2 * overlap + align)
     device = next(model.parameters()).device
     _, height, width = encoded.shape

@@ -4,6 +4,7 @@ Everything here is rendered by Mitsuba for real (no mocks) at sizes that keep
 the whole suite within a few CPU minutes.
 """
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,14 @@ SHARED_SCENES = REPO.parent / "shared" / "scenes"
 
 #: A small network that trains in seconds on the CPU.
 TINY_NET = UNetConfig(in_channels=9, width=16, depth=3)
+
+
+def load_benchmark(name: str):
+    """Import ``benchmarks/NAME.py`` (a script folder, not a package) as a module."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_cli(*args, cwd=None, timeout=600):

@@ -21,7 +21,7 @@ from mcdenoise.features import ALL_CHANNELS
 from mcdenoise.hook import Denoiser
 from mcdenoise.pairs import frame_name
 
-from conftest import run_cli
+from conftest import load_benchmark, run_cli
 
 
 def assert_clean_failure(result, *fragments, code=1):
@@ -162,14 +162,11 @@ def test_strict_mode_refuses_nan_inf_and_negative_pixels(tmp_path, trained_model
 def test_a_firefly_only_changes_its_neighbourhood(trained_model, test_dir):
     denoiser = Denoiser.load(trained_model)
     frame = read_exr(test_dir / frame_name(0, 0, "a")).stack(denoiser.features.channels)
-    clean = denoiser(frame)
+    radius = load_benchmark("firefly").damage_radius(denoiser, frame)
+    assert radius <= 12, f"a 1e6 firefly changed pixels {radius} px away"
     frame[32, 32, :3] = 1e6
     fired = denoiser(frame)
-    assert np.isfinite(fired).all()
-    changed = np.argwhere(np.abs(fired - clean).max(axis=-1) > 0.05 * (clean.max(axis=-1) + 0.01))
-    radius = np.abs(changed - 32).max() if len(changed) else 0
-    assert radius <= 12, f"a 1e6 firefly changed pixels {radius} px away"
-    assert fired[32, 32].max() < 1e7  # the firefly is not amplified
+    assert np.isfinite(fired).all() and fired[32, 32].max() < 1e7  # the firefly is not amplified
 
 
 # --- Models ------------------------------------------------------------------------------------

@@ -1,0 +1,135 @@
+"""Property-based tests (hypothesis): tiling and EXR round trips hold for any size and setting,
+and the file readers fail only with our typed errors, whatever bytes they are given.
+
+The numbers of generated cases are recorded in tests/README.md.
+"""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mcdenoise.errors import ExrError, JobError
+from mcdenoise.exr import Frame, read_exr, write_exr
+from mcdenoise.features import FeatureSet
+from mcdenoise.infer import denoise_array
+from mcdenoise.model import UNet, UNetConfig
+from mcdenoise.pairs import frame_name, read_manifest
+
+#: More cases with MCDENOISE_LONG_TESTS=1 (the long run recorded in tests/README.md).
+SCALE = 20 if os.environ.get("MCDENOISE_LONG_TESTS") else 1
+COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]}
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    torch.manual_seed(1)
+    model = UNet(UNetConfig(in_channels=9, width=4, depth=2))
+    torch.nn.init.normal_(model.out.weight, std=0.2)
+    return model.eval()
+
+
+@settings(max_examples=60 * SCALE, **COMMON)
+@given(
+    height=st.integers(1, 120),
+    width=st.integers(1, 120),
+    tile=st.integers(1, 128),
+    overlap=st.one_of(st.none(), st.integers(0, 64)),
+    seed=st.integers(0, 2**16),
+)
+def test_tiled_equals_untiled_for_any_size_tile_and_overlap(small_model, height, width, tile, overlap, seed):
+    rng = np.random.default_rng(seed)
+    frame = rng.random((height, width, 9), dtype=np.float32) * np.array([4, 4, 4, 1, 1, 1, 2, 2, 2], np.float32)
+    whole, _ = denoise_array(small_model, FeatureSet(), frame, tile=4096)
+    tiled, _ = denoise_array(small_model, FeatureSet(), frame, tile=tile, overlap=overlap)
+    assert tiled.shape == (height, width, 3)
+    assert np.abs(tiled - whole).max() <= 1e-4
+
+
+_channel_name = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,6}(\.[A-Za-z0-9]{1,3})?", fullmatch=True)
+
+
+@settings(max_examples=60 * SCALE, **COMMON)
+@given(
+    names=st.sets(_channel_name, min_size=1, max_size=6),
+    height=st.integers(1, 24),
+    width=st.integers(1, 24),
+    seed=st.integers(0, 2**16),
+)
+def test_exr_round_trip_for_any_channel_set_and_size(tmp_path_factory, names, height, width, seed):
+    rng = np.random.default_rng(seed)
+    channels = {n: (rng.standard_normal((height, width)) * 10).astype(np.float32) for n in names}
+    path = tmp_path_factory.mktemp("rt") / "f.exr"
+    write_exr(path, Frame(channels))
+    frame = read_exr(path)
+    assert set(frame.channels) == set(names)
+    for name in names:
+        np.testing.assert_array_equal(frame.channels[name], channels[name])
+
+
+@pytest.fixture(scope="module")
+def valid_exr_bytes(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    path = tmp_path_factory.mktemp("seed") / "seed.exr"
+    write_exr(path, Frame({n: rng.random((9, 11), dtype=np.float32) for n in ("R", "G", "B", "albedo.R")}, {"note": "x"}))
+    return path.read_bytes()
+
+
+@settings(max_examples=500 * SCALE, **COMMON)
+@given(data=st.data())
+def test_exr_reader_fuzz_raises_only_typed_errors(tmp_path_factory, valid_exr_bytes, data):
+    mode = data.draw(st.sampled_from(["random", "mutate", "truncate"]))
+    if mode == "random":
+        blob = data.draw(st.binary(max_size=400))
+    elif mode == "truncate":
+        blob = valid_exr_bytes[: data.draw(st.integers(0, len(valid_exr_bytes)))]
+    else:
+        blob = bytearray(valid_exr_bytes)
+        for _ in range(data.draw(st.integers(1, 8))):
+            blob[data.draw(st.integers(0, len(blob) - 1))] = data.draw(st.integers(0, 255))
+        blob = bytes(blob)
+    path = tmp_path_factory.mktemp("fuzz") / "f.exr"
+    path.write_bytes(blob)
+    try:
+        frame = read_exr(path)
+    except ExrError:
+        return
+    assert all(c.dtype == np.float32 and c.ndim == 2 for c in frame.channels.values())
+
+
+_json_value = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 10**10) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _valid_manifest():
+    frames = {frame_name(0, 0, s): {"view": 0, "pair": 0, "side": s, "seed": 5, "spp": 4, "variant": "scalar_rgb"} for s in "ab"}
+    return {"format": 1, "settings": {}, "cameras": {}, "frames": frames}
+
+
+@settings(max_examples=500 * SCALE, **COMMON)
+@given(data=st.data())
+def test_manifest_reader_fuzz_raises_only_typed_errors(tmp_path_factory, data):
+    mode = data.draw(st.sampled_from(["bytes", "json", "mutate"]))
+    if mode == "bytes":
+        blob = data.draw(st.binary(max_size=300))
+    elif mode == "json":
+        blob = json.dumps(data.draw(_json_value)).encode()
+    else:
+        manifest = _valid_manifest()
+        record = manifest["frames"][frame_name(0, 0, "a")]
+        record[data.draw(st.sampled_from(sorted(record) + ["extra"]))] = data.draw(_json_value)
+        blob = json.dumps(manifest).encode()
+    directory = tmp_path_factory.mktemp("manifest")
+    (directory / "manifest.json").write_bytes(blob)
+    try:
+        manifest = read_manifest(directory)
+    except JobError:
+        return
+    assert isinstance(manifest["frames"], dict)
