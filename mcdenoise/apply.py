@@ -4,6 +4,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from mcdenoise.atomic import ensure_writable_directory
 from mcdenoise.errors import McDenoiseError, OutputError
 from mcdenoise.exr import Frame, read_exr, write_exr
 from mcdenoise.features import COLOR
@@ -38,6 +39,7 @@ def apply_file(denoiser: Denoiser, source, output=None) -> ApplyResult:
     output = Path(output) if output else denoised_path(source)
     if _same_file(source, output):
         raise OutputError(f"{output}: refusing to overwrite the input frame; choose another -o")
+    ensure_writable_directory(output.parent)  # before the work, not after
     frame = read_exr(source)
     color = denoiser.denoise_frame(frame, name=str(source))
     channels = dict(frame.channels)

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from mcdenoise.errors import OutputError
+
 
 @contextmanager
 def atomic_output(path) -> Iterator[Path]:
@@ -26,6 +28,25 @@ def atomic_output(path) -> Iterator[Path]:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def ensure_writable_directory(directory) -> Path:
+    """Create ``directory`` if needed and prove that files can be written there.
+
+    Raises :class:`OutputError` naming the directory when it cannot be created or
+    written, so that a job fails before it does any work rather than after.
+    """
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise OutputError(f"{directory}: exists and is not a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as error:
+        verb = "create" if not directory.is_dir() else "write in"
+        raise OutputError(f"{directory}: cannot {verb} the output directory ({error.strerror or error})") from None
+    return directory
 
 
 def remove_stale_partials(directory, name: str = "*") -> int:

@@ -12,14 +12,13 @@ frames of its pair exist, so a rerun after a crash skips exactly the finished wo
 """
 
 import hashlib
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from mcdenoise.atomic import remove_stale_partials
-from mcdenoise.errors import JobError, OutputError
+from mcdenoise.atomic import ensure_writable_directory, remove_stale_partials
+from mcdenoise.errors import JobError
 from mcdenoise.exr import Frame, write_exr
 from mcdenoise.jsonio import read_json, write_json
 from mcdenoise.lock import DirectoryLock
@@ -153,15 +152,7 @@ def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = True) 
     """
     job.validate()
     scene_path = Path(scene_path).resolve()
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: exists and is not a directory")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OutputError(f"{out}: cannot create the output directory ({error.strerror})") from None
-    if not os.access(out, os.W_OK):
-        raise OutputError(f"{out}: the output directory is not writable")
+    out = ensure_writable_directory(out_dir)
 
     with DirectoryLock(out):
         remove_stale_partials(out)  # left by a run that was killed mid-write

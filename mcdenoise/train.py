@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from mcdenoise.atomic import remove_stale_partials
+from mcdenoise.atomic import ensure_writable_directory, remove_stale_partials
 from mcdenoise.checkpoint import build_model, load_checkpoint, save_checkpoint
 from mcdenoise.dataset import PairSampler, load_pairs
 from mcdenoise.errors import JobError
@@ -143,6 +143,7 @@ def train(
     out_path = Path(out_path)
     dev = resolve_device(device)
     features = features or FeatureSet()
+    ensure_writable_directory(out_path.parent)  # fail now, not after the budget is spent
     remove_stale_partials(out_path.parent, out_path.name)  # left by a run that was killed mid-save
     resume = None
     if out_path.exists() and not restart:

@@ -7,6 +7,8 @@ Checklist (issue 4): EXR files, pixels, models, scenes, paths, options.
 import errno
 import os
 import pickle
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import OpenEXR
@@ -260,6 +262,33 @@ def test_an_output_directory_that_cannot_be_created(tmp_path, scene_path):
     assert_clean_failure(result, "renders", "cannot create the output directory")
     result = run_cli("render-pairs", scene_path, "--out", tmp_path / "file")
     assert_clean_failure(result, "file", "not a directory")
+
+
+@pytest.fixture
+def unwritable_dir(tmp_path):
+    """A directory that this process cannot write in: read-only for a normal user; sysfs for root."""
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o555)
+        return locked
+    candidate = Path("/sys/fs")
+    try:
+        with tempfile.TemporaryFile(dir=candidate):
+            pass
+    except OSError:
+        return candidate
+    pytest.skip("no directory here refuses writes by root")
+
+
+def test_an_output_directory_that_is_not_writable(unwritable_dir, tmp_path, scene_path, train_dir, trained_model, test_dir):
+    before = snapshot(tmp_path)
+    result = run_cli("render-pairs", scene_path, "--out", unwritable_dir, "--size", "16x16")
+    assert_clean_failure(result, str(unwritable_dir), "cannot write in the output directory")
+    result = run_cli("train", train_dir, "--out", unwritable_dir / "m.pt", "--steps", 2)
+    assert_clean_failure(result, str(unwritable_dir), "cannot write in the output directory")
+    result = run_cli("apply", test_dir / frame_name(0, 0, "a"), "--model", trained_model, "-o", unwritable_dir / "o.exr")
+    assert_clean_failure(result, str(unwritable_dir), "cannot write in the output directory")
+    assert snapshot(tmp_path) == before
 
 
 def test_output_onto_the_input_is_refused(tmp_path, trained_model, test_dir):
