@@ -1,0 +1,210 @@
+"""Speed and memory of mcdenoise against Intel OIDN, per the speed section of shared/BENCHMARK.md.
+
+    python benchmarks/speed.py            # about 10 minutes on 2 cores
+
+Measures, in one run on one machine:
+- apply: seconds per megapixel on the same 1920x1080 frame (median of 5 warm runs, 2 threads)
+  for each mcdenoise model size and for OIDN 2.5 (pyoidn) at high, balanced and fast;
+- memory: peak resident memory of `mcdenoise apply` on a 3840x2160 frame with all features;
+- seams: the largest difference between tiled and untiled output;
+- render-pairs: one 4 spp pair with AOVs and EXR writing, against two plain `mi.render` calls;
+- train: crops per second at 128x128 crops, batch 8, fp32 and bf16 (and CUDA with AMP if present).
+
+Writes benchmarks/results/speed.json and benchmarks/results/speed.md. Needs `pip install pyoidn`.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyoidn
+import torch
+
+from mcdenoise.checkpoint import save_checkpoint
+from mcdenoise.demo import DEMO_SCENE
+from mcdenoise.exr import Frame, write_exr
+from mcdenoise.features import ALBEDO, COLOR, NORMAL, FeatureSet
+from mcdenoise.hook import Denoiser
+from mcdenoise.infer import DEFAULT_TILE, default_overlap
+from mcdenoise.model import UNet, UNetConfig
+from mcdenoise.pairs import PairJob, render_pairs
+from mcdenoise.render import aov_integrator, load_scene, make_sensor, render_frame, scene_camera
+from mcdenoise.train import TrainConfig, train
+
+RESULTS = Path(__file__).parent / "results"
+THREADS = 2
+#: Model sizes to time: the default and a fast one.
+MODELS = {
+    "default (width 48)": UNetConfig(in_channels=9, width=48, depth=4),
+    "fast (width 24)": UNetConfig(in_channels=9, width=24, depth=4),
+}
+
+
+def _median_time(function, runs: int = 5) -> float:
+    function()  # warm-up
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _model_file(config: UNetConfig, path: Path) -> Path:
+    torch.manual_seed(0)
+    model = UNet(config)
+    torch.nn.init.normal_(model.out.weight, std=0.05)
+    save_checkpoint(path, {"model_config": config.to_dict(), "features": ["albedo", "normal"], "model": model.state_dict()})
+    return path
+
+
+def _render_frame(width: int, height: int, spp: int = 4, seed: int = 1) -> Frame:
+    scene, _ = load_scene(DEMO_SCENE)
+    sensor = make_sensor(scene, scene_camera(scene), width, height)
+    return render_frame(scene, sensor, aov_integrator(scene), spp, seed)
+
+
+def measure_apply(frame: Frame, work: Path) -> list[dict]:
+    """Seconds per megapixel of each mcdenoise model and each OIDN quality on ``frame``."""
+    megapixels = frame.shape[0] * frame.shape[1] / 1e6
+    rows = []
+    channels = frame.stack(FeatureSet().channels)
+    for name, config in MODELS.items():
+        denoiser = Denoiser.load(_model_file(config, work / f"{config.width}.pt"), device="cpu")
+        seconds = _median_time(lambda d=denoiser: d(channels))
+        rows.append({"denoiser": f"mcdenoise {name}", "seconds": seconds, "seconds_per_mp": seconds / megapixels})
+    color, albedo, normal = frame.stack(COLOR), frame.stack(ALBEDO), frame.stack(NORMAL)
+    for quality in ("high", "balanced", "fast"):
+        seconds = _median_time(lambda q=quality: pyoidn.denoise(color, albedo, normal, hdr=True, quality=q))
+        rows.append({"denoiser": f"OIDN 2.5 {quality}", "seconds": seconds, "seconds_per_mp": seconds / megapixels})
+    high = next(r for r in rows if r["denoiser"] == "OIDN 2.5 high")["seconds"]
+    for row in rows:
+        row["ratio_vs_oidn_high"] = row["seconds"] / high
+    return rows
+
+
+def measure_memory(frame: Frame, work: Path) -> dict:
+    """Peak resident memory of `mcdenoise apply` on a 3840x2160 frame (the 1080p frame tiled 2x2)."""
+    big = Frame({n: np.tile(c, (2, 2)) for n, c in frame.channels.items()})
+    source = work / "frame4k.exr"
+    write_exr(source, big)
+    model = _model_file(MODELS["default (width 48)"], work / "default.pt")
+    command = [sys.executable, "-m", "mcdenoise", "--quiet", "apply", str(source), "--model", str(model), "--device", "cpu"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run(command, check=True, capture_output=True)
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if peak_kib <= before:
+        raise RuntimeError("could not isolate the child's peak memory")
+    return {"size": "3840x2160", "tile": DEFAULT_TILE, "peak_rss_gib": peak_kib / 2**20}
+
+
+def measure_seams(frame: Frame, work: Path) -> dict:
+    """Largest |tiled - untiled| on a 1024x768 crop, tiles of 256 (many seams)."""
+    config = MODELS["default (width 48)"]
+    denoiser = Denoiser.load(_model_file(config, work / "default.pt"), device="cpu")
+    channels = frame.stack(FeatureSet().channels)[:768, :1024]
+    denoiser.tile = 4096
+    whole = denoiser(channels)
+    denoiser.tile = 256
+    tiled = denoiser(channels)
+    return {"size": "1024x768", "tile": 256, "overlap": default_overlap(config), "max_abs_difference": float(np.abs(tiled - whole).max())}
+
+
+def measure_render_pairs(variant: str, pixels: int = 65536, pairs: int = 6) -> dict:
+    """Seconds per 4 spp pair of `render_pairs` itself (AOVs, EXR and manifest writing), as the
+    slope between runs of 1 and ``pairs`` pairs, against two plain `mi.render` calls of the frame."""
+    import mitsuba as mi
+
+    side = int(pixels**0.5)
+
+    def job(count: int) -> float:
+        with tempfile.TemporaryDirectory() as out:
+            start = time.perf_counter()
+            render_pairs(DEMO_SCENE, out, PairJob(pairs=count, size=(side, side), variant=variant), show_progress=False)
+            return time.perf_counter() - start
+
+    job(1)  # warm-up: variant probe, JIT caches
+    pair_s = statistics.median((job(pairs) - job(1)) / (pairs - 1) for _ in range(2))
+    scene, variant = load_scene(DEMO_SCENE, variant)
+    sensor = make_sensor(scene, scene_camera(scene), side, side)
+    plain_s = _median_time(lambda: [np.array(mi.render(scene, sensor=sensor, spp=4, seed=s)) for s in (1, 2)], 3)
+    return {
+        "variant": variant,
+        "pixels": side * side,
+        "pair_seconds": pair_s,
+        "two_plain_renders_seconds": plain_s,
+        "ratio": pair_s / plain_s,
+    }
+
+
+def measure_training(work: Path) -> list[dict]:
+    """Crops per second at 128x128, batch 8, per precision and device."""
+    data = work / "train"
+    render_pairs(DEMO_SCENE, data, PairJob(views=4, size=(256, 256)), show_progress=False)
+    setups = [("cpu", "fp32"), ("cpu", "bf16")] + ([("cuda", "auto")] if torch.cuda.is_available() else [])
+    rows = []
+    for device, precision in setups:
+        steps = 40 if device == "cpu" else 300
+        config = TrainConfig(steps=steps, crop=128, batch=8, precision=precision, checkpoint_seconds=1e9, validate_seconds=1e9)
+        result = train(
+            [data], work / f"{device}-{precision}.pt", config, device=device, restart=True, show_progress=False, log=lambda *a: None
+        )
+        card = torch.cuda.get_device_name() if device == "cuda" else platform.processor() or platform.machine()
+        rows.append({"device": device, "card": card, "precision": precision, "crops_per_second": steps * 8 / result.elapsed})
+    return rows
+
+
+def _markdown(record: dict) -> str:
+    lines = [f"Speed, {record['machine']}, {record['date']} (`python benchmarks/speed.py`).", ""]
+    lines += ["| apply, 1920x1080, median of 5 | s/MP | vs OIDN high |", "|---|---|---|"]
+    lines += [f"| {r['denoiser']} | {r['seconds_per_mp']:.2f} | {r['ratio_vs_oidn_high']:.2f}x |" for r in record["apply"]]
+    m, s = record["memory"], record["seams"]
+    lines += ["", f"Peak memory of `apply` at {m['size']}: {m['peak_rss_gib']:.2f} GiB (tile {m['tile']}).", ""]
+    lines += [f"Seams: max |tiled - untiled| = {s['max_abs_difference']:.2e} ({s['size']}, tile {s['tile']}, overlap {s['overlap']}).", ""]
+    lines += ["| render-pairs, one 4 spp pair | pixels | pair s | two plain renders s | ratio |", "|---|---|---|---|---|"]
+    rp = record["render_pairs"]
+    lines += [
+        f"| {r['variant']} | {r['pixels']} | {r['pair_seconds']:.3f} | {r['two_plain_renders_seconds']:.3f} | {r['ratio']:.2f}x |"
+        for r in rp
+    ]
+    lines += ["", "| train, 128x128 crops, batch 8 | crops/s |", "|---|---|"]
+    lines += [f"| {r['device']} {r['precision']} ({r['card']}) | {r['crops_per_second']:.1f} |" for r in record["train"]]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.parse_args()
+    torch.set_num_threads(THREADS)
+    record = {"date": datetime.date.today().isoformat(), "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores, {THREADS} threads"}
+    with tempfile.TemporaryDirectory(prefix="mcdenoise-speed-") as tmp:
+        work = Path(tmp)
+        frame = _render_frame(1920, 1080)
+        print("apply ...", flush=True)
+        record["apply"] = measure_apply(frame, work)
+        print("memory ...", flush=True)
+        record["memory"] = measure_memory(frame, work)
+        print("seams ...", flush=True)
+        record["seams"] = measure_seams(frame, work)
+        print("render-pairs ...", flush=True)
+        record["render_pairs"] = [measure_render_pairs(v) for v in ("scalar_rgb", "llvm_ad_rgb")]
+        print("train ...", flush=True)
+        record["train"] = measure_training(work)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "speed.json").write_text(json.dumps(record, indent=1) + "\n")
+    (RESULTS / "speed.md").write_text(_markdown(record))
+    print(_markdown(record))
+
+
+if __name__ == "__main__":
+    main()
