@@ -121,7 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument(
         "--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"), help="auto: bf16/fp16 on CUDA, bf16 on CPUs that have it"
     )
-    trainer.add_argument("--seed", type=int, default=0, help="seed of crop sampling")
+    trainer.add_argument("--seed", type=int, default=0, help="seed of the initial weights and crop sampling")
+    trainer.add_argument(
+        "--targets",
+        choices=("noisy", "clean"),
+        default="noisy",
+        help="noisy: Noise2Noise (default); clean: each frame's target is its view's reference (needs --reference-spp renders)",
+    )
     trainer.add_argument(
         "--checkpoint-every",
         type=_non_negative_float,
@@ -147,6 +153,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="fail on NaN, infinite or negative color instead of treating those values as 0 with a warning"
     )
     apply.add_argument("--tile", type=_positive_int, default=768, help="tile side in pixels; bounds memory (default 768)")
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="score a frame against a reference (PSNR_T, relMSE, SMAPE, FLIP)",
+        description="Compare the color of an EXR frame with a reference EXR of the same size, with the\n"
+        "metrics of the benchmark: PSNR_T (dB, higher is better), relMSE, SMAPE and HDR FLIP (lower is\n"
+        "better). FLIP needs 'pip install flip-evaluator'.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  mcdenoise eval frame.denoised.exr --ref frame_2048spp.exr",
+    )
+    evaluate.add_argument("frame", help="the EXR to score")
+    evaluate.add_argument("--ref", required=True, help="the reference EXR")
+    evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
 
     demo = commands.add_parser("demo", help="the whole loop on a bundled scene, with scores and a preview PNG")
     demo.add_argument("--work", default="renders/demo", help="working directory (default renders/demo)")
@@ -179,8 +198,8 @@ def _run(args) -> int:
         except ValueError as error:
             raise McDenoiseError(f"--features: {error}") from None
         config = TrainConfig(
-            steps=args.steps, minutes=args.minutes, batch=args.batch, crop=args.crop, learning_rate=args.lr, seed=args.seed,
-            precision=args.precision, checkpoint_seconds=args.checkpoint_every,
+            steps=args.steps, minutes=args.minutes, batch=args.batch, crop=args.crop, learning_rate=args.lr,
+            seed=args.seed, targets=args.targets, precision=args.precision, checkpoint_seconds=args.checkpoint_every,
         )  # fmt: skip
         model_config = UNetConfig(in_channels=features.input_width, width=args.width, depth=args.depth)
         result = train(args.dirs, args.out, config, model_config, features, args.device, args.validate, args.restart, show)
@@ -206,6 +225,18 @@ def _run(args) -> int:
         if len(results) > 1:
             print(f"{len(results) - len(failed)} denoised, {len(failed)} failed")
         return 1 if failed else 0
+    if args.command == "eval":
+        import json
+
+        from mcdenoise.evaluate import evaluate_files
+
+        scores = evaluate_files(args.frame, args.ref)
+        if args.json:
+            print(json.dumps(scores))
+        else:
+            for name, value in scores.items():
+                print(f"{name:8s} {'unavailable (pip install flip-evaluator)' if value is None else f'{value:.6g}'}")
+        return 0
     if args.command == "demo":
         from mcdenoise.demo import run_demo
 

@@ -1,8 +1,10 @@
-"""Training data: pairs of noisy frames from render-pairs directories, kept as tensors.
+"""Training data: examples of (noisy input, target) from render-pairs directories, as tensors.
 
-Each pair is used in both directions (A -> B and B -> A). Crops are random,
-with random flips and 90-degree rotations. Targets are scaled by the input's
-exposure, so the network always works on a mid-grey-normalised frame.
+Noise2Noise: each pair gives two examples, A -> B and B -> A. For comparison,
+"clean" targets pair each noisy frame with its view's high-spp reference
+(Noise2Clean). Crops are random, with random flips and 90-degree rotations.
+Targets are scaled by the input's exposure, so the network always works on a
+mid-grey-normalised frame.
 """
 
 from dataclasses import dataclass
@@ -56,17 +58,38 @@ def _noisy_frame(path: Path, features: FeatureSet) -> NoisyFrame:
     )
 
 
-def load_pairs(directories, features: FeatureSet) -> tuple[list[tuple[NoisyFrame, NoisyFrame]], list[ValidationView]]:
-    """All pairs, and every view that has a reference, from render-pairs directories."""
-    pairs, views = [], []
+#: What a network learns from: (noisy input, linear target color (3, H, W)).
+Example = tuple[NoisyFrame, torch.Tensor]
+
+
+def load_examples(directories, features: FeatureSet, targets: str = "noisy") -> tuple[list[Example], list[ValidationView]]:
+    """Training examples, and every view that has a reference, from render-pairs directories.
+
+    ``targets`` is ``noisy`` (each frame of a pair is the other's target) or
+    ``clean`` (each noisy frame's target is its view's reference).
+    """
+    if targets not in ("noisy", "clean"):
+        raise JobError(f"unknown targets {targets!r}; choose noisy or clean")
+    examples, views = [], []
     for directory in map(Path, directories):
         manifest = read_manifest(directory)
         frames = manifest["frames"]
+        references = {}
+        if targets == "clean":
+            for name, record in frames.items():
+                if record["side"] == "ref":
+                    color, _ = sanitize(read_exr(directory / name).stack(features.channels[:3]))
+                    references[record["view"]] = torch.from_numpy(np.ascontiguousarray(color.transpose(2, 0, 1)))
         for name, record in sorted(frames.items()):
             if record["side"] == "a":
                 partner = frame_name(record["view"], record["pair"], "b")
-                if partner in frames:
-                    pairs.append((_noisy_frame(directory / name, features), _noisy_frame(directory / partner, features)))
+                if partner not in frames:
+                    continue
+                a, b = _noisy_frame(directory / name, features), _noisy_frame(directory / partner, features)
+                if targets == "noisy":
+                    examples += [(a, b.color), (b, a.color)]
+                elif record["view"] in references:
+                    examples += [(a, references[record["view"]]), (b, references[record["view"]])]
             elif record["side"] == "ref":
                 first = frame_name(record["view"], 0, "a")
                 if first in frames:
@@ -76,20 +99,21 @@ def load_pairs(directories, features: FeatureSet) -> tuple[list[tuple[NoisyFrame
                             f"{directory.name}/view{record['view']}", load_frame_channels(directory / first, features), reference
                         )
                     )
-    if not pairs:
-        raise JobError(f"no finished pairs in {', '.join(map(str, directories))}; run 'mcdenoise render-pairs' first")
-    return pairs, views
+    if not examples:
+        hint = "with --reference-spp " if targets == "clean" else ""
+        raise JobError(f"no finished pairs {hint}in {', '.join(map(str, directories))}; run 'mcdenoise render-pairs {hint}' first")
+    return examples, views
 
 
-class PairSampler:
-    """Draws batches of random crops from pairs, both directions, flipped and rotated."""
+class ExampleSampler:
+    """Draws batches of random crops from examples, flipped and rotated."""
 
-    def __init__(self, pairs, crop: int, alignment: int, generator: torch.Generator):
-        smallest = min(min(frame.color.shape[1:]) for pair in pairs for frame in pair)
+    def __init__(self, examples: list[Example], crop: int, alignment: int, generator: torch.Generator):
+        smallest = min(min(source.color.shape[1:]) for source, _ in examples)
         self.crop = max(alignment, min(crop, smallest) // alignment * alignment)
         if self.crop > smallest:
             raise JobError(f"frames of {smallest} pixels are smaller than the network's alignment {alignment}")
-        self.pairs = pairs
+        self.examples = examples
         self.generator = generator
 
     def _randint(self, high: int) -> int:
@@ -99,12 +123,11 @@ class PairSampler:
         """(inputs (N, C, h, w), targets (N, 3, h, w)) with targets in the input's exposure."""
         inputs, targets = [], []
         for _ in range(batch):
-            pair = self.pairs[self._randint(len(self.pairs))]
-            source, target = pair if self._randint(2) == 0 else pair[::-1]
+            source, target = self.examples[self._randint(len(self.examples))]
             _, height, width = source.color.shape
             y, x = self._randint(height - self.crop + 1), self._randint(width - self.crop + 1)
             window = (slice(None), slice(y, y + self.crop), slice(x, x + self.crop))
-            both = torch.cat([source.encoded[window], target.color[window] * source.exposure])
+            both = torch.cat([source.encoded[window], target[window] * source.exposure])
             if self._randint(2):
                 both = both.flip(2)
             both = torch.rot90(both, self._randint(4), dims=(1, 2))

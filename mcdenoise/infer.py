@@ -23,7 +23,7 @@ def receptive_radius(config: UNetConfig) -> int:
         radius += 2**level * 2 + 2 ** (level - 1)  # pooling, then two convolutions at this scale
     for level in range(config.depth):
         radius += 2**level * 2  # two convolutions per decoder level
-    return radius
+    return max(radius, config.base_blur // 2)
 
 
 def default_overlap(config: UNetConfig) -> int:

@@ -21,3 +21,24 @@ def smape(image: np.ndarray, reference: np.ndarray) -> float:
     """Mean of |x - ref| / (|x| + |ref| + 0.01)."""
     x, r = image.astype(np.float64), reference.astype(np.float64)
     return float(np.mean(np.abs(x - r) / (np.abs(x) + np.abs(r) + 0.01)))
+
+
+def flip_hdr(image: np.ndarray, reference: np.ndarray) -> float | None:
+    """Mean HDR FLIP error (NVIDIA FLIP, package ``flip-evaluator``); None when it is not installed."""
+    try:
+        import flip_evaluator
+    except ImportError:
+        return None
+    clean = [np.ascontiguousarray(np.maximum(np.nan_to_num(x.astype(np.float32)), 0.0)) for x in (reference, image)]
+    _, mean_error, _ = flip_evaluator.evaluate(clean[0], clean[1], "HDR", applyMagma=False)
+    return float(mean_error)
+
+
+def all_metrics(image: np.ndarray, reference: np.ndarray) -> dict[str, float | None]:
+    """Every metric of BENCHMARK.md for one image against its reference."""
+    return {
+        "psnr_t": psnr_t(image, reference),
+        "rel_mse": rel_mse(image, reference),
+        "smape": smape(image, reference),
+        "flip": flip_hdr(image, reference),
+    }

@@ -1,6 +1,8 @@
 """The denoising network: a U-Net in the spirit of the Noise2Noise paper's.
 
-Its output is log-radiance. Radiance is ``exp(output) / exposure``, which
+Its output is log-radiance, as a correction to the log of the box-blurred
+input, so training starts from a smoothed frame rather than from nothing.
+Radiance is ``exp(output) / exposure``, which
 keeps radiance positive and, unlike a linear output, keeps the relative-L2
 gradient alive when an estimate is far too bright (see ``loss.py``).
 """
@@ -12,10 +14,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from mcdenoise.tonemap import inverse_tonemap
+
 #: Log-output is clamped here so exp() never overflows, even in a broken model.
 _LOG_LIMIT = 30.0
 #: Mid-grey, the brightness a frame has after exposure normalisation.
 MID_GREY = 0.18
+#: Keeps the log of a black blurred base finite.
+BASE_EPSILON = 1e-3
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,8 @@ class UNetConfig:
     out_channels: int = 3
     width: int = 48
     depth: int = 4
+    #: Side of the box blur of the input color that the log output is a correction to (0: none).
+    base_blur: int = 5
 
     @property
     def alignment(self) -> int:
@@ -57,9 +65,10 @@ class UNet(nn.Module):
         self.down = nn.ModuleList(_Block(w, w) for _ in range(config.depth))
         self.up = nn.ModuleList(_Block(2 * w, w) for _ in range(config.depth))
         self.out = nn.Conv2d(w, config.out_channels, kernel_size=1)
-        # Start as a flat mid-grey image: a sane, finite estimate for any input.
+        # Start as the blurred input (or, without a base, a flat mid-grey image): a sane,
+        # finite estimate for any input, close to the target from the first step.
         nn.init.zeros_(self.out.weight)
-        nn.init.constant_(self.out.bias, math.log(MID_GREY))
+        nn.init.constant_(self.out.bias, 0.0 if config.base_blur else math.log(MID_GREY))
 
     @property
     def alignment(self) -> int:
@@ -76,7 +85,16 @@ class UNet(nn.Module):
         for block in self.up:
             h = F.interpolate(h, scale_factor=2, mode="nearest")
             h = block(torch.cat([h, skips.pop()], dim=1))
-        return self.out(h).float().clamp(-_LOG_LIMIT, _LOG_LIMIT)
+        return (self.out(h).float() + self._base(x)).clamp(-_LOG_LIMIT, _LOG_LIMIT)
+
+    def _base(self, x: torch.Tensor) -> torch.Tensor:
+        """Log of the box-blurred, exposure-normalised input color (0 without a base)."""
+        size = self.config.base_blur
+        if not size:
+            return torch.zeros((), device=x.device)
+        radiance = inverse_tonemap(x[:, :3].float())
+        blurred = F.avg_pool2d(radiance, size, stride=1, padding=size // 2, count_include_pad=False)
+        return torch.log(blurred + BASE_EPSILON)
 
 
 def to_radiance(log_output: torch.Tensor, exposure: torch.Tensor) -> torch.Tensor:

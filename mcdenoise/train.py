@@ -14,7 +14,7 @@ import torch
 
 from mcdenoise.atomic import ensure_writable_directory, remove_stale_partials
 from mcdenoise.checkpoint import build_model, load_checkpoint, save_checkpoint
-from mcdenoise.dataset import PairSampler, load_pairs
+from mcdenoise.dataset import ExampleSampler, load_examples
 from mcdenoise.errors import JobError
 from mcdenoise.features import FeatureSet
 from mcdenoise.infer import denoise_array
@@ -38,8 +38,9 @@ class TrainConfig:
     clip_norm: float = 1.0
     seed: int = 0
     precision: str = "auto"  # auto | fp32 | bf16 | fp16
+    targets: str = "noisy"  # noisy (Noise2Noise) | clean (Noise2Clean, for comparison; needs references)
     checkpoint_seconds: float = 30.0
-    validate_seconds: float = 30.0
+    validate_seconds: float = 30.0  # math.inf: never validate, not even at the end
 
     def validate(self) -> None:
         """Raise :class:`JobError` for a budget or setting that cannot train."""
@@ -49,6 +50,8 @@ class TrainConfig:
             raise JobError("give a training budget: --minutes M and/or --steps N (both above 0)")
         if self.batch < 1 or self.crop < 8:
             raise JobError("--batch must be at least 1 and --crop at least 8")
+        if self.targets not in ("noisy", "clean"):
+            raise JobError(f"unknown targets {self.targets!r}; choose noisy or clean")
         if self.precision not in ("auto", "fp32", "bf16", "fp16"):
             raise JobError(f"unknown precision {self.precision!r}; choose auto, fp32, bf16 or fp16")
 
@@ -155,9 +158,9 @@ def train(
     if model_config.in_channels != features.input_width:
         model_config = UNetConfig(**{**asdict(model_config), "in_channels": features.input_width})
 
-    pairs, views = load_pairs(directories, features)
+    examples, views = load_examples(directories, features, config.targets)
     if validation_directories:
-        views += load_pairs(validation_directories, features)[1]
+        views += load_examples(validation_directories, features)[1]
     if resume:
         model, _ = build_model(resume, out_path)
     else:
@@ -173,7 +176,7 @@ def train(
         generator.set_state(resume["generator"])
         step, elapsed = int(resume["step"]), float(resume["elapsed"])
         log(f"resuming {out_path} at step {step} ({elapsed:.0f} s trained)")
-    sampler = PairSampler(pairs, config.crop, model.alignment, generator)
+    sampler = ExampleSampler(examples, config.crop, model.alignment, generator)
     amp_dtype = autocast_dtype(config.precision, dev)
     scaler = torch.amp.GradScaler(dev.type, enabled=amp_dtype == torch.float16)
 
@@ -201,7 +204,7 @@ def train(
     last_save = last_validate = time.monotonic()
     started = time.monotonic() - elapsed
     log(
-        f"training on {len(pairs)} pairs ({len(views)} with references), device {dev.type}, "
+        f"training on {len(examples)} examples ({config.targets} targets, {len(views)} views with references), device {dev.type}, "
         f"precision {amp_dtype or torch.float32}, crop {sampler.crop}, batch {config.batch}"
         + (f", {total} steps" if total else "")
         + (f", {config.minutes:g} min" if config.minutes else "")
@@ -236,7 +239,7 @@ def train(
             if scores:
                 note += f" val PSNR_T {sum(scores.values()) / len(scores):.2f} dB"
             progress.advance(int(1000 * min(budget_progress(config, step, elapsed), 1.0)) - progress.done, note)
-    if views:
+    if views and math.isfinite(config.validate_seconds):
         scores = _validate(model, features, views)
         log("validation PSNR_T: " + ", ".join(f"{k} {v:.2f} dB" for k, v in scores.items()))
     save(scores)

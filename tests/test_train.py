@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from mcdenoise.checkpoint import load_checkpoint, load_model
-from mcdenoise.dataset import load_pairs
+from mcdenoise.dataset import load_examples
 from mcdenoise.errors import JobError
 from mcdenoise.exr import read_exr
 from mcdenoise.features import FeatureSet
@@ -55,9 +55,19 @@ def test_checkpoint_reload_gives_identical_outputs(trained_model, test_dir, tmp_
 
 
 def test_pairs_are_loaded_in_both_directions_and_references_found(train_dir, test_dir):
-    pairs, views = load_pairs([train_dir, test_dir], FeatureSet())
-    assert len(pairs) == 17 and len(views) == 1
-    assert pairs[0][0].encoded.shape == (9, 64, 64)
+    examples, views = load_examples([train_dir, test_dir], FeatureSet())
+    assert len(examples) == 2 * 17 and len(views) == 1
+    (a, b_color), (b, a_color) = examples[:2]
+    assert a.encoded.shape == (9, 64, 64)
+    assert torch.equal(b_color, b.color) and torch.equal(a_color, a.color)  # A -> B and B -> A
+
+
+def test_clean_targets_pair_noisy_frames_with_their_reference(test_dir, train_dir):
+    examples, _ = load_examples([test_dir], FeatureSet(), targets="clean")
+    reference = read_exr(test_dir / frame_name(0, None, "ref")).stack("RGB").transpose(2, 0, 1)
+    assert len(examples) == 2 and all(np.array_equal(target.numpy(), reference) for _, target in examples)
+    with pytest.raises(JobError, match="reference-spp"):
+        load_examples([train_dir], FeatureSet(), targets="clean")
 
 
 def test_budget_is_required_and_lr_warms_up_then_decays():

@@ -1,0 +1,197 @@
+"""Quality of mcdenoise against Intel OIDN on real scenes, per shared/BENCHMARK.md.
+
+    python benchmarks/quality.py                      # every scene in ../shared/scenes, both tracks
+    python benchmarks/quality.py --scenes mitsuba_cbox --tracks box --budgets 2
+    python benchmarks/quality.py --quick --out /tmp/q # a one-minute smoke run (CI)
+
+For each scene and track (box filter; the scene's own filter) it renders, once
+(cached under benchmarks/cache/):
+- 32 training views as 4 spp pairs, each with a CLEAN_SPP reference for the N2C row;
+- the test frame (the scene's own camera, never a training view) at 1, 4 and 16 spp,
+  and a REFERENCE_SPP reference;
+- raw frames of the test view from 4 to 1024 spp, for the spp-equivalent figure.
+Then it trains Noise2Noise for each budget, and Noise2Clean (same network and
+budget, clean targets), and scores every row on the 4 spp test frame: noisy input,
+OIDN 2.5 (pyoidn, albedo + normal, hdr, high), N2N per budget, N2C.
+
+Writes OUT/quality.json, OUT/quality.md and OUT/crops/SCENE_TRACK.png
+(noisy | OIDN | N2N | N2C | reference). Needs `pip install pyoidn flip-evaluator`.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import pyoidn
+
+from mcdenoise.exr import read_exr
+from mcdenoise.features import ALBEDO, COLOR, NORMAL
+from mcdenoise.hook import Denoiser
+from mcdenoise.metrics import all_metrics, rel_mse
+from mcdenoise.pairs import PairJob, frame_name, render_pairs
+from mcdenoise.preview import side_by_side, write_png
+from mcdenoise.train import TrainConfig, train
+
+HERE = Path(__file__).parent
+SHARED_SCENES = HERE.parent.parent / "shared" / "scenes"
+TRAIN_SEED, TEST_SEED = 1, 1000
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenes", nargs="+", help="scene folder names (default: all in ../shared/scenes)")
+    parser.add_argument("--tracks", nargs="+", choices=("box", "scene"), default=["box", "scene"])
+    parser.add_argument("--pixels", type=int, default=65536)
+    parser.add_argument("--views", type=int, default=32)
+    parser.add_argument("--budgets", nargs="+", type=float, default=[2.0, 10.0], help="N2N training budgets, minutes")
+    parser.add_argument("--n2c-minutes", type=float, default=10.0, help="N2C budget, minutes (0: no N2C row)")
+    parser.add_argument("--reference-spp", type=int, default=2048)
+    parser.add_argument("--clean-spp", type=int, default=256, help="spp of the training views' clean targets (N2C)")
+    parser.add_argument("--max-raw-spp", type=int, default=1024)
+    parser.add_argument("--cache", type=Path, default=HERE / "cache")
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--quick", action="store_true", help="smoke run: bundled Cornell box, 4096 px, 8 views, 20 s, no N2C")
+    args = parser.parse_args(argv)
+    if args.quick:
+        from mcdenoise.demo import BUNDLED_SCENES
+
+        args.scene_dirs = [BUNDLED_SCENES / "mitsuba_cbox"]
+        args.tracks, args.pixels, args.views, args.budgets, args.n2c_minutes = ["box"], 4096, 8, [20 / 60], 0.0
+        args.reference_spp, args.max_raw_spp = 256, 64
+    else:
+        names = args.scenes or sorted(p.parent.name for p in SHARED_SCENES.glob("*/scene.xml"))
+        args.scene_dirs = [SHARED_SCENES / name for name in names]
+    return args
+
+
+def render_data(scene: Path, track: str, args) -> dict:
+    """Render (or find in the cache) every frame one scene and track needs; returns their folders."""
+    root = args.cache / f"{scene.name}-{args.pixels}px" / track
+    common = {"pixels": args.pixels, "pixel_filter": "box" if track == "box" else "scene"}
+    folders = {"train": root / "train", "test": root / "test"}
+    clean = args.clean_spp if args.n2c_minutes > 0 else 0
+    render_pairs(scene / "scene.xml", folders["train"], PairJob(views=args.views, seed=TRAIN_SEED, reference_spp=clean, **common))
+    render_pairs(scene / "scene.xml", folders["test"], PairJob(seed=TEST_SEED, reference_spp=args.reference_spp, **common))
+    spp = 1
+    while spp <= args.max_raw_spp:
+        folders[f"spp{spp}"] = root / f"spp{spp}"
+        render_pairs(scene / "scene.xml", folders[f"spp{spp}"], PairJob(spp=spp, seed=TEST_SEED + spp, **common))
+        spp *= 2
+    return folders
+
+
+def spp_equivalent(value: float, curve: dict[int, float], input_spp: int = 4) -> float:
+    """Multiple of ``input_spp`` at which plain rendering reaches relMSE ``value`` (log-log interpolation;
+    beyond the curve, extrapolated along its last segment)."""
+    points = sorted((s, e) for s, e in curve.items() if s >= input_spp and e > 0)
+    xs, ys = np.log([s for s, _ in points]), np.log([e for _, e in points])
+    target = math.log(max(value, 1e-12))
+    for i in range(len(points) - 1):
+        if ys[i] >= target >= ys[i + 1]:
+            t = (target - ys[i]) / (ys[i + 1] - ys[i]) if ys[i + 1] != ys[i] else 0.0
+            return float(math.exp(xs[i] + t * (xs[i + 1] - xs[i])) / input_spp)
+    if target > ys[0]:
+        return float(points[0][0] / input_spp)
+    slope = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
+    return float(math.exp(xs[-1] + (target - ys[-1]) / slope) / input_spp)
+
+
+def train_model(folders: dict, out: Path, minutes: float, targets: str) -> dict:
+    config = TrainConfig(minutes=minutes, targets=targets, validate_seconds=math.inf)
+    result = train([folders["train"]], out, config, restart=True, show_progress=True, log=lambda *a: None)
+    return {"steps": result.step, "seconds": round(result.elapsed, 1)}
+
+
+def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
+    """Every row of the table for one scene and track, and the crops image."""
+    started = time.monotonic()
+    folders = render_data(scene, track, args)
+    render_seconds = time.monotonic() - started
+    test = read_exr(folders["test"] / frame_name(0, 0, "a"))
+    reference = read_exr(folders["test"] / frame_name(0, None, "ref")).stack(COLOR)
+    noisy = test.stack(COLOR)
+    curve = {}
+    for key, folder in folders.items():
+        if key.startswith("spp"):
+            frames = [read_exr(folder / frame_name(0, 0, side)).stack(COLOR) for side in "ab"]
+            curve[int(key[3:])] = float(np.mean([rel_mse(f, reference) for f in frames]))
+
+    outputs = {"noisy 4 spp": noisy, "OIDN 2.5": pyoidn.denoise(noisy, test.stack(ALBEDO), test.stack(NORMAL), hdr=True, quality="high")}
+    training = {}
+    model_dir = args.cache / "models"
+    for minutes in args.budgets:
+        name = f"N2N {minutes:g} min"
+        path = model_dir / f"{scene.name}-{track}-n2n-{minutes:g}.pt"
+        training[name] = train_model(folders, path, minutes, "noisy")
+        outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
+    if args.n2c_minutes > 0:
+        name = f"N2C {args.n2c_minutes:g} min"
+        path = model_dir / f"{scene.name}-{track}-n2c.pt"
+        training[name] = train_model(folders, path, args.n2c_minutes, "clean")
+        outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
+    for spp in (1, 16):
+        if f"spp{spp}" in folders:
+            outputs[f"noisy {spp} spp"] = read_exr(folders[f"spp{spp}"] / frame_name(0, 0, "a")).stack(COLOR)
+
+    rows = {}
+    for name, image in outputs.items():
+        scores = all_metrics(image, reference)
+        scores["spp_equivalent"] = spp_equivalent(scores["rel_mse"], curve) if "spp" not in name or "4 spp" in name else None
+        rows[name] = {**scores, **training.get(name, {})}
+    order = ["noisy 4 spp", "OIDN 2.5", f"N2N {max(args.budgets):g} min"] + [k for k in outputs if k.startswith("N2C")]
+    crops = side_by_side([_crop(outputs[k]) for k in order if k in outputs] + [_crop(reference)])
+    record = {"scene": scene.name, "track": track, "render_seconds": round(render_seconds, 1), "size": list(noisy.shape[:2])}
+    record.update(rows=rows, raw_rel_mse=curve)
+    return record, crops
+
+
+def _crop(image: np.ndarray, size: int = 128) -> np.ndarray:
+    h, w = image.shape[:2]
+    y, x = max(0, (h - size) // 2), max(0, (w - size) // 2)
+    return image[y : y + size, x : x + size, :3]
+
+
+def markdown(results: list[dict], header: str) -> str:
+    lines = [
+        header,
+        "",
+        "| scene | track | row | PSNR_T dB | relMSE | SMAPE | FLIP | spp-equivalent |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for record in results:
+        for name, r in record["rows"].items():
+            flip = "—" if r["flip"] is None else f"{r['flip']:.4f}"
+            equivalent = "—" if r["spp_equivalent"] is None else f"{r['spp_equivalent']:.1f}x"
+            lines.append(
+                f"| {record['scene']} | {record['track']} | {name} | {r['psnr_t']:.2f} | {r['rel_mse']:.4f} | "
+                f"{r['smape']:.4f} | {flip} | {equivalent} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> list[dict]:
+    args = parse_args(argv)
+    results = []
+    (args.out / "crops").mkdir(parents=True, exist_ok=True)
+    for scene in args.scene_dirs:
+        for track in args.tracks:
+            print(f"== {scene.name}, {track} filter", flush=True)
+            record, crops = evaluate_scene(scene, track, args)
+            write_png(args.out / "crops" / f"{scene.name}_{track}.png", crops)
+            results.append(record)
+            (args.out / "quality.json").write_text(json.dumps(results, indent=1) + "\n")  # partial results survive a crash
+    machine = f"{platform.machine()} CPU, {os.cpu_count()} cores"
+    header = f"Quality, {machine}, {datetime.date.today().isoformat()} (`python benchmarks/quality.py`), PSNR_T on the 4 spp test frame."
+    (args.out / "quality.md").write_text(markdown(results, header))
+    print(markdown(results, header))
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""The eval job: the benchmark's metrics for any frame against a reference."""
+
+from mcdenoise.errors import ExrError
+from mcdenoise.exr import read_exr
+from mcdenoise.features import COLOR
+from mcdenoise.metrics import all_metrics
+
+
+def evaluate_files(frame_path, reference_path) -> dict[str, float | None]:
+    """PSNR_T, relMSE, SMAPE and FLIP of ``frame_path``'s color against ``reference_path``'s.
+
+    Raises :class:`ExrError` when either file lacks R, G, B or the sizes differ.
+    """
+    images = []
+    for path in (frame_path, reference_path):
+        frame = read_exr(path)
+        missing = [c for c in COLOR if c not in frame.channels]
+        if missing:
+            raise ExrError(f"{path}: missing channels {', '.join(missing)}")
+        images.append(frame.stack(COLOR))
+    if images[0].shape != images[1].shape:
+        raise ExrError(f"{frame_path}: size {images[0].shape[1]}x{images[0].shape[0]} differs from the reference's "
+                       f"{images[1].shape[1]}x{images[1].shape[0]}")  # fmt: skip
+    return all_metrics(*images)
