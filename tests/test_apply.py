@@ -42,3 +42,20 @@ def test_missing_aux_channel_gives_a_clear_error(trained_model, test_dir, tmp_pa
     assert "normal.X, normal.Y, normal.Z" in result.stderr and "no_normal.exr" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "no_normal.denoised.exr").exists()
+
+
+def test_denoiser_takes_numpy_torch_and_paths_alike(trained_model, test_dir):
+    import torch
+
+    from mcdenoise.hook import Denoiser
+
+    denoiser = Denoiser.load(trained_model)
+    path = test_dir / frame_name(0, 0, "a")
+    frame = read_exr(path)
+    stacked = frame.stack(denoiser.features.channels)
+    from_path = denoiser(path)
+    from_numpy = denoiser(frame.stack("RGB"), albedo=frame.stack(["albedo.R", "albedo.G", "albedo.B"]), normal=stacked[..., 6:9])
+    from_torch = denoiser(torch.from_numpy(stacked))
+    assert isinstance(from_torch, torch.Tensor) and from_torch.shape == (64, 64, 3)
+    np.testing.assert_array_equal(from_path, from_numpy)
+    np.testing.assert_array_equal(from_path, from_torch.numpy())
