@@ -11,8 +11,10 @@ class Progress:
     printed at most every ``log_every`` seconds.
     """
 
-    def __init__(self, total: int, label: str, stream=None, log_every: float = 10.0, enabled: bool = True):
+    def __init__(self, total: int, label: str, stream=None, log_every: float = 10.0, enabled: bool = True, percent: bool = False):
         self.total = max(int(total), 0)
+        #: Show "37%" instead of "370/1000" (for work measured as a fraction, like a training budget).
+        self.percent = percent
         self.label = label
         self.stream = stream if stream is not None else sys.stderr
         self.log_every = log_every
@@ -56,7 +58,8 @@ class Progress:
         eta = ""
         if 0 < self.done < self.total:
             eta = f" eta {elapsed / self.done * (self.total - self.done):.0f}s"
-        line = f"{self.label} [{bar}] {self.done}/{self.total} {elapsed:.0f}s{eta} {self.note}".rstrip()
+        count = f"{100 * fraction:.0f}%" if self.percent else f"{self.done}/{self.total}"
+        line = f"{self.label} [{bar}] {count} {elapsed:.0f}s{eta} {self.note}".rstrip()
         if self._tty:
             self.stream.write("\r\033[K" + line + ("\n" if final else ""))
         else:

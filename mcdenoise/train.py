@@ -198,7 +198,7 @@ def train(
         )
 
     total = config.steps or 0
-    progress = Progress(1000, f"train {out_path.name}", enabled=show_progress)
+    progress = Progress(1000, f"train {out_path.name}", enabled=show_progress, percent=True)
     progress.done = int(1000 * min(budget_progress(config, step, elapsed), 1.0))
     loss_value, scores = float("nan"), {}
     last_save = last_validate = time.monotonic()
