@@ -22,7 +22,7 @@ class Progress:
         self.done = 0
         self.note = ""
         self._start = time.monotonic()
-        self._last_log = 0.0
+        self._last_log = float("-inf")  # the first update is always shown
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
 
     def advance(self, count: int = 1, note: str = "") -> None:
