@@ -75,7 +75,12 @@ def _cache_key(variant: str) -> str:
     import drjit
     import mitsuba
 
-    return f"{variant}|mitsuba {mitsuba.__version__}|drjit {drjit.__version__}|{os.environ.get('DRJIT_LIBLLVM_PATH', '')}"
+    library = os.environ.get("DRJIT_LIBLLVM_PATH", "")
+    try:
+        stamp = os.stat(library).st_mtime_ns if library else 0
+    except OSError:
+        stamp = -1  # named but missing: never reuse a verdict made with a library that was there
+    return f"{variant}|mitsuba {mitsuba.__version__}|drjit {drjit.__version__}|{library}@{stamp}"
 
 
 def _read_cache() -> dict:
