@@ -79,17 +79,29 @@ def exposure_scale(color: np.ndarray) -> float:
     Luminance is clipped at its 99th percentile first, so a few fireflies do
     not darken the whole frame.
     """
-    luminance = color[..., 0] * 0.2126 + color[..., 1] * 0.7152 + color[..., 2] * 0.0722
+    luminance = np.zeros(color.shape[:-1], dtype=np.float32)
+    for i, weight in enumerate((0.2126, 0.7152, 0.0722)):  # NaN, infinite and negative values count as 0
+        luminance += np.float32(weight) * np.nan_to_num(np.maximum(color[..., i], 0.0), nan=0.0, posinf=0.0)
     ceiling = float(np.percentile(luminance, 99)) if luminance.size else 0.0
     mean = float(np.minimum(luminance, ceiling).mean()) if luminance.size else 0.0
     return 0.18 / max(mean, 1e-4)
 
 
-def encode(channels: np.ndarray, features: FeatureSet, exposure: float) -> np.ndarray:
+def depth_normaliser(channels: np.ndarray, features: FeatureSet) -> float:
+    """The largest finite depth of a frame laid out as ``features.channels`` (1 without depth)."""
+    if "depth" not in features.aux:
+        return 1.0
+    offset = features.channels.index(DEPTH[0])
+    depth = np.nan_to_num(channels[..., offset], nan=0.0, posinf=0.0, neginf=0.0)
+    return max(float(depth.max()) if depth.size else 0.0, 1e-6)
+
+
+def encode(channels: np.ndarray, features: FeatureSet, exposure: float, depth_scale: float | None = None) -> np.ndarray:
     """Network input (C, H, W) from stacked ``features.channels`` (H, W, C) in linear HDR.
 
     Color becomes T(exposure * color); albedo is clamped to [0, 1]; normals
-    map from [-1, 1] to [0, 1]; depth is divided by its largest finite value.
+    map from [-1, 1] to [0, 1]; depth is divided by ``depth_scale`` (default:
+    this array's :func:`depth_normaliser`; pass the whole frame's for a tile).
     """
     parts = [tonemap_np(channels[..., 0:3] * np.float32(exposure))]
     offset = 3
@@ -102,6 +114,6 @@ def encode(channels: np.ndarray, features: FeatureSet, exposure: float) -> np.nd
         elif name == "normal":
             block = np.clip(block * 0.5 + 0.5, 0.0, 1.0)
         elif name == "depth":
-            block = block / max(float(block.max()), 1e-6)
+            block = block / (depth_scale if depth_scale is not None else depth_normaliser(channels, features))
         parts.append(block)
     return np.ascontiguousarray(np.concatenate(parts, axis=-1).transpose(2, 0, 1), dtype=np.float32)

@@ -8,9 +8,8 @@ untiled run) and that overlap by at least the network's receptive radius
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
-from mcdenoise.features import FeatureSet, encode, exposure_scale, sanitize
+from mcdenoise.features import FeatureSet, depth_normaliser, encode, exposure_scale, invalid_color, sanitize
 from mcdenoise.model import UNet, UNetConfig, to_radiance
 
 DEFAULT_TILE = 768
@@ -42,35 +41,17 @@ def _tile_starts(size: int, tile: int, overlap: int) -> list[int]:
     return starts
 
 
-def run_network(model: UNet, encoded: torch.Tensor, tile: int = DEFAULT_TILE, overlap: int | None = None) -> torch.Tensor:
-    """Network log-output (3, H, W) for encoded input (C, H, W), tile by tile.
-
-    ``tile`` is rounded down to the model's alignment. ``overlap`` is at least
-    the receptive radius (a smaller request is raised to it), which makes tiled
-    and untiled output agree; tiles grow to hold twice the overlap.
-    """
-    align = model.alignment
-    overlap = max(default_overlap(model.config), -(-(overlap or 0) // align) * align)
-    tile = max(align, tile // align * align, 2 * overlap + align)
-    device = next(model.parameters()).device
-    _, height, width = encoded.shape
-    pad_h, pad_w = (-height) % align, (-width) % align
-    padded = F.pad(encoded[None], (0, pad_w, 0, pad_h), mode="replicate")[0] if pad_h or pad_w else encoded
-    ph, pw = padded.shape[1:]
-    out = torch.empty((3, ph, pw), dtype=torch.float32)
-    ys, xs = _tile_starts(ph, tile, overlap), _tile_starts(pw, tile, overlap)
-    with torch.inference_mode():
-        for y in ys:
-            for x in xs:
-                th, tw = min(tile, ph), min(tile, pw)
-                window = padded[:, y : y + th, x : x + tw].to(device)
-                result = model(window[None])[0].float().cpu()
-                top = 0 if y == 0 else overlap
-                left = 0 if x == 0 else overlap
-                bottom = th if y + th >= ph else th - overlap
-                right = tw if x + tw >= pw else tw - overlap
-                out[:, y + top : y + bottom, x + left : x + right] = result[:, top:bottom, left:right]
-    return out[:, :height, :width]
+def _tiles(height: int, width: int, align: int, tile: int, overlap: int):
+    """Windows over the frame padded to ``align``: (y, x, th, tw) and the region (top, left, bottom,
+    right) of each window, in window coordinates, whose output is kept."""
+    ph, pw = -(-height // align) * align, -(-width // align) * align
+    th, tw = min(tile, ph), min(tile, pw)
+    for y in _tile_starts(ph, tile, overlap):
+        for x in _tile_starts(pw, tile, overlap):
+            top, left = (0 if y == 0 else overlap), (0 if x == 0 else overlap)
+            bottom = th if y + th >= ph else th - overlap
+            right = tw if x + tw >= pw else tw - overlap
+            yield (y, x, th, tw), (top, left, bottom, right)
 
 
 def denoise_array(
@@ -83,12 +64,32 @@ def denoise_array(
     """Denoise (H, W, C) linear channels laid out as ``features.channels``.
 
     Returns the (H, W, 3) float32 radiance and how many color values were
-    NaN, infinite or negative (they are treated as 0).
+    NaN, infinite or negative (they are treated as 0). The frame is encoded
+    tile by tile, so memory beyond the input and output is bounded by the tile.
+    ``tile`` is rounded down to the model's alignment; ``overlap`` is at least
+    the receptive radius (a smaller request is raised to it), which makes
+    tiled and untiled output agree.
     """
-    color, bad = sanitize(channels[..., :3])
-    channels = np.concatenate([color, channels[..., 3:]], axis=-1) if channels.shape[-1] > 3 else color
-    exposure = exposure_scale(color)
-    encoded = torch.from_numpy(encode(channels, features, exposure))
-    log_radiance = run_network(model, encoded, tile, overlap)
-    radiance = to_radiance(log_radiance, torch.tensor(exposure))
-    return radiance.permute(1, 2, 0).numpy().astype(np.float32), bad
+    height, width = channels.shape[:2]
+    bad = int(invalid_color(channels[..., :3]).sum())
+    exposure = exposure_scale(channels[..., :3])
+    depth_scale = depth_normaliser(channels, features)
+    align = model.alignment
+    overlap = max(default_overlap(model.config), -(-(overlap or 0) // align) * align)
+    tile = max(align, tile // align * align, 2 * overlap + align)
+    device = next(model.parameters()).device
+    radiance = np.empty((height, width, 3), dtype=np.float32)
+    with torch.inference_mode():
+        for (y, x, th, tw), (top, left, bottom, right) in _tiles(height, width, align, tile, overlap):
+            # Rows and columns past the frame repeat its last ones: replicate padding to the alignment.
+            rows = np.minimum(np.arange(y, y + th), height - 1)
+            cols = np.minimum(np.arange(x, x + tw), width - 1)
+            window = channels[rows[:, None], cols[None, :]]
+            window[..., :3] = sanitize(window[..., :3])[0]
+            encoded = torch.from_numpy(encode(window, features, exposure, depth_scale))[None].to(device)
+            log_radiance = model(encoded)[0].float().cpu()
+            bottom, right = min(bottom, height - y), min(right, width - x)
+            if bottom > top and right > left:
+                kept = to_radiance(log_radiance[:, top:bottom, left:right], torch.tensor(exposure))
+                radiance[y + top : y + bottom, x + left : x + right] = kept.permute(1, 2, 0).numpy()
+    return radiance, bad
