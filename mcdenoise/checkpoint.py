@@ -66,6 +66,6 @@ def build_model(payload: dict, path="model") -> tuple[UNet, FeatureSet]:
 
 
 def load_model(path, device: str | torch.device = "cpu") -> tuple[UNet, FeatureSet]:
-    """Load a model file for inference on ``device``."""
+    """Load a model file for inference on ``device``, in channels-last layout (faster convolutions)."""
     model, features = build_model(load_checkpoint(path), path)
-    return model.to(device), features
+    return model.to(device, memory_format=torch.channels_last), features

@@ -86,7 +86,8 @@ def denoise_array(
             cols = np.minimum(np.arange(x, x + tw), width - 1)
             window = channels[rows[:, None], cols[None, :]]
             window[..., :3] = sanitize(window[..., :3])[0]
-            encoded = torch.from_numpy(encode(window, features, exposure, depth_scale))[None].to(device)
+            encoded = torch.from_numpy(encode(window, features, exposure, depth_scale))[None]
+            encoded = encoded.to(device).contiguous(memory_format=torch.channels_last)
             log_radiance = model(encoded)[0].float().cpu()
             bottom, right = min(bottom, height - y), min(right, width - x)
             if bottom > top and right > left:
