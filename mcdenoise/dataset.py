@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mcdenoise.errors import ExrError, JobError
+from mcdenoise.errors import JobError
 from mcdenoise.exr import read_exr
 from mcdenoise.features import FeatureSet, encode, exposure_scale, sanitize
 from mcdenoise.pairs import frame_name, read_manifest
@@ -39,11 +39,7 @@ class ValidationView:
 
 def load_frame_channels(path: Path, features: FeatureSet) -> np.ndarray:
     """(H, W, C) channels of an EXR in ``features.channels`` order; raises if any is missing."""
-    frame = read_exr(path)
-    missing = features.missing(frame.channels)
-    if missing:
-        raise ExrError(f"{path}: missing channels {', '.join(missing)} that the model needs")
-    return frame.stack(features.channels)
+    return read_exr(path).require(features.channels, path, " that the model needs")
 
 
 def _noisy_frame(path: Path, features: FeatureSet) -> NoisyFrame:

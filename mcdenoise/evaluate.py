@@ -11,13 +11,7 @@ def evaluate_files(frame_path, reference_path) -> dict[str, float | None]:
 
     Raises :class:`ExrError` when either file lacks R, G, B or the sizes differ.
     """
-    images = []
-    for path in (frame_path, reference_path):
-        frame = read_exr(path)
-        missing = [c for c in COLOR if c not in frame.channels]
-        if missing:
-            raise ExrError(f"{path}: missing channels {', '.join(missing)}")
-        images.append(frame.stack(COLOR))
+    images = [read_exr(path).require(COLOR, path) for path in (frame_path, reference_path)]
     if images[0].shape != images[1].shape:
         raise ExrError(f"{frame_path}: size {images[0].shape[1]}x{images[0].shape[0]} differs from the reference's "
                        f"{images[1].shape[1]}x{images[1].shape[0]}")  # fmt: skip

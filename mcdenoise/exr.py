@@ -52,6 +52,14 @@ class Frame:
         """The named channels as one (H, W, len(names)) float32 array."""
         return np.stack([self.channels[n] for n in names], axis=-1)
 
+    def require(self, names, source, reason: str = "") -> np.ndarray:
+        """:meth:`stack` the named channels, or raise :class:`ExrError` naming ``source``
+        and every missing channel (``reason`` is appended to the message)."""
+        missing = [n for n in names if n not in self.channels]
+        if missing:
+            raise ExrError(f"{source}: missing channels {', '.join(missing)}{reason}")
+        return self.stack(names)
+
 
 def read_exr(path) -> Frame:
     """Read an EXR file into a :class:`Frame`, converting every channel to float32.

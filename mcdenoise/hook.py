@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from mcdenoise.checkpoint import load_model
-from mcdenoise.errors import ExrError, McDenoiseError, PixelError
+from mcdenoise.errors import McDenoiseError, PixelError
 from mcdenoise.exr import Frame, read_exr
 from mcdenoise.features import AUX_CHANNELS, COLOR, FeatureSet, invalid_color
 from mcdenoise.infer import DEFAULT_TILE, denoise_array
@@ -80,11 +80,9 @@ class Denoiser:
 
     def denoise_frame(self, frame: Frame, name: str = "frame") -> np.ndarray:
         """Denoised (H, W, 3) color of an EXR frame; raises :class:`ExrError` naming missing channels."""
-        missing = self.features.missing(frame.channels)
-        if missing:
-            hint = " (render with 'mcdenoise render-pairs' or add the AOVs)" if set(missing) - set(COLOR) else ""
-            raise ExrError(f"{name}: missing channels {', '.join(missing)} that the model needs{hint}")
-        return self._denoise(frame.stack(self.features.channels), name)
+        aux_missing = set(self.features.missing(frame.channels)) - set(COLOR)
+        hint = " (render with 'mcdenoise render-pairs' or add the AOVs)" if aux_missing else ""
+        return self._denoise(frame.require(self.features.channels, name, " that the model needs" + hint), name)
 
     def _denoise(self, channels: np.ndarray, name: str) -> np.ndarray:
         if channels.shape[0] < 1 or channels.shape[1] < 1:

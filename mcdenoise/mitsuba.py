@@ -22,8 +22,7 @@ import numpy as np
 from mcdenoise.errors import SceneError
 from mcdenoise.features import AUX_CHANNELS
 from mcdenoise.hook import Denoiser
-
-_AOV_SOURCES = {"albedo": "albedo:albedo", "normal": "normal:sh_normal", "depth": "depth:depth"}
+from mcdenoise.render import AOV_SOURCES
 
 
 @cache
@@ -33,7 +32,7 @@ def _denoiser(model_path: str) -> Denoiser:
 
 def _render_with_aovs(scene, sensor, inner, denoiser: Denoiser, seed: int, spp: int):
     """Render color plus the model's AOVs with ``inner`` and return the denoised (H, W, C) frame."""
-    spec = ",".join(_AOV_SOURCES[name] for name in denoiser.features.aux)
+    spec = ",".join(AOV_SOURCES[name] for name in denoiser.features.aux)
     integrator = mi.load_dict({"type": "aov", "aovs": spec, "scene_integrator": inner}) if spec else inner
     image = np.array(mi.render(scene, sensor=sensor, integrator=integrator, seed=seed, spp=spp), dtype=np.float32)
     aux_width = sum(len(AUX_CHANNELS[name]) for name in denoiser.features.aux)

@@ -19,8 +19,8 @@ from mcdenoise.exr import Frame
 from mcdenoise.features import ALBEDO, COLOR, DEPTH, NORMAL
 from mcdenoise.variants import set_variant
 
-#: AOV spec for Mitsuba's ``aov`` integrator, in the order of features.ALL_CHANNELS.
-_AOV_SPEC = "albedo:albedo,normal:sh_normal,depth:depth"
+#: Mitsuba ``aov`` integrator entry of each auxiliary feature (features.AUX_CHANNELS order).
+AOV_SOURCES = {"albedo": "albedo:albedo", "normal": "normal:sh_normal", "depth": "depth:depth"}
 _SIZE_MULTIPLE = 8
 
 
@@ -174,7 +174,7 @@ def aov_integrator(scene):
     """Mitsuba's ``aov`` integrator around the scene's own integrator."""
     import mitsuba as mi
 
-    return mi.load_dict({"type": "aov", "aovs": _AOV_SPEC, "scene_integrator": scene.integrator()})
+    return mi.load_dict({"type": "aov", "aovs": ",".join(AOV_SOURCES.values()), "scene_integrator": scene.integrator()})
 
 
 def render_frame(scene, sensor, integrator, spp: int, seed: int) -> Frame:
