@@ -30,7 +30,7 @@ class UNetConfig:
 
     in_channels: int = 9
     out_channels: int = 3
-    width: int = 48
+    width: int = 32
     depth: int = 4
     #: Side of the box blur of the input color that the log output is a correction to (0: none).
     base_blur: int = 5

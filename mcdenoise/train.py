@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 
 from mcdenoise.atomic import ensure_writable_directory, remove_stale_partials
+from mcdenoise.base import BASE_MODEL, base_model_path
 from mcdenoise.checkpoint import build_model, load_checkpoint, save_checkpoint
 from mcdenoise.dataset import ExampleSampler, load_examples
 from mcdenoise.errors import JobError
@@ -40,6 +41,9 @@ class TrainConfig:
     precision: str = "auto"  # auto | fp32 | bf16 | fp16
     targets: str = "noisy"  # noisy (Noise2Noise) | clean (Noise2Clean, for comparison; needs references)
     checkpoint_seconds: float = 30.0
+    #: Starting weights: "auto" (the base model when its features match, else random),
+    #: "base", "scratch" (random), or the path of a model file to fine-tune.
+    init: str = "auto"
     validate_seconds: float = 30.0  # math.inf: never validate, not even at the end
 
     def validate(self) -> None:
@@ -112,6 +116,31 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return torch.bfloat16 if _cpu_has_bf16() else None
 
 
+def initial_weights(init: str, features: FeatureSet, model_config: UNetConfig | None = None) -> dict | None:
+    """The checkpoint to start training from (None: random weights), per ``TrainConfig.init``.
+
+    ``auto`` picks the bundled base model when it exists, its features equal
+    ``features`` and no other network shape was asked for. An explicit model
+    whose features differ raises :class:`JobError`.
+    """
+    if init == "scratch":
+        return None
+    if init == "auto":
+        if not BASE_MODEL.is_file():
+            return None
+        payload = load_checkpoint(BASE_MODEL)
+        same_shape = model_config is None or UNetConfig(**payload["model_config"]) == model_config
+        return {**payload, "source": "the base model"} if tuple(payload["features"]) == features.aux and same_shape else None
+    path = base_model_path() if init == "base" else Path(init)
+    payload = load_checkpoint(path)
+    if tuple(payload["features"]) != features.aux:
+        raise JobError(
+            f"{path}: the model takes features {', '.join(payload['features']) or 'none'}, but training asked for "
+            f"{', '.join(features.aux) or 'none'}; pass the same --features or --init scratch"
+        )
+    return {**payload, "source": "the base model" if init == "base" else str(path)}
+
+
 def _validate(model: UNet, features: FeatureSet, views) -> dict[str, float]:
     model.eval()
     scores = {}
@@ -154,7 +183,13 @@ def train(
         if "optimizer" not in resume:
             raise JobError(f"{out_path}: holds a model without training state; use --restart to overwrite it")
         features = FeatureSet(tuple(resume["features"]))
-    model_config = UNetConfig(**resume["model_config"]) if resume else (model_config or UNetConfig(in_channels=features.input_width))
+    start = None if resume else initial_weights(config.init, features, model_config)
+    if resume:
+        model_config = UNetConfig(**resume["model_config"])
+    elif start:
+        model_config = UNetConfig(**start["model_config"])
+    else:
+        model_config = model_config or UNetConfig(in_channels=features.input_width)
     if model_config.in_channels != features.input_width:
         model_config = UNetConfig(**{**asdict(model_config), "in_channels": features.input_width})
 
@@ -163,6 +198,9 @@ def train(
         views += load_examples(validation_directories, features)[1]
     if resume:
         model, _ = build_model(resume, out_path)
+    elif start:
+        model, _ = build_model(start, config.init)
+        log(f"fine-tuning from {start['source']}")
     else:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)  # the same seed gives the same initial weights

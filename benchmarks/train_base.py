@@ -1,0 +1,109 @@
+"""Train the bundled base model, with Noise2Noise only, on procedurally generated scenes.
+
+    python benchmarks/train_base.py                 # about 50 minutes on 2 CPU cores
+    python benchmarks/train_base.py --minutes 2 --scenes 8 --out /tmp/base.pt   # a smoke run
+
+1. Writes ``--scenes`` random scenes (``mcdenoise.scenes``, seeds 0 ... N-1) as scene.xml files.
+2. Renders each as ``--views`` jittered views, one pair each, at 2, 4 or 8 spp (by seed), with the
+   scene's own random pixel filter (box, gaussian or tent), about ``--pixels`` pixels a frame.
+3. Trains the network (noisy targets only; no clean image is ever rendered) for ``--minutes``.
+4. Writes the weights, without training state, to ``--out`` (default: the package's data file),
+   with how they were made recorded inside and in a JSON file beside them.
+
+Nothing here reads ../shared/scenes: the benchmark's scenes and test frames are never trained on.
+Rendered data and the training checkpoint are cached under --cache, so an interrupted run resumes.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from mcdenoise.base import BASE_MODEL
+from mcdenoise.checkpoint import load_checkpoint, save_checkpoint
+from mcdenoise.model import UNetConfig
+from mcdenoise.pairs import PairJob, render_pairs
+from mcdenoise.progress import Progress
+from mcdenoise.scenes import write_generated_scenes
+from mcdenoise.train import TrainConfig, train
+
+HERE = Path(__file__).parent
+SPP_CHOICES = (2, 4, 8)
+
+
+def _git_commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=HERE, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def render_training_data(args) -> list[Path]:
+    """Generate the scenes and render their pairs (cached); returns the render-pairs folders."""
+    scene_files = write_generated_scenes(args.cache / "scenes", args.scenes)
+    folders = []
+    with Progress(len(scene_files), "render generated scenes") as progress:
+        for seed, scene_file in enumerate(scene_files):
+            folder = args.cache / "pairs" / scene_file.parent.name
+            job = PairJob(
+                spp=SPP_CHOICES[seed % len(SPP_CHOICES)],
+                seed=seed + 1,
+                views=args.views,
+                pixels=args.pixels,
+                pixel_filter="scene",
+            )
+            render_pairs(scene_file, folder, job, show_progress=False)
+            folders.append(folder)
+            progress.advance()
+    return folders
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenes", type=int, default=240, help="number of generated scenes")
+    parser.add_argument("--views", type=int, default=2, help="jittered views per scene, one pair each")
+    parser.add_argument("--pixels", type=int, default=16384, help="pixels per frame")
+    parser.add_argument("--minutes", type=float, default=40.0, help="training wall-clock budget")
+    parser.add_argument("--width", type=int, default=UNetConfig.width, help="network width")
+    parser.add_argument("--cache", type=Path, default=HERE / "cache" / "base")
+    parser.add_argument("--out", type=Path, default=BASE_MODEL)
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    folders = render_training_data(args)
+    render_seconds = time.monotonic() - started
+    checkpoint = args.cache / f"train-{args.scenes}x{args.views}-{args.pixels}px-w{args.width}-{args.minutes:g}min.pt"
+    config = TrainConfig(minutes=args.minutes, checkpoint_seconds=60, validate_seconds=math.inf, init="scratch")
+    result = train(folders, checkpoint, config, model_config=UNetConfig(width=args.width))
+
+    payload = load_checkpoint(checkpoint)
+    provenance = {
+        "command": "python benchmarks/train_base.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "git_commit": _git_commit(),
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{platform.machine()} CPU, {torch.get_num_threads()} threads",
+        "data": f"{args.scenes} generated scenes (mcdenoise.scenes, seeds 0-{args.scenes - 1}), {args.views} views each, "
+        f"one pair per view at {'/'.join(map(str, SPP_CHOICES))} spp, {args.pixels} px, each scene's own pixel filter",
+        "targets": "noisy (Noise2Noise); no clean image was rendered",
+        "steps": result.step,
+        "training_seconds": round(result.elapsed, 1),
+        "render_seconds": round(render_seconds, 1),
+    }
+    weights = {key: payload[key] for key in ("model_config", "features", "train_config", "model")}
+    save_checkpoint(args.out, {**weights, "provenance": provenance})
+    args.out.with_suffix(".json").write_text(json.dumps(provenance, indent=1) + "\n")
+    print(json.dumps(provenance, indent=1))
+    return provenance
+
+
+if __name__ == "__main__":
+    main()
