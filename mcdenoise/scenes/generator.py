@@ -200,9 +200,13 @@ def _room(rng: np.random.Generator) -> dict:
 
 
 def _lights(rng: np.random.Generator) -> dict:
-    lights = {}
+    lights, has_infinite = {}, False
     for index in range(int(rng.integers(1, 4))):
         kind = rng.choice(["small_area", "area", "point", "directional", "environment"])
+        if kind in ("directional", "environment"):
+            if has_infinite:  # Mitsuba allows one environment (infinitely distant) emitter per scene
+                kind = "point"
+            has_infinite = True
         tint = np.array(_color(rng, 0.6, 1.0))
         direction = np.array([rng.uniform(-1, 1), rng.uniform(0.4, 1.0), rng.uniform(-1, 1)])
         direction /= np.linalg.norm(direction)
