@@ -28,8 +28,8 @@ class Matrix4:
 
     @classmethod
     def of(cls, matrix: np.ndarray) -> "Matrix4":
-        """Wrap a (4, 4) array, rounded so that scene files are short and stable."""
-        return cls(tuple(tuple(round(float(v), 6) for v in row) for row in matrix))
+        """Wrap a (4, 4) array."""
+        return cls(tuple(tuple(float(v) for v in row) for row in matrix))
 
 
 def look_at(origin, target, up=(0.0, 1.0, 0.0)) -> np.ndarray:

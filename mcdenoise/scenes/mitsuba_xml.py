@@ -39,7 +39,7 @@ def _value(name: str, value, indent: str) -> list[str]:
     if isinstance(value, str):
         return [f"{indent}<string {attribute} value={quoteattr(value)}/>"]
     if isinstance(value, Matrix4):
-        numbers = " ".join(f"{v:.6g}" for row in value.rows for v in row)
+        numbers = " ".join(f"{v:.9g}" for row in value.rows for v in row)  # enough digits to keep a scale uniform
         return [f"{indent}<transform {attribute}>", f'{indent}    <matrix value="{numbers}"/>', f"{indent}</transform>"]
     if isinstance(value, dict) and value.get("type") == "rgb":
         return [f'{indent}<rgb {attribute} value="{", ".join(f"{v:.6g}" for v in value["value"])}"/>']
