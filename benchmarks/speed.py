@@ -38,7 +38,7 @@ from mcdenoise.hook import Denoiser
 from mcdenoise.infer import DEFAULT_TILE, default_overlap
 from mcdenoise.model import UNet, UNetConfig
 from mcdenoise.pairs import PairJob, render_pairs
-from mcdenoise.render import aov_integrator, load_scene, make_sensor, render_frame, scene_camera
+from mcdenoise.render import load_scene, make_sensor, render_frame, scene_camera
 from mcdenoise.train import TrainConfig, train
 
 RESULTS = Path(__file__).parent / "results"
@@ -71,7 +71,7 @@ def _model_file(config: UNetConfig, path: Path) -> Path:
 def _render_frame(width: int, height: int, spp: int = 4, seed: int = 1) -> Frame:
     scene, _ = load_scene(DEMO_SCENE)
     sensor = make_sensor(scene, scene_camera(scene), width, height)
-    return render_frame(scene, sensor, aov_integrator(scene), spp, seed)
+    return render_frame(scene, sensor, spp, seed, feature_seed=seed + 1)
 
 
 def measure_apply(frame: Frame, work: Path) -> list[dict]:

@@ -127,13 +127,17 @@ def _library_detail(text: str, path: Path) -> str:
     return lines[0] if lines else ""
 
 
-def write_exr(path, frame: Frame) -> None:
-    """Write ``frame`` as a float32, ZIP-compressed EXR, atomically (write, then rename)."""
+def write_exr(path, frame: Frame, compress: bool = True) -> None:
+    """Write ``frame`` as a float32 EXR, atomically (write, then rename).
+
+    ``compress`` uses ZIP, which halves the size of a typical frame but takes
+    about four times as long to write as no compression.
+    """
     path = Path(path)
     shapes = {np.shape(c) for c in frame.channels.values()}
     if len(shapes) != 1 or len(next(iter(shapes))) != 2:
         raise ExrError(f"{path}: cannot write channels of shapes {sorted(shapes)}; all must be one (H, W)")
-    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
+    header = {"compression": OpenEXR.ZIP_COMPRESSION if compress else OpenEXR.NO_COMPRESSION, "type": OpenEXR.scanlineimage}
     header.update(frame.attributes)
     channels = {name: np.ascontiguousarray(data, dtype=np.float32) for name, data in frame.channels.items()}
     try:

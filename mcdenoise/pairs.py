@@ -4,7 +4,7 @@ Layout of an output directory::
 
     manifest.json                 job settings, cameras, and every finished frame's seed
     view000_pair000_a.exr         frame A of pair 0 of view 0
-    view000_pair000_b.exr         frame B, same camera, independent seed
+    view000_pair000_b.exr         frame B, same camera, independent seed (the features are shared)
     view000_ref.exr               optional high-spp reference (evaluation only)
 
 Each frame is written atomically and recorded in the manifest only once both
@@ -25,12 +25,12 @@ from mcdenoise.lock import DirectoryLock
 from mcdenoise.progress import Progress
 from mcdenoise.render import (
     Camera,
-    aov_integrator,
     file_sha256,
     jitter_camera,
     load_scene,
     make_sensor,
-    render_frame,
+    render_color,
+    render_features,
     resolve_size,
     scene_camera,
     scene_resolution,
@@ -133,6 +133,7 @@ def _load_or_start_manifest(out: Path, settings: dict) -> dict:
 def _frame_attributes(record: dict, settings: dict) -> dict:
     return {
         "mcdenoise.seed": int(record["seed"]),
+        "mcdenoise.feature_seed": int(record["feature_seed"]),
         "mcdenoise.spp": int(record["spp"]),
         "mcdenoise.variant": record["variant"],
         "mcdenoise.resolution": f"{settings['width']}x{settings['height']}",
@@ -161,7 +162,6 @@ def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = True) 
         settings = _image_settings(job, scene_path, file_sha256(scene_path), width, height)
         manifest = _load_or_start_manifest(out, settings)
         manifest["settings"] = settings
-        integrator = aov_integrator(scene)
         base_camera = scene_camera(scene, scene_path)
 
         work = []
@@ -185,14 +185,18 @@ def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = True) 
                 sensor = make_sensor(scene, camera, width, height, job.pixel_filter)
                 sides = ("ref",) if pair is None else ("a", "b")
                 spp = job.reference_spp if pair is None else job.spp
+                # One feature pass serves both frames of a pair: features carry no light-transport noise.
+                feature_seed = frame_seed(job.seed, view, pair or 0, "ref-features" if pair is None else "features")
+                features = render_features(scene, sensor, min(spp, job.spp), feature_seed)
                 records = {}
                 for side in sides:
                     seed = frame_seed(job.seed, view, pair or 0, side)
-                    record = {"view": view, "pair": pair, "side": side, "seed": seed, "spp": spp, "variant": variant}
-                    frame = render_frame(scene, sensor, integrator, spp, seed)
-                    frame = Frame(frame.channels, _frame_attributes(record, settings))
+                    record = {"view": view, "pair": pair, "side": side, "seed": seed, "feature_seed": feature_seed, "spp": spp}
+                    record["variant"] = variant
+                    channels = {**render_color(scene, sensor, spp, seed), **features}
+                    frame = Frame(channels, _frame_attributes(record, settings))
                     name = frame_name(view, pair, side)
-                    write_exr(out / name, frame)
+                    write_exr(out / name, frame, compress=False)  # training data: written once, read often
                     records[name] = record
                 manifest["frames"].update(records)
                 write_json(out / MANIFEST, manifest)

@@ -3,8 +3,9 @@
 Any ``scene.xml`` works whatever its resolution parameters are called: the
 scene is loaded as written, and mcdenoise renders through a sensor of its own
 that copies the scene camera's pose and field of view, with the film we need
-(chosen size, box or the scene's own pixel filter, float32). The AOVs come from
-Mitsuba's ``aov`` integrator wrapped around the scene's own integrator.
+(chosen size, box or the scene's own pixel filter, float32). Color comes from
+the scene's own integrator; the AOVs from a separate, cheap pass of Mitsuba's
+``aov`` integrator.
 """
 
 import hashlib
@@ -170,29 +171,48 @@ def make_sensor(scene, camera: Camera, width: int, height: int, pixel_filter: st
     )
 
 
-def aov_integrator(scene):
-    """Mitsuba's ``aov`` integrator around the scene's own integrator."""
+def feature_integrator():
+    """Mitsuba's ``aov`` integrator with only the auxiliary features (no light transport)."""
     import mitsuba as mi
 
-    return mi.load_dict({"type": "aov", "aovs": ",".join(AOV_SOURCES.values()), "scene_integrator": scene.integrator()})
+    return mi.load_dict({"type": "aov", "aovs": ",".join(AOV_SOURCES.values())})
 
 
-def render_frame(scene, sensor, integrator, spp: int, seed: int) -> Frame:
-    """Render one frame with ``seed`` and return color, albedo, normal and depth channels.
-
-    Distinct seeds are needed for independent images: Mitsuba's own default
-    is seed 0 for every call.
-    """
+def _render(scene, sensor, spp: int, seed: int, integrator=None) -> np.ndarray:
     import mitsuba as mi
 
     if spp < 1:
         raise SceneError(f"samples per pixel must be at least 1, not {spp}")
     try:
-        image = mi.render(scene, sensor=sensor, integrator=integrator, spp=int(spp), seed=int(seed))
-        data = np.array(image, dtype=np.float32)
+        return np.array(mi.render(scene, sensor=sensor, integrator=integrator, spp=int(spp), seed=int(seed)), dtype=np.float32)
     except Exception as error:
         raise SceneError(f"Mitsuba failed to render: {_first_line(error)}") from None
-    names = COLOR + ALBEDO + NORMAL + DEPTH
+
+
+def render_color(scene, sensor, spp: int, seed: int) -> dict[str, np.ndarray]:
+    """Radiance channels (R, G, B) of one frame, rendered with the scene's own integrator.
+
+    Distinct seeds are needed for independent images: Mitsuba's own default
+    is seed 0 for every call.
+    """
+    data = _render(scene, sensor, spp, seed)
+    return {name: np.ascontiguousarray(data[..., i]) for i, name in enumerate(COLOR)}
+
+
+def render_features(scene, sensor, spp: int, seed: int) -> dict[str, np.ndarray]:
+    """Albedo, normal and depth channels of one frame, from primary rays only.
+
+    A pass of its own costs a small fraction of a light-transport render,
+    where wrapping the scene's integrator in the ``aov`` integrator would
+    nearly double every frame's cost.
+    """
+    names = ALBEDO + NORMAL + DEPTH
+    data = _render(scene, sensor, spp, seed, feature_integrator())
     if data.shape[-1] != len(names):
         raise SceneError(f"expected {len(names)} channels from the aov integrator, got {data.shape[-1]}")
-    return Frame(channels={name: np.ascontiguousarray(data[..., i]) for i, name in enumerate(names)})
+    return {name: np.ascontiguousarray(data[..., i]) for i, name in enumerate(names)}
+
+
+def render_frame(scene, sensor, spp: int, seed: int, feature_seed: int) -> Frame:
+    """Color (seed ``seed``) and auxiliary features (seed ``feature_seed``) of one frame."""
+    return Frame(channels={**render_color(scene, sensor, spp, seed), **render_features(scene, sensor, spp, feature_seed)})

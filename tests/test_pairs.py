@@ -49,6 +49,16 @@ def test_pair_frames_differ_but_agree_in_mean(scene_path, tmp_path):
     assert abs(z) < 4.0
 
 
+def test_a_pair_shares_one_feature_pass_with_its_own_seed(train_dir):
+    a, b = (read_exr(train_dir / frame_name(3, 0, side)) for side in "ab")
+    features = [c for c in ALL_CHANNELS if c not in ("R", "G", "B")]
+    assert all(np.array_equal(a.channels[c], b.channels[c]) for c in features)
+    assert not np.array_equal(a.channels["R"], b.channels["R"])
+    seed = a.attributes["mcdenoise.feature_seed"]
+    assert seed == b.attributes["mcdenoise.feature_seed"]
+    assert seed not in (a.attributes["mcdenoise.seed"], b.attributes["mcdenoise.seed"])
+
+
 def test_seed_is_never_the_default_zero_and_sides_differ():
     seeds = {frame_seed(base, v, p, s) for base in (0, 1) for v in range(5) for p in range(5) for s in ("a", "b", "ref")}
     assert 0 not in seeds and len(seeds) == 2 * 5 * 5 * 3
