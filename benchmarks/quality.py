@@ -14,8 +14,11 @@ Then it trains Noise2Noise for each budget, and Noise2Clean (same network and
 budget, clean targets), and scores every row on the 4 spp test frame: noisy input,
 OIDN 2.5 (pyoidn, albedo + normal, hdr, high), N2N per budget, N2C.
 
+With the bundled base model installed it adds the rows: base (no training) and
+base fine-tuned for each --base-budgets. The from-scratch N2N rows never use it.
+
 Writes OUT/quality.json, OUT/quality.md and OUT/crops/SCENE_TRACK.png
-(noisy | OIDN | N2N | N2C | reference). Needs `pip install pyoidn flip-evaluator`.
+(noisy | OIDN | N2N | base + fine-tune | N2C | reference). Needs `pip install pyoidn flip-evaluator`.
 """
 
 import argparse
@@ -30,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pyoidn
 
+from mcdenoise.base import BASE_MODEL
 from mcdenoise.exr import read_exr
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
 from mcdenoise.hook import Denoiser
@@ -49,7 +53,11 @@ def parse_args(argv=None):
     parser.add_argument("--tracks", nargs="+", choices=("box", "scene"), default=["box", "scene"])
     parser.add_argument("--pixels", type=int, default=65536)
     parser.add_argument("--views", type=int, default=32)
-    parser.add_argument("--budgets", nargs="+", type=float, default=[2.0, 10.0], help="N2N training budgets, minutes")
+    parser.add_argument("--budgets", nargs="+", type=float, default=[2.0, 10.0], help="N2N training budgets from scratch, minutes")
+    parser.add_argument(
+        "--base-budgets", nargs="*", type=float, default=[2.0, 10.0], help="N2N fine-tuning budgets from the base model, minutes"
+    )
+    parser.add_argument("--no-base", action="store_true", help="leave out the base model's rows")
     parser.add_argument("--n2c-minutes", type=float, default=10.0, help="N2C budget, minutes (0: no N2C row)")
     parser.add_argument("--reference-spp", type=int, default=2048)
     parser.add_argument("--clean-spp", type=int, default=256, help="spp of the training views' clean targets (N2C)")
@@ -63,6 +71,7 @@ def parse_args(argv=None):
 
         args.scene_dirs = [BUNDLED_SCENES / "mitsuba_cbox"]
         args.tracks, args.pixels, args.views, args.budgets, args.n2c_minutes = ["box"], 4096, 8, [20 / 60], 0.0
+        args.base_budgets = [20 / 60] if BASE_MODEL.is_file() and not args.no_base else []
         args.reference_spp, args.max_raw_spp = 256, 64
     else:
         names = args.scenes or sorted(p.parent.name for p in SHARED_SCENES.glob("*/scene.xml"))
@@ -102,8 +111,8 @@ def spp_equivalent(value: float, curve: dict[int, float], input_spp: int = 4) ->
     return float(math.exp(xs[-1] + (target - ys[-1]) / slope) / input_spp)
 
 
-def train_model(folders: dict, out: Path, minutes: float, targets: str) -> dict:
-    config = TrainConfig(minutes=minutes, targets=targets, validate_seconds=math.inf)
+def train_model(folders: dict, out: Path, minutes: float, targets: str, init: str = "scratch") -> dict:
+    config = TrainConfig(minutes=minutes, targets=targets, validate_seconds=math.inf, init=init)
     result = train([folders["train"]], out, config, restart=True, show_progress=True, log=lambda *a: None)
     return {"steps": result.step, "seconds": round(result.elapsed, 1)}
 
@@ -130,6 +139,13 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
         path = model_dir / f"{scene.name}-{track}-n2n-{minutes:g}.pt"
         training[name] = train_model(folders, path, minutes, "noisy")
         outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
+    if not args.no_base and BASE_MODEL.is_file():
+        outputs["base"] = Denoiser.load(BASE_MODEL, device="cpu").denoise_frame(test)
+        for minutes in args.base_budgets:
+            name = f"base + {minutes:g} min"
+            path = model_dir / f"{scene.name}-{track}-base-{minutes:g}.pt"
+            training[name] = train_model(folders, path, minutes, "noisy", init="base")
+            outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
     if args.n2c_minutes > 0:
         name = f"N2C {args.n2c_minutes:g} min"
         path = model_dir / f"{scene.name}-{track}-n2c.pt"
@@ -145,6 +161,8 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
         scores["spp_equivalent"] = spp_equivalent(scores["rel_mse"], curve) if "spp" not in name or "4 spp" in name else None
         rows[name] = {**scores, **training.get(name, {})}
     order = ["noisy 4 spp", "OIDN 2.5", f"N2N {max(args.budgets):g} min"] + [k for k in outputs if k.startswith("N2C")]
+    if args.base_budgets:
+        order.insert(3, f"base + {max(args.base_budgets):g} min")
     crops = side_by_side([_crop(outputs[k]) for k in order if k in outputs] + [_crop(reference)])
     record = {"scene": scene.name, "track": track, "render_seconds": round(render_seconds, 1), "size": list(noisy.shape[:2])}
     record.update(rows=rows, raw_rel_mse=curve)

@@ -147,6 +147,17 @@ def measure_render_pairs(variant: str, pixels: int = 65536, pairs: int = 6) -> d
     }
 
 
+def measure_exr_writing(frame: Frame, work: Path) -> list[dict]:
+    """Seconds and bytes to write a 65,536-pixel frame with all channels, ZIP and uncompressed."""
+    small = Frame({name: np.ascontiguousarray(c[:256, :256]) for name, c in frame.channels.items()})
+    rows = []
+    for compress in (True, False):
+        path = work / f"write-{compress}.exr"
+        seconds = _median_time(lambda c=compress, p=path: write_exr(p, small, compress=c))
+        rows.append({"compression": "zip" if compress else "none", "seconds": seconds, "bytes": path.stat().st_size})
+    return rows
+
+
 def measure_training(work: Path) -> list[dict]:
     """Crops per second at 128x128, batch 8, per precision and device."""
     data = work / "train"
@@ -177,6 +188,8 @@ def _markdown(record: dict) -> str:
         f"| {r['variant']} | {r['pixels']} | {r['pair_seconds']:.3f} | {r['two_plain_renders_seconds']:.3f} | {r['ratio']:.2f}x |"
         for r in rp
     ]
+    lines += ["", "| EXR write, 256x256, 10 channels | ms | KiB |", "|---|---|---|"]
+    lines += [f"| {r['compression']} | {1000 * r['seconds']:.1f} | {r['bytes'] / 1024:.0f} |" for r in record["exr_write"]]
     lines += ["", "| train, 128x128 crops, batch 8 | crops/s |", "|---|---|"]
     lines += [f"| {r['device']} {r['precision']} ({r['card']}) | {r['crops_per_second']:.1f} |" for r in record["train"]]
     return "\n".join(lines) + "\n"
@@ -198,6 +211,7 @@ def main() -> None:
         record["seams"] = measure_seams(frame, work)
         print("render-pairs ...", flush=True)
         record["render_pairs"] = [measure_render_pairs(v) for v in ("scalar_rgb", "llvm_ad_rgb")]
+        record["exr_write"] = measure_exr_writing(frame, work)
         print("train ...", flush=True)
         record["train"] = measure_training(work)
     RESULTS.mkdir(exist_ok=True)

@@ -17,7 +17,9 @@ The loop:
   mcdenoise render-pairs scene.xml --out renders/myscene --views 32   # noisy pairs
   mcdenoise train renders/myscene --out myscene.pt --minutes 10       # learn from them
   mcdenoise apply frame.exr --model myscene.pt                        # -> frame.denoised.exr
-or all of it on a bundled scene:
+Training starts from the bundled base model (itself trained on noisy pairs of generated
+scenes only), and 'mcdenoise apply frame.exr' with no --model uses the base model as it is.
+Or all of it on a bundled scene:
   mcdenoise demo
 """
 
@@ -61,6 +63,8 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
+    from mcdenoise.model import UNetConfig
+
     parser = _Parser(prog="mcdenoise", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
@@ -114,8 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--batch", type=_positive_int, default=8, help="crops per step (default 8)")
     trainer.add_argument("--crop", type=_positive_int, default=64, help="crop side in pixels (default 64)")
     trainer.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default 1e-3)")
-    trainer.add_argument("--width", type=_positive_int, default=48, help="U-Net channels per level (default 48)")
-    trainer.add_argument("--depth", type=_positive_int, default=4, help="U-Net pooling levels (default 4)")
+    trainer.add_argument(
+        "--init",
+        default="auto",
+        metavar="auto|base|scratch|MODEL.pt",
+        help="starting weights: auto (default) fine-tunes the bundled base model when --features match it and\n"
+        "no other --width/--depth is asked for, else starts from random weights; base; scratch; or a model file",
+    )
+    trainer.add_argument("--width", type=_positive_int, help=f"U-Net channels per level (default {UNetConfig.width}; from scratch only)")
+    trainer.add_argument("--depth", type=_positive_int, help=f"U-Net pooling levels (default {UNetConfig.depth}; from scratch only)")
     trainer.add_argument("--features", default="albedo,normal", help="auxiliary features, comma-separated: albedo, normal, depth, or none")
     trainer.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto uses CUDA when available")
     trainer.add_argument(
@@ -143,10 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Denoise EXR frames. FRAME.exr is written to FRAME.denoised.exr, keeping its other\n"
         "channels and header. Frames need the auxiliary channels the model was trained with.",
-        epilog="example:\n  mcdenoise apply renders/shot/*.exr --model cbox.pt",
+        epilog="examples:\n  mcdenoise apply frame.exr                        # the bundled base model\n"
+        "  mcdenoise apply renders/shot/*.exr --model cbox.pt",
     )
     apply.add_argument("frames", nargs="+", help="EXR files")
-    apply.add_argument("--model", required=True, help="model file written by 'mcdenoise train'")
+    apply.add_argument("--model", help="model file written by 'mcdenoise train' (default: the bundled base model)")
     apply.add_argument("-o", "--output", help="output file (one input only)")
     apply.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     apply.add_argument(
@@ -200,8 +212,13 @@ def _run(args) -> int:
         config = TrainConfig(
             steps=args.steps, minutes=args.minutes, batch=args.batch, crop=args.crop, learning_rate=args.lr,
             seed=args.seed, targets=args.targets, precision=args.precision, checkpoint_seconds=args.checkpoint_every,
+            init=args.init,
         )  # fmt: skip
-        model_config = UNetConfig(in_channels=features.input_width, width=args.width, depth=args.depth)
+        model_config = None
+        if args.width or args.depth:
+            model_config = UNetConfig(
+                in_channels=features.input_width, width=args.width or UNetConfig.width, depth=args.depth or UNetConfig.depth
+            )
         result = train(args.dirs, args.out, config, model_config, features, args.device, args.validate, args.restart, show)
         print(f"{args.out}: {result.step} steps in {result.elapsed:.0f} s, loss {result.loss:.4f}")
         return 0
@@ -209,7 +226,7 @@ def _run(args) -> int:
         from mcdenoise.apply import apply_files
         from mcdenoise.hook import Denoiser
 
-        denoiser = Denoiser.load(args.model, device=args.device, tile=args.tile, strict=args.strict)
+        denoiser = Denoiser.load(args.model or "base", device=args.device, tile=args.tile, strict=args.strict)
         results = apply_files(denoiser, args.frames, args.output, show_progress=show)
         failed = [r for r in results if r.error]
         for r in results:

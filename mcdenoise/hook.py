@@ -1,7 +1,8 @@
 """The post-process API that a renderer pipeline calls on each new frame.
 
 from mcdenoise import Denoiser
-denoiser = Denoiser.load("model.pt")
+denoiser = Denoiser.load()                              # the bundled base model
+denoiser = Denoiser.load("model.pt")                    # a model from 'mcdenoise train'
 clean = denoiser(color, albedo=albedo, normal=normal)   # numpy (H, W, 3) arrays
 clean = denoiser(tensor)                                # torch (H, W, C), C = 3 + aux
 clean = denoiser("frame.exr")                           # EXR path -> numpy (H, W, 3)
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mcdenoise.base import base_model_path
 from mcdenoise.checkpoint import load_model
 from mcdenoise.errors import McDenoiseError, PixelError
 from mcdenoise.exr import Frame, read_exr
@@ -34,8 +36,13 @@ class Denoiser:
         self.last_sanitized = 0
 
     @classmethod
-    def load(cls, path, device: str = "auto", tile: int = DEFAULT_TILE, strict: bool = False) -> "Denoiser":
-        """Load a model file written by ``mcdenoise train`` onto ``device`` (auto, cpu or cuda)."""
+    def load(cls, path="base", device: str = "auto", tile: int = DEFAULT_TILE, strict: bool = False) -> "Denoiser":
+        """Load a model file written by ``mcdenoise train`` onto ``device`` (auto, cpu or cuda).
+
+        ``path`` ``"base"`` (the default) is the bundled base model.
+        """
+        if str(path) == "base":
+            path = base_model_path()
         model, features = load_model(path, resolve_device(device))
         return cls(model, features, tile=tile, source=str(path), strict=strict)
 

@@ -5,7 +5,7 @@
     import mcdenoise.mitsuba  # registers the "mcdenoise" integrator
 
     <integrator type="mcdenoise">
-        <string name="model" value="model.pt"/>
+        <string name="model" value="model.pt"/>   <!-- optional: the bundled base model without it -->
         <integrator type="path"/>
     </integrator>
 
@@ -19,7 +19,6 @@ from functools import cache
 import mitsuba as mi
 import numpy as np
 
-from mcdenoise.errors import SceneError
 from mcdenoise.features import AUX_CHANNELS
 from mcdenoise.hook import Denoiser
 from mcdenoise.render import AOV_SOURCES
@@ -42,13 +41,12 @@ def _render_with_aovs(scene, sensor, inner, denoiser: Denoiser, seed: int, spp: 
     return np.concatenate([denoised, base[..., 3:]], axis=-1)
 
 
-def render_denoised(scene, spp: int = 4, model=None, sensor=0, seed: int = 0, integrator=None):
-    """Render ``scene`` with its own (or the given) integrator and denoise it with ``model``.
+def render_denoised(scene, spp: int = 4, model="base", sensor=0, seed: int = 0, integrator=None):
+    """Render ``scene`` with its own (or the given) integrator and denoise it with ``model``
+    (a model file, or ``"base"``, the bundled base model).
 
     Returns an (H, W, C) float32 array. Pass distinct seeds for independent frames.
     """
-    if model is None:
-        raise SceneError("render_denoised needs model= the path of a model file")
     if isinstance(sensor, int):
         sensor = scene.sensors()[sensor]
     inner = integrator if integrator is not None else scene.integrator()
@@ -61,9 +59,7 @@ def _make_integrator_class():
 
         def __init__(self, props):
             super().__init__(props)
-            self.model = props.get("model", "")
-            if not self.model:
-                raise SceneError('the mcdenoise integrator needs <string name="model" value="model.pt"/>')
+            self.model = props.get("model", "base")
             self.inner = None
             for name in props.keys():
                 value = props.get(name)

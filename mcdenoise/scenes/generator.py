@@ -69,8 +69,7 @@ def _placement(rotation: np.ndarray, scale, position) -> Matrix4:
 def _facing(normal, position, size: float) -> Matrix4:
     """A rectangle or disk (normal +z in its own frame) centred at ``position``, facing ``normal``."""
     return Matrix4.of(
-        look_at(position, np.asarray(position) + np.asarray(normal), up=_any_perpendicular(normal))
-        @ np.diag([size, size, 1, 1])
+        look_at(position, np.asarray(position) + np.asarray(normal), up=_any_perpendicular(normal)) @ np.diag([size, size, 1, 1])
     )
 
 
@@ -183,9 +182,7 @@ def _room(rng: np.random.Generator) -> dict:
         "floor": {
             "type": "rectangle",
             "to_world": _facing((0, 1, 0), (0, -1, 0), 12.0),
-            "bsdf": _two_sided(
-                random_material(rng) if rng.uniform() < 0.3 else {"type": "diffuse", "reflectance": _reflectance(rng)}
-            ),
+            "bsdf": _two_sided(random_material(rng) if rng.uniform() < 0.3 else {"type": "diffuse", "reflectance": _reflectance(rng)}),
         }
     }
     for index in range(int(rng.integers(0, 3))):
@@ -215,9 +212,7 @@ def _lights(rng: np.random.Generator) -> dict:
             radius = rng.uniform(0.03, 0.15) if kind == "small_area" else rng.uniform(0.3, 1.0)
             power = rng.uniform(3.0, 20.0) / (radius * radius)  # similar total power whatever the size
             shape = "sphere" if rng.uniform() < 0.5 else "rectangle"
-            to_world = (
-                _placement(np.eye(3), radius, position) if shape == "sphere" else _facing(-direction, position, radius)
-            )
+            to_world = _placement(np.eye(3), radius, position) if shape == "sphere" else _facing(-direction, position, radius)
             lights[f"light{index}"] = {
                 "type": shape,
                 "to_world": to_world,
@@ -244,9 +239,7 @@ def _camera(rng: np.random.Generator, centres: list[np.ndarray]) -> dict:
     target = np.mean(centres, axis=0) + rng.normal(0, 0.2, 3)
     azimuth, elevation = rng.uniform(0, 2 * math.pi), rng.uniform(math.radians(5), math.radians(55))
     distance = rng.uniform(3.0, 6.0)
-    offset = distance * np.array(
-        [math.cos(elevation) * math.cos(azimuth), math.sin(elevation), math.cos(elevation) * math.sin(azimuth)]
-    )
+    offset = distance * np.array([math.cos(elevation) * math.cos(azimuth), math.sin(elevation), math.cos(elevation) * math.sin(azimuth)])
     origin = target + offset
     origin[1] = max(origin[1], -0.8)  # stay above the floor
     return {
