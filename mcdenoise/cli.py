@@ -165,6 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="fail on NaN, infinite or negative color instead of treating those values as 0 with a warning"
     )
     apply.add_argument("--tile", type=_positive_int, default=768, help="tile side in pixels; bounds memory (default 768)")
+    apply.add_argument(
+        "--precision",
+        default="auto",
+        choices=("auto", "fp32", "bf16", "fp16"),
+        help="auto: fp32 on the CPU (tiles then match exactly), fp16/bf16 on CUDA; bf16 is faster on CPUs that have it",
+    )
 
     evaluate = commands.add_parser(
         "eval",
@@ -226,7 +232,7 @@ def _run(args) -> int:
         from mcdenoise.apply import apply_files
         from mcdenoise.hook import Denoiser
 
-        denoiser = Denoiser.load(args.model or "base", device=args.device, tile=args.tile, strict=args.strict)
+        denoiser = Denoiser.load(args.model or "base", device=args.device, tile=args.tile, strict=args.strict, precision=args.precision)
         results = apply_files(denoiser, args.frames, args.output, show_progress=show)
         failed = [r for r in results if r.error]
         for r in results:

@@ -15,20 +15,24 @@ import torch
 
 from mcdenoise.base import base_model_path
 from mcdenoise.checkpoint import load_model
+from mcdenoise.device import PRECISIONS, resolve_device
 from mcdenoise.errors import McDenoiseError, PixelError
 from mcdenoise.exr import Frame, read_exr
 from mcdenoise.features import AUX_CHANNELS, COLOR, FeatureSet, invalid_color
 from mcdenoise.infer import DEFAULT_TILE, denoise_array
-from mcdenoise.train import resolve_device
 
 
 class Denoiser:
     """A loaded model, callable on numpy arrays, torch tensors or EXR paths."""
 
-    def __init__(self, model, features: FeatureSet, tile: int = DEFAULT_TILE, source: str = "model", strict: bool = False):
+    def __init__(
+        self, model, features: FeatureSet, tile: int = DEFAULT_TILE, source: str = "model", strict: bool = False, precision: str = "auto"
+    ):
         self.model = model
         self.features = features
         self.tile = tile
+        #: auto (fp32 on the CPU, fp16/bf16 on CUDA), fp32, bf16 or fp16.
+        self.precision = precision
         self.source = source
         #: Refuse frames with NaN, infinite or negative color instead of treating those values as 0.
         self.strict = strict
@@ -36,7 +40,7 @@ class Denoiser:
         self.last_sanitized = 0
 
     @classmethod
-    def load(cls, path="base", device: str = "auto", tile: int = DEFAULT_TILE, strict: bool = False) -> "Denoiser":
+    def load(cls, path="base", device: str = "auto", tile: int = DEFAULT_TILE, strict: bool = False, precision: str = "auto") -> "Denoiser":
         """Load a model file written by ``mcdenoise train`` onto ``device`` (auto, cpu or cuda).
 
         ``path`` ``"base"`` (the default) is the bundled base model.
@@ -44,7 +48,9 @@ class Denoiser:
         if str(path) == "base":
             path = base_model_path()
         model, features = load_model(path, resolve_device(device))
-        return cls(model, features, tile=tile, source=str(path), strict=strict)
+        if precision not in PRECISIONS:
+            raise McDenoiseError(f"unknown precision {precision!r}; choose {', '.join(PRECISIONS)}")
+        return cls(model, features, tile=tile, source=str(path), strict=strict, precision=precision)
 
     def __call__(self, image, albedo=None, normal=None, depth=None):
         """Denoise one frame and return its linear HDR color.
@@ -98,5 +104,5 @@ class Denoiser:
             bad = int(invalid_color(channels[..., :3]).sum())
             if bad:
                 raise PixelError(f"{name}: {bad} color values are NaN, infinite or negative (strict mode)")
-        result, self.last_sanitized = denoise_array(self.model, self.features, channels, tile=self.tile)
+        result, self.last_sanitized = denoise_array(self.model, self.features, channels, tile=self.tile, precision=self.precision)
         return result

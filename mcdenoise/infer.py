@@ -9,6 +9,7 @@ untiled run) and that overlap by at least the network's receptive radius
 import numpy as np
 import torch
 
+from mcdenoise.device import inference_dtype
 from mcdenoise.features import FeatureSet, depth_normaliser, encode, exposure_scale, invalid_color, sanitize
 from mcdenoise.model import UNet, UNetConfig, to_radiance
 
@@ -60,6 +61,7 @@ def denoise_array(
     channels: np.ndarray,
     tile: int = DEFAULT_TILE,
     overlap: int | None = None,
+    precision: str = "auto",
 ) -> tuple[np.ndarray, int]:
     """Denoise (H, W, C) linear channels laid out as ``features.channels``.
 
@@ -68,7 +70,8 @@ def denoise_array(
     tile by tile, so memory beyond the input and output is bounded by the tile.
     ``tile`` is rounded down to the model's alignment; ``overlap`` is at least
     the receptive radius (a smaller request is raised to it), which makes
-    tiled and untiled output agree.
+    tiled and untiled output agree. ``precision`` is auto (fp32 on the CPU,
+    fp16/bf16 on CUDA), fp32, bf16 or fp16.
     """
     height, width = channels.shape[:2]
     bad = int(invalid_color(channels[..., :3]).sum())
@@ -78,6 +81,7 @@ def denoise_array(
     overlap = max(default_overlap(model.config), -(-(overlap or 0) // align) * align)
     tile = max(align, tile // align * align, 2 * overlap + align)
     device = next(model.parameters()).device
+    dtype = inference_dtype(precision, device)
     radiance = np.empty((height, width, 3), dtype=np.float32)
     with torch.inference_mode():
         for (y, x, th, tw), (top, left, bottom, right) in _tiles(height, width, align, tile, overlap):
@@ -88,7 +92,8 @@ def denoise_array(
             window[..., :3] = sanitize(window[..., :3])[0]
             encoded = torch.from_numpy(encode(window, features, exposure, depth_scale))[None]
             encoded = encoded.to(device).contiguous(memory_format=torch.channels_last)
-            log_radiance = model(encoded)[0].float().cpu()
+            with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+                log_radiance = model(encoded)[0].float().cpu()
             bottom, right = min(bottom, height - y), min(right, width - x)
             if bottom > top and right > left:
                 kept = to_radiance(log_radiance[:, top:bottom, left:right], torch.tensor(exposure))

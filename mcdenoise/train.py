@@ -16,6 +16,7 @@ from mcdenoise.atomic import ensure_writable_directory, remove_stale_partials
 from mcdenoise.base import BASE_MODEL, base_model_path
 from mcdenoise.checkpoint import build_model, load_checkpoint, save_checkpoint
 from mcdenoise.dataset import ExampleSampler, load_examples
+from mcdenoise.device import autocast_dtype, resolve_device
 from mcdenoise.errors import JobError
 from mcdenoise.features import FeatureSet
 from mcdenoise.infer import denoise_array
@@ -82,38 +83,6 @@ def budget_progress(config: TrainConfig, step: int, elapsed: float) -> float:
     by_steps = step / config.steps if config.steps else 0.0
     by_time = elapsed / (config.minutes * 60) if config.minutes else 0.0
     return max(by_steps, by_time)
-
-
-def resolve_device(requested: str = "auto") -> torch.device:
-    """``auto`` is CUDA when available, else the CPU."""
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise JobError("--device cuda was asked for, but no CUDA GPU is available to torch")
-    if requested not in ("cpu", "cuda"):
-        raise JobError(f"unknown device {requested!r}; choose auto, cpu or cuda")
-    return torch.device(requested)
-
-
-def _cpu_has_bf16() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for ``precision`` on ``device`` (None: plain fp32)."""
-    if precision == "fp32":
-        return None
-    if precision == "bf16":
-        return torch.bfloat16
-    if precision == "fp16":
-        return torch.float16
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.bfloat16 if _cpu_has_bf16() else None
 
 
 def initial_weights(init: str, features: FeatureSet, model_config: UNetConfig | None = None) -> dict | None:

@@ -1,0 +1,50 @@
+"""Where and how precisely to compute: the torch device, and the autocast dtype for a precision."""
+
+from pathlib import Path
+
+import torch
+
+from mcdenoise.errors import JobError
+
+#: Precision names that training and inference accept.
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+def resolve_device(requested: str = "auto") -> torch.device:
+    """``auto`` is CUDA when available, else the CPU."""
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise JobError("--device cuda was asked for, but no CUDA GPU is available to torch")
+    if requested not in ("cpu", "cuda"):
+        raise JobError(f"unknown device {requested!r}; choose auto, cpu or cuda")
+    return torch.device(requested)
+
+
+def _cpu_has_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for ``precision`` on ``device`` (None: plain fp32)."""
+    if precision == "fp32":
+        return None
+    if precision == "bf16":
+        return torch.bfloat16
+    if precision == "fp16":
+        return torch.float16
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if _cpu_has_bf16() else None
+
+
+def inference_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for denoising: like :func:`autocast_dtype`, except that ``auto`` on
+    the CPU is fp32, the only precision in which tiled output matches untiled output exactly."""
+    if precision == "auto" and device.type == "cpu":
+        return None
+    return autocast_dtype(precision, device)
