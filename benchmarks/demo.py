@@ -3,7 +3,7 @@
     python benchmarks/demo.py [--minutes 6]
 
 Writes benchmarks/results/demo.json: machine, date, wall time, and PSNR_T of
-the 4 spp input, mcdenoise's output and Intel OIDN's output (pyoidn, albedo +
+the 4 spp input, the base model alone, mcdenoise's fine-tuned output and Intel OIDN's output (pyoidn, albedo +
 normal, hdr, quality high; `pip install pyoidn`) on the same held-out frame,
 against the 2048 spp reference.
 """
@@ -51,6 +51,7 @@ def main() -> None:
         "noisy_psnr_t": round(result.noisy_psnr, 2),
         "denoised_psnr_t": round(result.denoised_psnr, 2),
         "gain_db": round(result.denoised_psnr - result.noisy_psnr, 2),
+        "base_model_psnr_t": None if result.base_psnr is None else round(result.base_psnr, 2),
         "oidn_psnr_t": round(psnr_t(oidn, reference), 2),
     }
     RESULTS.mkdir(exist_ok=True)

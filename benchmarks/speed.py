@@ -18,7 +18,6 @@ import datetime
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -45,9 +44,12 @@ RESULTS = Path(__file__).parent / "results"
 THREADS = 2
 #: Model sizes to time: the default and a fast one.
 MODELS = {
-    "default (width 48)": UNetConfig(in_channels=9, width=48, depth=4),
-    "fast (width 24)": UNetConfig(in_channels=9, width=24, depth=4),
+    f"default (width {UNetConfig.width})": UNetConfig(in_channels=9),
+    "fast (width 16)": UNetConfig(in_channels=9, width=16),
 }
+DEFAULT_MODEL = next(iter(MODELS))
+#: Inference precisions to time on the CPU.
+PRECISIONS = ("fp32", "bf16")
 
 
 def _median_time(function, runs: int = 5) -> float:
@@ -80,9 +82,10 @@ def measure_apply(frame: Frame, work: Path) -> list[dict]:
     rows = []
     channels = frame.stack(FeatureSet().channels)
     for name, config in MODELS.items():
-        denoiser = Denoiser.load(_model_file(config, work / f"{config.width}.pt"), device="cpu")
-        seconds = _median_time(lambda d=denoiser: d(channels))
-        rows.append({"denoiser": f"mcdenoise {name}", "seconds": seconds, "seconds_per_mp": seconds / megapixels})
+        for precision in PRECISIONS:
+            denoiser = Denoiser.load(_model_file(config, work / f"{config.width}.pt"), device="cpu", precision=precision)
+            seconds = _median_time(lambda d=denoiser: d(channels))
+            rows.append({"denoiser": f"mcdenoise {name} {precision}", "seconds": seconds, "seconds_per_mp": seconds / megapixels})
     color, albedo, normal = frame.stack(COLOR), frame.stack(ALBEDO), frame.stack(NORMAL)
     for quality in ("high", "balanced", "fast"):
         seconds = _median_time(lambda q=quality: pyoidn.denoise(color, albedo, normal, hdr=True, quality=q))
@@ -93,31 +96,31 @@ def measure_apply(frame: Frame, work: Path) -> list[dict]:
     return rows
 
 
-def measure_memory(frame: Frame, work: Path) -> dict:
+def measure_memory(frame: Frame, work: Path, precision: str) -> dict:
     """Peak resident memory of `mcdenoise apply` on a 3840x2160 frame (the 1080p frame tiled 2x2)."""
     big = Frame({n: np.tile(c, (2, 2)) for n, c in frame.channels.items()})
     source = work / "frame4k.exr"
     write_exr(source, big)
-    model = _model_file(MODELS["default (width 48)"], work / "default.pt")
+    model = _model_file(MODELS[DEFAULT_MODEL], work / "default.pt")
     command = [sys.executable, "-m", "mcdenoise", "--quiet", "apply", str(source), "--model", str(model), "--device", "cpu"]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run(command, check=True, capture_output=True)
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if peak_kib <= before:
-        raise RuntimeError("could not isolate the child's peak memory")
-    return {"size": "3840x2160", "tile": DEFAULT_TILE, "peak_rss_gib": peak_kib / 2**20}
+    # A child of its own per measurement: RUSAGE_CHILDREN's peak covers every child so far.
+    probe = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+    probe += "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    output = subprocess.run([sys.executable, "-c", probe, *command, "--precision", precision], check=True, capture_output=True, text=True)
+    return {"size": "3840x2160", "tile": DEFAULT_TILE, "precision": precision, "peak_rss_gib": int(output.stdout) / 2**20}
 
 
-def measure_seams(frame: Frame, work: Path) -> dict:
+def measure_seams(frame: Frame, work: Path, precision: str) -> dict:
     """Largest |tiled - untiled| on a 1024x768 crop, tiles of 256 (many seams)."""
-    config = MODELS["default (width 48)"]
-    denoiser = Denoiser.load(_model_file(config, work / "default.pt"), device="cpu")
+    config = MODELS[DEFAULT_MODEL]
+    denoiser = Denoiser.load(_model_file(config, work / "default.pt"), device="cpu", precision=precision)
     channels = frame.stack(FeatureSet().channels)[:768, :1024]
     denoiser.tile = 4096
     whole = denoiser(channels)
     denoiser.tile = 256
     tiled = denoiser(channels)
-    return {"size": "1024x768", "tile": 256, "overlap": default_overlap(config), "max_abs_difference": float(np.abs(tiled - whole).max())}
+    difference = float(np.abs(tiled - whole).max())
+    return {"size": "1024x768", "tile": 256, "overlap": default_overlap(config), "precision": precision, "max_abs_difference": difference}
 
 
 def measure_render_pairs(variant: str, pixels: int = 65536, pairs: int = 6) -> dict:
@@ -175,13 +178,35 @@ def measure_training(work: Path) -> list[dict]:
     return rows
 
 
+def quality_beside_speed(path: Path = RESULTS / "quality.json") -> dict[str, float]:
+    """Mean PSNR_T per row over the box-track scenes of the quality benchmark's last run (empty if none)."""
+    if not path.is_file():
+        return {}
+    rows: dict[str, list[float]] = {}
+    for record in json.loads(path.read_text()):
+        if record["track"] == "box":
+            for name, scores in record["rows"].items():
+                rows.setdefault(name, []).append(scores["psnr_t"])
+    counts = {len(v) for v in rows.values()}
+    return {name: statistics.mean(v) for name, v in rows.items() if len(v) == max(counts)}
+
+
 def _markdown(record: dict) -> str:
     lines = [f"Speed, {record['machine']}, {record['date']} (`python benchmarks/speed.py`).", ""]
     lines += ["| apply, 1920x1080, median of 5 | s/MP | vs OIDN high |", "|---|---|---|"]
     lines += [f"| {r['denoiser']} | {r['seconds_per_mp']:.2f} | {r['ratio_vs_oidn_high']:.2f}x |" for r in record["apply"]]
-    m, s = record["memory"], record["seams"]
-    lines += ["", f"Peak memory of `apply` at {m['size']}: {m['peak_rss_gib']:.2f} GiB (tile {m['tile']}).", ""]
-    lines += [f"Seams: max |tiled - untiled| = {s['max_abs_difference']:.2e} ({s['size']}, tile {s['tile']}, overlap {s['overlap']}).", ""]
+    if record.get("quality"):
+        scores = ", ".join(f"{name} {value:.2f} dB" for name, value in record["quality"].items() if "spp" not in name or "4 spp" in name)
+        lines += ["", f"Quality beside it (mean PSNR_T over the box-track scenes of `benchmarks/results/quality.json`): {scores}."]
+    lines += [""]
+    for m in record["memory"]:
+        lines += [f"Peak memory of `apply` at {m['size']}, {m['precision']}: {m['peak_rss_gib']:.2f} GiB (tile {m['tile']}).", ""]
+    for s in record["seams"]:
+        lines += [
+            f"Seams, {s['precision']}: max |tiled - untiled| = {s['max_abs_difference']:.2e} "
+            f"({s['size']}, tile {s['tile']}, overlap {s['overlap']}).",
+            "",
+        ]
     lines += ["| render-pairs, one 4 spp pair | pixels | pair s | two plain renders s | ratio |", "|---|---|---|---|---|"]
     rp = record["render_pairs"]
     lines += [
@@ -206,14 +231,15 @@ def main() -> None:
         print("apply ...", flush=True)
         record["apply"] = measure_apply(frame, work)
         print("memory ...", flush=True)
-        record["memory"] = measure_memory(frame, work)
+        record["memory"] = [measure_memory(frame, work, precision) for precision in PRECISIONS]
         print("seams ...", flush=True)
-        record["seams"] = measure_seams(frame, work)
+        record["seams"] = [measure_seams(frame, work, precision) for precision in PRECISIONS]
         print("render-pairs ...", flush=True)
         record["render_pairs"] = [measure_render_pairs(v) for v in ("scalar_rgb", "llvm_ad_rgb")]
         record["exr_write"] = measure_exr_writing(frame, work)
         print("train ...", flush=True)
         record["train"] = measure_training(work)
+    record["quality"] = quality_beside_speed()
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "speed.json").write_text(json.dumps(record, indent=1) + "\n")
     (RESULTS / "speed.md").write_text(_markdown(record))

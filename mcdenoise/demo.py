@@ -1,14 +1,16 @@
 """The demo: the whole loop on the bundled Cornell box, in a few CPU minutes.
 
-Render 32 jittered views as noisy pairs, train Noise2Noise on them, denoise a
-held-out frame from the scene's own camera, and score input and output
-against a high-spp reference.
+Render 32 jittered views as noisy pairs, fine-tune the bundled base model on
+them with Noise2Noise, denoise a held-out frame from the scene's own camera,
+and score the input, the base model alone and the fine-tuned model against a
+high-spp reference.
 """
 
 from dataclasses import dataclass
 from pathlib import Path
 
 from mcdenoise.apply import apply_file
+from mcdenoise.base import BASE_MODEL
 from mcdenoise.exr import read_exr
 from mcdenoise.features import COLOR
 from mcdenoise.hook import Denoiser
@@ -29,6 +31,8 @@ class DemoResult:
     denoised_psnr: float
     denoised_path: Path
     preview_path: Path
+    #: PSNR_T of the bundled base model before fine-tuning (None without one).
+    base_psnr: float | None = None
 
 
 def run_demo(
@@ -49,6 +53,12 @@ def run_demo(
     render_pairs(DEMO_SCENE, train_dir, PairJob(views=views, pixels=pixels, variant=variant), show_progress)
     log(f"2/4 rendering the held-out test view (scene camera) at 4 spp and a {reference_spp} spp reference")
     render_pairs(DEMO_SCENE, test_dir, PairJob(views=1, pixels=pixels, seed=2, reference_spp=reference_spp, variant=variant), show_progress)
+    noisy_frame = read_exr(test_dir / frame_name(0, 0, "a"))
+    reference = read_exr(test_dir / frame_name(0, None, "ref")).stack(COLOR)
+    base_psnr = None
+    if BASE_MODEL.is_file():
+        base_psnr = psnr_t(Denoiser.load(BASE_MODEL, device=device).denoise_frame(noisy_frame), reference)
+        log(f"   the base model alone: PSNR_T {base_psnr:.2f} dB (noisy {psnr_t(noisy_frame.stack(COLOR), reference):.2f} dB)")
     log(f"3/4 training Noise2Noise for {minutes:g} minutes")
     train(
         [train_dir],
@@ -60,14 +70,12 @@ def run_demo(
         log=log,
     )
     log("4/4 denoising the held-out frame")
-    noisy_frame = read_exr(test_dir / frame_name(0, 0, "a"))
-    reference = read_exr(test_dir / frame_name(0, None, "ref")).stack(COLOR)
     denoiser = Denoiser.load(model_path, device=device)
     output = apply_file(denoiser, test_dir / frame_name(0, 0, "a"), work / "test_denoised.exr").output
     noisy, denoised = noisy_frame.stack(COLOR), read_exr(output).stack(COLOR)
     preview = work / "demo.png"
     write_png(preview, side_by_side([noisy, denoised, reference]))
-    result = DemoResult(psnr_t(noisy, reference), psnr_t(denoised, reference), output, preview)
+    result = DemoResult(psnr_t(noisy, reference), psnr_t(denoised, reference), output, preview, base_psnr)
     log(
         f"PSNR_T against the {reference_spp} spp reference: noisy 4 spp {result.noisy_psnr:.2f} dB, "
         f"denoised {result.denoised_psnr:.2f} dB ({result.denoised_psnr - result.noisy_psnr:+.2f} dB)"
