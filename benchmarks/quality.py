@@ -27,6 +27,7 @@ import json
 import math
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def parse_args(argv=None):
     parser.add_argument("--tracks", nargs="+", choices=("box", "scene"), default=["box", "scene"])
     parser.add_argument("--pixels", type=int, default=65536)
     parser.add_argument("--views", type=int, default=32)
-    parser.add_argument("--budgets", nargs="+", type=float, default=[2.0, 10.0], help="N2N training budgets from scratch, minutes")
+    parser.add_argument("--budgets", nargs="*", type=float, default=[2.0, 10.0], help="N2N training budgets from scratch, minutes")
     parser.add_argument(
         "--base-budgets", nargs="*", type=float, default=[2.0, 10.0], help="N2N fine-tuning budgets from the base model, minutes"
     )
@@ -160,9 +161,8 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
         scores = all_metrics(image, reference)
         scores["spp_equivalent"] = spp_equivalent(scores["rel_mse"], curve) if "spp" not in name or "4 spp" in name else None
         rows[name] = {**scores, **training.get(name, {})}
-    order = ["noisy 4 spp", "OIDN 2.5", f"N2N {max(args.budgets):g} min"] + [k for k in outputs if k.startswith("N2C")]
-    if args.base_budgets:
-        order.insert(3, f"base + {max(args.base_budgets):g} min")
+    order = ["noisy 4 spp", "OIDN 2.5"] + [f"N2N {max(args.budgets):g} min"] * bool(args.budgets)
+    order += [f"base + {max(args.base_budgets):g} min" if args.base_budgets else "base"] + [k for k in outputs if k.startswith("N2C")]
     crops = side_by_side([_crop(outputs[k]) for k in order if k in outputs] + [_crop(reference)])
     record = {"scene": scene.name, "track": track, "render_seconds": round(render_seconds, 1), "size": list(noisy.shape[:2])}
     record.update(rows=rows, raw_rel_mse=curve)
@@ -205,7 +205,8 @@ def main(argv=None) -> list[dict]:
             results.append(record)
             (args.out / "quality.json").write_text(json.dumps(results, indent=1) + "\n")  # partial results survive a crash
     machine = f"{platform.machine()} CPU, {os.cpu_count()} cores"
-    header = f"Quality, {machine}, {datetime.date.today().isoformat()} (`python benchmarks/quality.py`), PSNR_T on the 4 spp test frame."
+    command = " ".join(["python benchmarks/quality.py", *(sys.argv[1:] if argv is None else argv)])
+    header = f"Quality, {machine}, {datetime.date.today().isoformat()} (`{command}`), PSNR_T on the 4 spp test frame."
     (args.out / "quality.md").write_text(markdown(results, header))
     print(markdown(results, header))
     return results
