@@ -1,5 +1,7 @@
 """EXR reading and writing: round trips, channel names, float32, bad files."""
 
+import os
+
 import numpy as np
 import OpenEXR
 import pytest
@@ -57,3 +59,12 @@ def test_failed_write_leaves_no_file(tmp_path):
     with pytest.raises(ExrError):
         write_exr(tmp_path / "f.exr", Frame({"R": np.ones((2, 2), np.float32), "G": np.ones((3, 3), np.float32)}))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        write_exr(tmp_path / "f.exr", Frame({"R": np.zeros((2, 2), np.float32)}))
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "f.exr").stat().st_mode & 0o777 == 0o644  # not mkstemp's owner-only 0o600
