@@ -1,0 +1,83 @@
+"""The bundled base model: it ships, denoises out of the box, and fine-tuning from it beats starting over."""
+
+import numpy as np
+
+from mcdenoise.base import BASE_MODEL
+from mcdenoise.checkpoint import load_checkpoint
+from mcdenoise.exr import read_exr
+from mcdenoise.features import COLOR
+from mcdenoise.hook import Denoiser
+from mcdenoise.metrics import psnr_t
+from mcdenoise.pairs import frame_name
+from mcdenoise.train import TrainConfig, train
+
+from conftest import run_cli
+
+
+def _test_frame(test_dir):
+    return test_dir / frame_name(0, 0, "a"), read_exr(test_dir / frame_name(0, None, "ref")).stack(COLOR)
+
+
+def test_base_model_ships_as_weights_with_provenance():
+    payload = load_checkpoint(BASE_MODEL)
+    assert "optimizer" not in payload  # weights only, a few MB
+    assert BASE_MODEL.stat().st_size < 8 * 2**20
+    provenance = payload["provenance"]
+    assert provenance["targets"].startswith("noisy") and provenance["steps"] > 0
+    assert provenance["command"].startswith("python benchmarks/train_base.py")
+
+
+def test_base_model_improves_a_real_4spp_frame(test_dir):
+    source, reference = _test_frame(test_dir)
+    noisy = read_exr(source).stack(COLOR)
+    denoised = Denoiser.load()(source)
+    assert psnr_t(denoised, reference) > psnr_t(noisy, reference) + 2.0
+
+
+def test_apply_without_a_model_uses_the_base_model(test_dir, tmp_path):
+    source, reference = _test_frame(test_dir)
+    out = tmp_path / "denoised.exr"
+    result = run_cli("apply", source, "-o", out)
+    assert result.returncode == 0, result.stderr
+    frame = read_exr(out)
+    assert frame.attributes["mcdenoise.model"] == BASE_MODEL.name
+    assert psnr_t(frame.stack(COLOR), reference) > psnr_t(read_exr(source).stack(COLOR), reference) + 2.0
+
+
+def test_fine_tuning_from_base_beats_scratch_for_the_same_steps(train_dir, test_dir, tmp_path):
+    source, reference = _test_frame(test_dir)
+    scores = {}
+    for init in ("base", "scratch"):
+        config = TrainConfig(steps=150, init=init, checkpoint_seconds=1e9, validate_seconds=1e9)
+        train([train_dir], tmp_path / f"{init}.pt", config, show_progress=False, log=lambda *a: None)
+        scores[init] = psnr_t(Denoiser.load(tmp_path / f"{init}.pt", device="cpu")(source), reference)
+    assert scores["base"] > scores["scratch"] + 1.0, scores
+
+
+def test_train_fine_tunes_the_base_model_by_default(train_dir, tmp_path):
+    result = run_cli("train", train_dir, "--out", tmp_path / "m.pt", "--steps", "2")
+    assert result.returncode == 0, result.stderr
+    assert "fine-tuning from the base model" in result.stdout
+    assert load_checkpoint(tmp_path / "m.pt")["model_config"] == load_checkpoint(BASE_MODEL)["model_config"]
+    result = run_cli("train", train_dir, "--out", tmp_path / "w.pt", "--steps", "2", "--width", "8")
+    assert result.returncode == 0 and "fine-tuning" not in result.stdout  # another shape starts from scratch
+
+
+def test_init_with_other_features_fails_in_one_line(train_dir, tmp_path):
+    result = run_cli("train", train_dir, "--out", tmp_path / "m.pt", "--steps", "2", "--features", "albedo", "--init", "base")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "--init scratch" in result.stderr
+    assert not (tmp_path / "m.pt").exists()
+
+
+def test_base_model_denoises_through_the_mitsuba_plugin_without_a_model(scene_path):
+    import mitsuba as mi
+
+    mi.set_variant("scalar_rgb")
+    import mcdenoise.mitsuba  # noqa: F401  (registers the plugin)
+
+    text = scene_path.read_text().replace('value="meshes/', f'value="{scene_path.parent}/meshes/')
+    start, end = text.index("<integrator"), text.index("</integrator>") + len("</integrator>")
+    load = lambda integrator: mi.load_string(text[:start] + integrator + text[end:], res=32, spp=4)  # noqa: E731
+    denoised = np.array(mi.render(load('<integrator type="mcdenoise"><integrator type="path"/></integrator>'), spp=4, seed=3))
+    assert denoised.shape == (32, 32, 3) and np.isfinite(denoised).all()
