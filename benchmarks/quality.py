@@ -29,12 +29,14 @@ import os
 import platform
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pyoidn
 
 from mcdenoise.base import BASE_MODEL
+from mcdenoise.checkpoint import load_checkpoint
 from mcdenoise.exr import read_exr
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
 from mcdenoise.hook import Denoiser
@@ -59,6 +61,7 @@ def parse_args(argv=None):
         "--base-budgets", nargs="*", type=float, default=[2.0, 10.0], help="N2N fine-tuning budgets from the base model, minutes"
     )
     parser.add_argument("--no-base", action="store_true", help="leave out the base model's rows")
+    parser.add_argument("--reuse-models", action="store_true", help="score models of a finished run of the same settings again, untrained")
     parser.add_argument("--n2c-minutes", type=float, default=10.0, help="N2C budget, minutes (0: no N2C row)")
     parser.add_argument("--reference-spp", type=int, default=2048)
     parser.add_argument("--clean-spp", type=int, default=256, help="spp of the training views' clean targets (N2C)")
@@ -112,8 +115,12 @@ def spp_equivalent(value: float, curve: dict[int, float], input_spp: int = 4) ->
     return float(math.exp(xs[-1] + (target - ys[-1]) / slope) / input_spp)
 
 
-def train_model(folders: dict, out: Path, minutes: float, targets: str, init: str = "scratch") -> dict:
+def train_model(folders: dict, out: Path, minutes: float, targets: str, init: str = "scratch", reuse: bool = False) -> dict:
     config = TrainConfig(minutes=minutes, targets=targets, validate_seconds=math.inf, init=init)
+    if reuse and out.is_file():
+        saved = load_checkpoint(out)
+        if saved.get("train_config") == asdict(config) and saved["elapsed"] >= minutes * 60:
+            return {"steps": saved["step"], "seconds": round(saved["elapsed"], 1), "reused": True}
     result = train([folders["train"]], out, config, restart=True, show_progress=True, log=lambda *a: None)
     return {"steps": result.step, "seconds": round(result.elapsed, 1)}
 
@@ -138,19 +145,19 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
     for minutes in args.budgets:
         name = f"N2N {minutes:g} min"
         path = model_dir / f"{scene.name}-{track}-n2n-{minutes:g}.pt"
-        training[name] = train_model(folders, path, minutes, "noisy")
+        training[name] = train_model(folders, path, minutes, "noisy", reuse=args.reuse_models)
         outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
     if not args.no_base and BASE_MODEL.is_file():
         outputs["base"] = Denoiser.load(BASE_MODEL, device="cpu").denoise_frame(test)
         for minutes in args.base_budgets:
             name = f"base + {minutes:g} min"
             path = model_dir / f"{scene.name}-{track}-base-{minutes:g}.pt"
-            training[name] = train_model(folders, path, minutes, "noisy", init="base")
+            training[name] = train_model(folders, path, minutes, "noisy", init="base", reuse=args.reuse_models)
             outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
     if args.n2c_minutes > 0:
         name = f"N2C {args.n2c_minutes:g} min"
         path = model_dir / f"{scene.name}-{track}-n2c.pt"
-        training[name] = train_model(folders, path, args.n2c_minutes, "clean")
+        training[name] = train_model(folders, path, args.n2c_minutes, "clean", reuse=args.reuse_models)
         outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
     for spp in (1, 16):
         if f"spp{spp}" in folders:
@@ -161,7 +168,7 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
         scores = all_metrics(image, reference)
         scores["spp_equivalent"] = spp_equivalent(scores["rel_mse"], curve) if "spp" not in name or "4 spp" in name else None
         rows[name] = {**scores, **training.get(name, {})}
-    order = ["noisy 4 spp", "OIDN 2.5"] + [f"N2N {max(args.budgets):g} min"] * bool(args.budgets)
+    order = ["noisy 4 spp", "OIDN 2.5"] + ([f"N2N {max(args.budgets):g} min"] if args.budgets else [])
     order += [f"base + {max(args.base_budgets):g} min" if args.base_budgets else "base"] + [k for k in outputs if k.startswith("N2C")]
     crops = side_by_side([_crop(outputs[k]) for k in order if k in outputs] + [_crop(reference)])
     record = {"scene": scene.name, "track": track, "render_seconds": round(render_seconds, 1), "size": list(noisy.shape[:2])}
