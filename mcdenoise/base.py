@@ -14,6 +14,11 @@ from mcdenoise.errors import ModelError
 BASE_MODEL = Path(__file__).parent / "data" / "base_model.pt"
 
 
+def resolve_model(path) -> Path:
+    """The model file that ``path`` names: ``"base"`` is the bundled base model, anything else a path."""
+    return base_model_path() if str(path) == "base" else Path(path)
+
+
 def base_model_path() -> Path:
     """Path of the bundled base model; raises :class:`ModelError` if this install lacks it."""
     if not BASE_MODEL.is_file():

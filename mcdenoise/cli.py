@@ -63,8 +63,6 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    from mcdenoise.model import UNetConfig
-
     parser = _Parser(prog="mcdenoise", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
@@ -122,11 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--init",
         default="auto",
         metavar="auto|base|scratch|MODEL.pt",
-        help="starting weights: auto (default) fine-tunes the bundled base model when --features match it and\n"
+        help="starting weights: auto (default) fine-tunes the bundled base model when --features match it and "
         "no other --width/--depth is asked for, else starts from random weights; base; scratch; or a model file",
     )
-    trainer.add_argument("--width", type=_positive_int, help=f"U-Net channels per level (default {UNetConfig.width}; from scratch only)")
-    trainer.add_argument("--depth", type=_positive_int, help=f"U-Net pooling levels (default {UNetConfig.depth}; from scratch only)")
+    # The defaults named here are UNetConfig's (tests/test_train.py checks); importing it would load torch for --help.
+    trainer.add_argument("--width", type=_positive_int, help="U-Net channels per level (default 32; from scratch only)")
+    trainer.add_argument("--depth", type=_positive_int, help="U-Net pooling levels (default 4; from scratch only)")
     trainer.add_argument("--features", default="albedo,normal", help="auxiliary features, comma-separated: albedo, normal, depth, or none")
     trainer.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto uses CUDA when available")
     trainer.add_argument(

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mcdenoise.base import base_model_path
+from mcdenoise.base import resolve_model
 from mcdenoise.checkpoint import load_model
 from mcdenoise.device import PRECISIONS, resolve_device
 from mcdenoise.errors import McDenoiseError, PixelError
@@ -45,11 +45,10 @@ class Denoiser:
 
         ``path`` ``"base"`` (the default) is the bundled base model.
         """
-        if str(path) == "base":
-            path = base_model_path()
-        model, features = load_model(path, resolve_device(device))
         if precision not in PRECISIONS:
             raise McDenoiseError(f"unknown precision {precision!r}; choose {', '.join(PRECISIONS)}")
+        path = resolve_model(path)
+        model, features = load_model(path, resolve_device(device))
         return cls(model, features, tile=tile, source=str(path), strict=strict, precision=precision)
 
     def __call__(self, image, albedo=None, normal=None, depth=None):

@@ -25,6 +25,7 @@ from mcdenoise.lock import DirectoryLock
 from mcdenoise.progress import Progress
 from mcdenoise.render import (
     Camera,
+    feature_integrator,
     file_sha256,
     jitter_camera,
     load_scene,
@@ -163,6 +164,7 @@ def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = True) 
         manifest = _load_or_start_manifest(out, settings)
         manifest["settings"] = settings
         base_camera = scene_camera(scene, scene_path)
+        features_by = feature_integrator()
 
         work = []
         for view in range(job.views):
@@ -187,12 +189,13 @@ def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = True) 
                 spp = job.reference_spp if pair is None else job.spp
                 # One feature pass serves both frames of a pair: features carry no light-transport noise.
                 feature_seed = frame_seed(job.seed, view, pair or 0, "ref-features" if pair is None else "features")
-                features = render_features(scene, sensor, min(spp, job.spp), feature_seed)
+                features = render_features(scene, sensor, min(spp, job.spp), feature_seed, features_by)
                 records = {}
                 for side in sides:
                     seed = frame_seed(job.seed, view, pair or 0, side)
-                    record = {"view": view, "pair": pair, "side": side, "seed": seed, "feature_seed": feature_seed, "spp": spp}
-                    record["variant"] = variant
+                    record = {
+                        "view": view, "pair": pair, "side": side, "seed": seed, "feature_seed": feature_seed, "spp": spp, "variant": variant
+                    }  # fmt: skip
                     channels = {**render_color(scene, sensor, spp, seed), **features}
                     frame = Frame(channels, _frame_attributes(record, settings))
                     name = frame_name(view, pair, side)

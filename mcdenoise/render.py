@@ -199,15 +199,16 @@ def render_color(scene, sensor, spp: int, seed: int) -> dict[str, np.ndarray]:
     return {name: np.ascontiguousarray(data[..., i]) for i, name in enumerate(COLOR)}
 
 
-def render_features(scene, sensor, spp: int, seed: int) -> dict[str, np.ndarray]:
+def render_features(scene, sensor, spp: int, seed: int, integrator=None) -> dict[str, np.ndarray]:
     """Albedo, normal and depth channels of one frame, from primary rays only.
 
     A pass of its own costs a small fraction of a light-transport render,
     where wrapping the scene's integrator in the ``aov`` integrator would
-    nearly double every frame's cost.
+    nearly double every frame's cost. Pass ``integrator`` (from
+    :func:`feature_integrator`) to reuse one across frames.
     """
     names = ALBEDO + NORMAL + DEPTH
-    data = _render(scene, sensor, spp, seed, feature_integrator())
+    data = _render(scene, sensor, spp, seed, integrator or feature_integrator())
     if data.shape[-1] != len(names):
         raise SceneError(f"expected {len(names)} channels from the aov integrator, got {data.shape[-1]}")
     return {name: np.ascontiguousarray(data[..., i]) for i, name in enumerate(names)}

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from mcdenoise.atomic import ensure_writable_directory, remove_stale_partials
-from mcdenoise.base import BASE_MODEL, base_model_path
+from mcdenoise.base import BASE_MODEL, resolve_model
 from mcdenoise.checkpoint import build_model, load_checkpoint, save_checkpoint
 from mcdenoise.dataset import ExampleSampler, load_examples
 from mcdenoise.device import autocast_dtype, resolve_device
@@ -100,7 +100,7 @@ def initial_weights(init: str, features: FeatureSet, model_config: UNetConfig | 
         payload = load_checkpoint(BASE_MODEL)
         same_shape = model_config is None or UNetConfig(**payload["model_config"]) == model_config
         return {**payload, "source": "the base model"} if tuple(payload["features"]) == features.aux and same_shape else None
-    path = base_model_path() if init == "base" else Path(init)
+    path = resolve_model(init)
     payload = load_checkpoint(path)
     if tuple(payload["features"]) != features.aux:
         raise JobError(
@@ -153,23 +153,18 @@ def train(
             raise JobError(f"{out_path}: holds a model without training state; use --restart to overwrite it")
         features = FeatureSet(tuple(resume["features"]))
     start = None if resume else initial_weights(config.init, features, model_config)
-    if resume:
-        model_config = UNetConfig(**resume["model_config"])
-    elif start:
-        model_config = UNetConfig(**start["model_config"])
-    else:
-        model_config = model_config or UNetConfig(in_channels=features.input_width)
+    weights = resume or start  # the checkpoint whose network is built, if any
+    model_config = UNetConfig(**weights["model_config"]) if weights else (model_config or UNetConfig(in_channels=features.input_width))
     if model_config.in_channels != features.input_width:
         model_config = UNetConfig(**{**asdict(model_config), "in_channels": features.input_width})
 
     examples, views = load_examples(directories, features, config.targets)
     if validation_directories:
         views += load_examples(validation_directories, features)[1]
-    if resume:
-        model, _ = build_model(resume, out_path)
-    elif start:
-        model, _ = build_model(start, config.init)
-        log(f"fine-tuning from {start['source']}")
+    if weights:
+        model, _ = build_model(weights, out_path if resume else config.init)
+        if start:
+            log(f"fine-tuning from {start['source']}")
     else:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)  # the same seed gives the same initial weights

@@ -76,3 +76,12 @@ def test_budget_is_required_and_lr_warms_up_then_decays():
     config = TrainConfig(steps=1000, warmup_steps=100)
     assert learning_rate(config, 0, 0.0) < learning_rate(config, 99, 0.1)
     assert learning_rate(config, 999, 1.0) == pytest.approx(config.learning_rate * config.final_lr_fraction)
+
+
+def test_train_help_names_the_network_defaults():
+    from mcdenoise.cli import build_parser
+    from mcdenoise.model import UNetConfig
+
+    train_parser = build_parser()._subparsers._group_actions[0].choices["train"]
+    text = train_parser.format_help()
+    assert f"(default {UNetConfig.width};" in text and f"(default {UNetConfig.depth};" in text
