@@ -30,7 +30,12 @@ def _cpu_has_bf16() -> bool:
 
 
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for ``precision`` on ``device`` (None: plain fp32)."""
+    """The autocast dtype for ``precision`` on ``device`` (None: plain fp32).
+
+    ``auto`` is bf16 or fp16 on CUDA, bf16 on a CPU with native bf16 instructions (where it
+    roughly halves convolution time, and tiled inference still equals untiled inference
+    exactly), and fp32 on other CPUs.
+    """
     if precision == "fp32":
         return None
     if precision == "bf16":
@@ -41,10 +46,3 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.bfloat16 if _cpu_has_bf16() else None
 
-
-def inference_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for denoising: like :func:`autocast_dtype`, except that ``auto`` on
-    the CPU is fp32, the only precision in which tiled output matches untiled output exactly."""
-    if precision == "auto" and device.type == "cpu":
-        return None
-    return autocast_dtype(precision, device)

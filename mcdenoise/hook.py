@@ -31,7 +31,7 @@ class Denoiser:
         self.model = model
         self.features = features
         self.tile = tile
-        #: auto (fp32 on the CPU, fp16/bf16 on CUDA), fp32, bf16 or fp16.
+        #: auto (bf16 on CPUs and GPUs that have it, else fp32 or fp16), fp32, bf16 or fp16.
         self.precision = precision
         self.source = source
         #: Refuse frames with NaN, infinite or negative color instead of treating those values as 0.

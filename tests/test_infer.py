@@ -5,7 +5,7 @@ import torch
 
 from mcdenoise.exr import read_exr
 from mcdenoise.features import FeatureSet
-from mcdenoise.infer import default_overlap, denoise_array, receptive_radius
+from mcdenoise.infer import _tiles, default_overlap, denoise_array, plan_tile_shape, receptive_radius
 from mcdenoise.model import UNet, UNetConfig
 from mcdenoise.pairs import frame_name
 
@@ -41,3 +41,18 @@ def test_nan_and_inf_pixels_are_sanitised_and_counted(train_dir):
     frame[5, 5, 0], frame[6, 6, 1], frame[7, 7, 2] = np.nan, np.inf, -1.0
     result, bad = denoise_array(_random_model(), FeatureSet(), frame)
     assert bad == 3 and np.isfinite(result).all()
+
+
+def test_tile_plan_covers_the_frame_within_the_budget_and_beats_square_tiles():
+    overlap, align, budget = 112, 16, 768 * 768
+    for height, width in [(1088, 1920), (2160, 3840), (768, 1024), (112, 5008), (64, 64)]:
+        th, tw = plan_tile_shape(height, width, align, budget, overlap)
+        assert th * tw <= budget or (th, tw) == (min(height, 240), min(width, 240))
+        assert th % align == 0 or th == height
+        covered = np.zeros((height, width), dtype=int)
+        for (y, x, _, _), (top, left, bottom, right) in _tiles(height, width, align, 768, overlap):
+            covered[y + top : y + bottom, x + left : x + right] += 1
+        assert covered.min() >= 1
+    windows = list(_tiles(1080, 1920, align, 768, overlap))
+    computed = sum(th * tw for (_, _, th, tw), _ in windows)
+    assert computed < 8 * 768 * 768  # what 768x768 squares compute on a 1080p frame

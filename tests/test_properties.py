@@ -40,12 +40,13 @@ def small_model():
     tile=st.integers(1, 128),
     overlap=st.one_of(st.none(), st.integers(0, 64)),
     seed=st.integers(0, 2**16),
+    precision=st.sampled_from(["fp32", "bf16"]),
 )
-def test_tiled_equals_untiled_for_any_size_tile_and_overlap(small_model, height, width, tile, overlap, seed):
+def test_tiled_equals_untiled_for_any_size_tile_and_overlap(small_model, height, width, tile, overlap, seed, precision):
     rng = np.random.default_rng(seed)
     frame = rng.random((height, width, 9), dtype=np.float32) * np.array([4, 4, 4, 1, 1, 1, 2, 2, 2], np.float32)
-    whole, _ = denoise_array(small_model, FeatureSet(), frame, tile=4096)
-    tiled, _ = denoise_array(small_model, FeatureSet(), frame, tile=tile, overlap=overlap)
+    whole, _ = denoise_array(small_model, FeatureSet(), frame, tile=4096, precision=precision)
+    tiled, _ = denoise_array(small_model, FeatureSet(), frame, tile=tile, overlap=overlap, precision=precision)
     assert tiled.shape == (height, width, 3)
     assert np.abs(tiled - whole).max() <= 1e-4
 
