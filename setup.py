@@ -8,7 +8,15 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["mcdenoise", "mcdenoise.*"]),
-    package_data={"mcdenoise": ["data/base_model.pt", "data/base_model.json", "data/scenes/*/*.xml", "data/scenes/*/*.md", "data/scenes/*/meshes/*.obj"]},
+    package_data={
+        "mcdenoise": [
+            "data/*.pt",
+            "data/*.json",
+            "data/scenes/*/*.xml",
+            "data/scenes/*/*.md",
+            "data/scenes/*/meshes/*.obj",
+        ]
+    },
     install_requires=["torch>=2.1", "mitsuba==3.9.1", "drjit==1.5.0", "openexr>=3.3", "pyexr", "numpy"],
     extras_require={"test": ["pytest", "hypothesis", "pyoidn", "flip-evaluator"]},
     entry_points={"console_scripts": ["mcdenoise = mcdenoise.cli:main"]},

@@ -163,12 +163,18 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument(
         "--strict", action="store_true", help="fail on NaN, infinite or negative color instead of treating those values as 0 with a warning"
     )
-    apply.add_argument("--tile", type=_positive_int, default=768, help="tiles hold at most TILE x TILE pixels, shaped to the frame; bounds memory (default 768: about 1.4 GiB at 4K)")
+    apply.add_argument(
+        "--tile",
+        type=_positive_int,
+        default=768,
+        help="tiles hold at most TILE x TILE pixels, shaped to the frame; bounds memory (default 768: about 1.4 GiB at 4K)",
+    )
     apply.add_argument(
         "--precision",
         default="auto",
         choices=("auto", "fp32", "bf16", "fp16"),
-        help="auto: bf16 on CPUs with native bf16 (about twice as fast as fp32) and on CUDA GPUs that have it, else fp32 (CPU) or fp16 (CUDA)",
+        help="auto: bf16 on CPUs with native bf16 (about twice as fast as fp32) and on CUDA GPUs that have it, "
+        "else fp32 (CPU) or fp16 (CUDA)",
     )
 
     evaluate = commands.add_parser(
