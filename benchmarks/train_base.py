@@ -72,6 +72,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--pixels", type=int, default=16384, help="pixels per frame")
     parser.add_argument("--minutes", type=float, default=40.0, help="training wall-clock budget")
     parser.add_argument("--width", type=int, default=UNetConfig.width, help="network width")
+    parser.add_argument("--magnitude-input", action="store_true", help="also feed the network log radiance (UNetConfig.magnitude_input)")
     parser.add_argument("--cache", type=Path, default=HERE / "cache" / "base")
     parser.add_argument("--out", type=Path, default=BASE_MODEL)
     args = parser.parse_args(argv)
@@ -79,9 +80,10 @@ def main(argv=None) -> dict:
     started = time.monotonic()
     folders = render_training_data(args)
     render_seconds = time.monotonic() - started
-    checkpoint = args.cache / f"train-{args.scenes}x{args.views}-{args.pixels}px-w{args.width}-{args.minutes:g}min.pt"
+    magnitude = "-mag" if args.magnitude_input else ""
+    checkpoint = args.cache / f"train-{args.scenes}x{args.views}-{args.pixels}px-w{args.width}{magnitude}-{args.minutes:g}min.pt"
     config = TrainConfig(minutes=args.minutes, checkpoint_seconds=60, validate_seconds=math.inf, init="scratch")
-    result = train(folders, checkpoint, config, model_config=UNetConfig(width=args.width))
+    result = train(folders, checkpoint, config, model_config=UNetConfig(width=args.width, magnitude_input=args.magnitude_input))
 
     payload = load_checkpoint(checkpoint)
     provenance = {

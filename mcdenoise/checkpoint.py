@@ -53,7 +53,7 @@ def load_checkpoint(path) -> dict:
 def build_model(payload: dict, path="model") -> tuple[UNet, FeatureSet]:
     """The network and feature set that a checkpoint describes, with its weights loaded."""
     try:
-        config = UNetConfig(**payload["model_config"])
+        config = UNetConfig.from_dict(payload["model_config"])
         features = FeatureSet(tuple(payload["features"]))
         model = UNet(config)
         model.load_state_dict(payload["model"])

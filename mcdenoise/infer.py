@@ -23,6 +23,8 @@ def receptive_radius(config: UNetConfig) -> int:
         radius += 2**level * 2 + 2 ** (level - 1)  # pooling, then two convolutions at this scale
     for level in range(config.depth):
         radius += 2**level * 2  # two convolutions per decoder level
+    if config.magnitude_input:  # the blurred base is an input too
+        return radius + config.base_blur // 2
     return max(radius, config.base_blur // 2)
 
 

@@ -22,6 +22,8 @@ _LOG_LIMIT = 30.0
 MID_GREY = 0.18
 #: Keeps the log of a black blurred base finite.
 BASE_EPSILON = 1e-3
+#: Brings log-radiance (about -7 to 8 after exposure normalisation) near the other inputs' range.
+_MAGNITUDE_SCALE = 0.25
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,11 @@ class UNetConfig:
     depth: int = 4
     #: Side of the box blur of the input color that the log output is a correction to (0: none).
     base_blur: int = 5
+    #: Also feed the network the log of each pixel's radiance and of the blurred base. The tonemapped
+    #: color saturates (T(30) and T(3000) differ by 1e-3), so without these the network cannot tell
+    #: how far a bright neighbour spreads through the base, nor undo it. Checkpoints written before
+    #: this field existed lack it and load as False.
+    magnitude_input: bool = False
 
     @property
     def alignment(self) -> int:
@@ -43,6 +50,16 @@ class UNetConfig:
     def to_dict(self) -> dict:
         """Plain dict for checkpoints."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "UNetConfig":
+        """The config stored in a checkpoint (fields added since it was written take their defaults)."""
+        return cls(**{"magnitude_input": False, **values})
+
+    @property
+    def network_inputs(self) -> int:
+        """Channels that the first convolution takes: the encoded input, plus 6 magnitude channels."""
+        return self.in_channels + (6 if self.magnitude_input else 0)
 
 
 def _conv(cin: int, cout: int) -> nn.Conv2d:
@@ -61,7 +78,7 @@ class UNet(nn.Module):
         super().__init__()
         self.config = config
         w = config.width
-        self.inc = _Block(config.in_channels, w)
+        self.inc = _Block(config.network_inputs, w)
         self.down = nn.ModuleList(_Block(w, w) for _ in range(config.depth))
         self.up = nn.ModuleList(_Block(2 * w, w) for _ in range(config.depth))
         self.out = nn.Conv2d(w, config.out_channels, kernel_size=1)
@@ -77,6 +94,10 @@ class UNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map (N, C, H, W) encoded input to (N, 3, H, W) log-radiance (H, W multiples of ``alignment``)."""
+        base = self._log_base(x)
+        if self.config.magnitude_input:
+            log_radiance = torch.log(inverse_tonemap(x[:, :3].float()) + BASE_EPSILON)
+            x = torch.cat([x, (_MAGNITUDE_SCALE * torch.cat([log_radiance, base], dim=1)).to(x.dtype)], dim=1)
         skips = []
         h = self.inc(x)
         for block in self.down:
@@ -85,13 +106,13 @@ class UNet(nn.Module):
         for block in self.up:
             h = F.interpolate(h, scale_factor=2, mode="nearest")
             h = block(torch.cat([h, skips.pop()], dim=1))
-        return (self.out(h).float() + self._base(x)).clamp(-_LOG_LIMIT, _LOG_LIMIT)
+        return (self.out(h).float() + base).clamp(-_LOG_LIMIT, _LOG_LIMIT)
 
-    def _base(self, x: torch.Tensor) -> torch.Tensor:
-        """Log of the box-blurred, exposure-normalised input color (0 without a base)."""
+    def _log_base(self, x: torch.Tensor) -> torch.Tensor:
+        """Log of the box-blurred, exposure-normalised input color, (N, 3, H, W); zeros without a base."""
         size = self.config.base_blur
         if not size:
-            return torch.zeros((), device=x.device)
+            return torch.zeros_like(x[:, :3], dtype=torch.float32)
         radiance = inverse_tonemap(x[:, :3].float())
         blurred = F.avg_pool2d(radiance, size, stride=1, padding=size // 2, count_include_pad=False)
         return torch.log(blurred + BASE_EPSILON)

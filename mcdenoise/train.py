@@ -98,7 +98,7 @@ def initial_weights(init: str, features: FeatureSet, model_config: UNetConfig | 
         if not BASE_MODEL.is_file():
             return None
         payload = load_checkpoint(BASE_MODEL)
-        same_shape = model_config is None or UNetConfig(**payload["model_config"]) == model_config
+        same_shape = model_config is None or UNetConfig.from_dict(payload["model_config"]) == model_config
         return {**payload, "source": "the base model"} if tuple(payload["features"]) == features.aux and same_shape else None
     path = resolve_model(init)
     payload = load_checkpoint(path)
@@ -154,7 +154,10 @@ def train(
         features = FeatureSet(tuple(resume["features"]))
     start = None if resume else initial_weights(config.init, features, model_config)
     weights = resume or start  # the checkpoint whose network is built, if any
-    model_config = UNetConfig(**weights["model_config"]) if weights else (model_config or UNetConfig(in_channels=features.input_width))
+    if weights:
+        model_config = UNetConfig.from_dict(weights["model_config"])
+    else:
+        model_config = model_config or UNetConfig(in_channels=features.input_width)
     if model_config.in_channels != features.input_width:
         model_config = UNetConfig(**{**asdict(model_config), "in_channels": features.input_width})
 

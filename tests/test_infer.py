@@ -1,6 +1,7 @@
 """Tiled inference equals untiled inference."""
 
 import numpy as np
+import pytest
 import torch
 
 from mcdenoise.exr import read_exr
@@ -10,9 +11,9 @@ from mcdenoise.model import UNet, UNetConfig
 from mcdenoise.pairs import frame_name
 
 
-def _random_model(depth=3):
+def _random_model(depth=3, magnitude_input=False):
     torch.manual_seed(0)
-    model = UNet(UNetConfig(in_channels=9, width=8, depth=depth))
+    model = UNet(UNetConfig(in_channels=9, width=8, depth=depth, magnitude_input=magnitude_input))
     torch.nn.init.normal_(model.out.weight, std=0.1)  # the zero-initialised head would hide seams
     return model.eval()
 
@@ -27,8 +28,9 @@ def test_tiled_output_equals_untiled_output(train_dir):
     assert np.abs(tiled - whole).max() <= 1e-4
 
 
-def test_receptive_radius_bounds_the_influence_of_a_pixel():
-    model = _random_model(depth=2)
+@pytest.mark.parametrize("magnitude_input", [False, True])
+def test_receptive_radius_bounds_the_influence_of_a_pixel(magnitude_input):
+    model = _random_model(depth=2, magnitude_input=magnitude_input)
     radius = receptive_radius(model.config)
     x = torch.zeros(1, 9, 128, 128, requires_grad=True)
     model(x)[0, :, 64, 64].sum().backward()

@@ -39,6 +39,17 @@ def test_the_generator_covers_every_kind():
         assert expected in kinds
 
 
+def test_closed_rooms_occur_and_hold_their_camera_and_lights():
+    closed = [generate_scene(seed) for seed in range(SEEDS) if "ceiling" in generate_scene(seed)]
+    assert 3 <= len(closed) <= SEEDS - 3
+    for scene in closed:
+        half = abs(scene["wall_left"]["to_world"].rows[0][3])
+        top = scene["ceiling"]["to_world"].rows[1][3]
+        camera = np.array(scene["camera"]["to_world"].rows)[:3, 3]
+        assert np.all(np.abs(camera[[0, 2]]) < half) and -1.0 < camera[1] < top
+        assert not {"directional", "constant"} & _types(scene)  # no light from outside the room
+
+
 def test_unknown_plugin_type_is_refused():
     with pytest.raises(SceneError, match="plugin type 'teapot'"):
         scene_xml({"type": "scene", "thing": {"type": "teapot"}})

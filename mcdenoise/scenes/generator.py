@@ -1,7 +1,9 @@
 """Random Mitsuba 3 scenes, deterministic by seed, for training a base model.
 
 Each scene is a Python dict in Mitsuba's ``load_dict`` layout (transforms are
-:class:`Matrix4` values): a floor and sometimes walls, two to eight built-in
+:class:`Matrix4` values): a floor and sometimes walls (or, in about a third of
+the scenes, a closed room lit from inside, where most light arrives
+indirectly, as in a Cornell box), two to eight built-in
 shapes (sphere, cube, cylinder, disk, rectangle) with diffuse, textured,
 plastic, glass or metal materials, one to three lights (area, point,
 directional, environment), a path tracer and a perspective camera aimed at
@@ -196,10 +198,58 @@ def _room(rng: np.random.Generator) -> dict:
     return room
 
 
-def _lights(rng: np.random.Generator) -> dict:
+@dataclass(frozen=True)
+class _Box:
+    """The inside of a closed room: floor at y = -1, walls at x, z = +-half, ceiling at y = top."""
+
+    half: float
+    top: float
+
+    def inside(self, point, margin: float = 0.25) -> np.ndarray:
+        """``point`` moved into the room, ``margin`` away from every surface."""
+        limit = self.half - margin
+        x, y, z = point
+        return np.array([np.clip(x, -limit, limit), np.clip(y, -1.0 + margin, self.top - margin), np.clip(z, -limit, limit)])
+
+
+def _closed_room(rng: np.random.Generator, box: _Box) -> dict:
+    """Floor, ceiling and four walls, each diffuse (sometimes textured), facing in."""
+    middle = (box.top - 1.0) / 2
+    planes = {
+        "floor": ((0, 1, 0), (0, -1.0, 0)),
+        "ceiling": ((0, -1, 0), (0, box.top, 0)),
+        "wall_left": ((1, 0, 0), (-box.half, middle, 0)),
+        "wall_right": ((-1, 0, 0), (box.half, middle, 0)),
+        "wall_back": ((0, 0, 1), (0, middle, -box.half)),
+        "wall_front": ((0, 0, -1), (0, middle, box.half)),
+    }
+    size = max(box.half, (box.top + 1.0) / 2)
+    return {
+        name: {
+            "type": "rectangle",
+            "to_world": _facing(normal, centre, size),
+            "bsdf": _two_sided({"type": "diffuse", "reflectance": _reflectance(rng)}),
+        }
+        for name, (normal, centre) in planes.items()
+    }
+
+
+def _ceiling_light(rng: np.random.Generator, box: _Box) -> dict:
+    """A rectangular area light just under the ceiling, facing down."""
+    size = rng.uniform(0.2, 0.8)
+    position = (rng.uniform(-0.5, 0.5) * box.half, box.top - 0.01, rng.uniform(-0.5, 0.5) * box.half)
+    radiance = np.array(_color(rng, 0.6, 1.0)) * rng.uniform(3.0, 20.0) / (size * size)
+    return {"type": "rectangle", "to_world": _facing((0, -1, 0), position, size), "emitter": {"type": "area", "radiance": _rgb(radiance)}}
+
+
+def _lights(rng: np.random.Generator, box: _Box | None = None) -> dict:
+    """One to three lights; in a closed room, only lights inside it (no distant ones)."""
     lights, has_infinite = {}, False
-    for index in range(int(rng.integers(1, 4))):
-        kind = rng.choice(["small_area", "area", "point", "directional", "environment"])
+    if box is not None:
+        lights["light_ceiling"] = _ceiling_light(rng, box)
+    kinds = ["small_area", "area", "point"] + ([] if box is not None else ["directional", "environment"])
+    for index in range(int(rng.integers(0 if box is not None else 1, 4 if box is None else 3))):
+        kind = rng.choice(kinds)
         if kind in ("directional", "environment"):
             if has_infinite:  # Mitsuba allows one environment (infinitely distant) emitter per scene
                 kind = "point"
@@ -208,6 +258,8 @@ def _lights(rng: np.random.Generator) -> dict:
         direction = np.array([rng.uniform(-1, 1), rng.uniform(0.4, 1.0), rng.uniform(-1, 1)])
         direction /= np.linalg.norm(direction)
         position = direction * rng.uniform(2.0, 4.5)
+        if box is not None:
+            position = box.inside(position, margin=0.4)
         if kind in ("small_area", "area"):
             radius = rng.uniform(0.03, 0.15) if kind == "small_area" else rng.uniform(0.3, 1.0)
             power = rng.uniform(3.0, 20.0) / (radius * radius)  # similar total power whatever the size
@@ -235,13 +287,15 @@ def _lights(rng: np.random.Generator) -> dict:
     return lights
 
 
-def _camera(rng: np.random.Generator, centres: list[np.ndarray]) -> dict:
+def _camera(rng: np.random.Generator, centres: list[np.ndarray], box: _Box | None = None) -> dict:
     target = np.mean(centres, axis=0) + rng.normal(0, 0.2, 3)
     azimuth, elevation = rng.uniform(0, 2 * math.pi), rng.uniform(math.radians(5), math.radians(55))
     distance = rng.uniform(3.0, 6.0)
     offset = distance * np.array([math.cos(elevation) * math.cos(azimuth), math.sin(elevation), math.cos(elevation) * math.sin(azimuth)])
     origin = target + offset
     origin[1] = max(origin[1], -0.8)  # stay above the floor
+    if box is not None:
+        origin = box.inside(origin, margin=0.1)
     return {
         "type": "perspective",
         "fov": round(float(rng.uniform(30, 65)), 3),
@@ -255,10 +309,12 @@ def _camera(rng: np.random.Generator, centres: list[np.ndarray]) -> dict:
 def generate_scene(seed: int) -> dict:
     """A random scene in Mitsuba's ``load_dict`` layout; the same seed always gives the same scene."""
     rng = np.random.default_rng([seed, 0x6D63])  # a stream of our own, whatever else uses the seed
-    scene = {"type": "scene", "integrator": {"type": "path", "max_depth": int(rng.integers(4, 9))}}
-    scene.update(_room(rng))
+    closed = rng.uniform() < 1 / 3
+    box = _Box(half=float(rng.uniform(2.5, 4.0)), top=float(rng.uniform(2.0, 3.5))) if closed else None
+    scene = {"type": "scene", "integrator": {"type": "path", "max_depth": int(rng.integers(4, 9) if box is None else rng.integers(6, 11))}}
+    scene.update(_room(rng) if box is None else _closed_room(rng, box))
     objects, centres = _objects(rng)
     scene.update(objects)
-    scene.update(_lights(rng))
-    scene["camera"] = _camera(rng, centres)
+    scene.update(_lights(rng, box))
+    scene["camera"] = _camera(rng, centres, box)
     return scene
