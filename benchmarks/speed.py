@@ -4,7 +4,9 @@
 
 Measures, in one run on one machine:
 - apply: seconds per megapixel on the same 1920x1080 frame (median of 5 warm runs, 2 threads)
-  for each mcdenoise model size and for OIDN 2.5 (pyoidn) at high, balanced and fast;
+  for each bundled model (base and fast) in fp32 and bf16, and for OIDN 2.5 (pyoidn) at high,
+  balanced and fast; beside it, each one's PSNR_T on the quality benchmark's cached box-track
+  test frames (run `python benchmarks/quality.py` first to have them);
 - memory: peak resident memory of `mcdenoise apply` on a 3840x2160 frame with all features;
 - seams: the largest difference between tiled and untiled output;
 - render-pairs: one 4 spp pair with AOVs and EXR writing, against two plain `mi.render` calls;
@@ -29,27 +31,34 @@ import numpy as np
 import pyoidn
 import torch
 
-from mcdenoise.checkpoint import save_checkpoint
+from mcdenoise.base import BUNDLED_MODELS
+from mcdenoise.checkpoint import load_checkpoint
 from mcdenoise.demo import DEMO_SCENE
-from mcdenoise.exr import Frame, write_exr
+from mcdenoise.device import autocast_dtype
+from mcdenoise.exr import Frame, read_exr, write_exr
 from mcdenoise.features import ALBEDO, COLOR, NORMAL, FeatureSet
 from mcdenoise.hook import Denoiser
 from mcdenoise.infer import DEFAULT_TILE, default_overlap
-from mcdenoise.model import UNet, UNetConfig
-from mcdenoise.pairs import PairJob, render_pairs
+from mcdenoise.metrics import psnr_t
+from mcdenoise.pairs import PairJob, frame_name, render_pairs
 from mcdenoise.render import load_scene, make_sensor, render_frame, scene_camera
 from mcdenoise.train import TrainConfig, train
 
-RESULTS = Path(__file__).parent / "results"
+HERE = Path(__file__).parent
+RESULTS = HERE / "results"
 THREADS = 2
-#: Model sizes to time: the default and a fast one.
-MODELS = {
-    f"default (width {UNetConfig.width})": UNetConfig(in_channels=9),
-    "fast (width 16)": UNetConfig(in_channels=9, width=16),
-}
-DEFAULT_MODEL = next(iter(MODELS))
+#: The bundled models to time, by name; the first is the default.
+MODELS = ("base", "fast")
 #: Inference precisions to time on the CPU.
 PRECISIONS = ("fp32", "bf16")
+#: Where benchmarks/quality.py caches its box-track frames.
+QUALITY_FRAMES = HERE / "cache"
+
+
+def _label(name: str, precision: str) -> str:
+    width = load_checkpoint(BUNDLED_MODELS[name])["model_config"]["width"]
+    default = " (default)" if autocast_dtype("auto", torch.device("cpu")) == autocast_dtype(precision, torch.device("cpu")) else ""
+    return f"mcdenoise {name} (width {width}) {precision}{default}"
 
 
 def _median_time(function, runs: int = 5) -> float:
@@ -60,14 +69,6 @@ def _median_time(function, runs: int = 5) -> float:
         function()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
-
-
-def _model_file(config: UNetConfig, path: Path) -> Path:
-    torch.manual_seed(0)
-    model = UNet(config)
-    torch.nn.init.normal_(model.out.weight, std=0.05)
-    save_checkpoint(path, {"model_config": config.to_dict(), "features": ["albedo", "normal"], "model": model.state_dict()})
-    return path
 
 
 def _render_frame(width: int, height: int, spp: int = 4, seed: int = 1) -> Frame:
@@ -81,11 +82,11 @@ def measure_apply(frame: Frame, work: Path) -> list[dict]:
     megapixels = frame.shape[0] * frame.shape[1] / 1e6
     rows = []
     channels = frame.stack(FeatureSet().channels)
-    for name, config in MODELS.items():
+    for name in MODELS:
         for precision in PRECISIONS:
-            denoiser = Denoiser.load(_model_file(config, work / f"{config.width}.pt"), device="cpu", precision=precision)
+            denoiser = Denoiser.load(name, device="cpu", precision=precision)
             seconds = _median_time(lambda d=denoiser: d(channels))
-            rows.append({"denoiser": f"mcdenoise {name} {precision}", "seconds": seconds, "seconds_per_mp": seconds / megapixels})
+            rows.append({"denoiser": _label(name, precision), "seconds": seconds, "seconds_per_mp": seconds / megapixels})
     color, albedo, normal = frame.stack(COLOR), frame.stack(ALBEDO), frame.stack(NORMAL)
     for quality in ("high", "balanced", "fast"):
         seconds = _median_time(lambda q=quality: pyoidn.denoise(color, albedo, normal, hdr=True, quality=q))
@@ -101,8 +102,7 @@ def measure_memory(frame: Frame, work: Path, precision: str) -> dict:
     big = Frame({n: np.tile(c, (2, 2)) for n, c in frame.channels.items()})
     source = work / "frame4k.exr"
     write_exr(source, big)
-    model = _model_file(MODELS[DEFAULT_MODEL], work / "default.pt")
-    command = [sys.executable, "-m", "mcdenoise", "--quiet", "apply", str(source), "--model", str(model), "--device", "cpu"]
+    command = [sys.executable, "-m", "mcdenoise", "--quiet", "apply", str(source), "--device", "cpu"]
     # A child of its own per measurement: RUSAGE_CHILDREN's peak covers every child so far.
     probe = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, capture_output=True); "
     probe += "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
@@ -112,15 +112,20 @@ def measure_memory(frame: Frame, work: Path, precision: str) -> dict:
 
 def measure_seams(frame: Frame, work: Path, precision: str) -> dict:
     """Largest |tiled - untiled| on a 1024x768 crop, tiles of 256 (many seams)."""
-    config = MODELS[DEFAULT_MODEL]
-    denoiser = Denoiser.load(_model_file(config, work / "default.pt"), device="cpu", precision=precision)
+    denoiser = Denoiser.load(MODELS[0], device="cpu", precision=precision)
     channels = frame.stack(FeatureSet().channels)[:768, :1024]
     denoiser.tile = 4096
     whole = denoiser(channels)
     denoiser.tile = 256
     tiled = denoiser(channels)
     difference = float(np.abs(tiled - whole).max())
-    return {"size": "1024x768", "tile": 256, "overlap": default_overlap(config), "precision": precision, "max_abs_difference": difference}
+    return {
+        "size": "1024x768",
+        "tile": 256,
+        "overlap": default_overlap(denoiser.model.config),
+        "precision": precision,
+        "max_abs_difference": difference,
+    }
 
 
 def measure_render_pairs(variant: str, pixels: int = 65536, pairs: int = 6) -> dict:
@@ -178,6 +183,24 @@ def measure_training(work: Path) -> list[dict]:
     return rows
 
 
+def quality_of_each(cache: Path = QUALITY_FRAMES) -> dict[str, dict[str, float]]:
+    """PSNR_T of every timed denoiser on each cached box-track test frame of the quality benchmark
+    (4 spp, against its reference), by scene; empty without the cache."""
+    scores: dict[str, dict[str, float]] = {}
+    for test in sorted(cache.glob("*-65536px/box/test")):
+        frame, reference = read_exr(test / frame_name(0, 0, "a")), read_exr(test / frame_name(0, None, "ref")).stack(COLOR)
+        scene = scores.setdefault(test.parent.parent.name.rsplit("-", 1)[0], {})
+        for name in MODELS:
+            for precision in PRECISIONS:
+                scene[_label(name, precision)] = psnr_t(
+                    Denoiser.load(name, device="cpu", precision=precision).denoise_frame(frame), reference
+                )
+        color, albedo, normal = frame.stack(COLOR), frame.stack(ALBEDO), frame.stack(NORMAL)
+        for quality in ("high", "balanced", "fast"):
+            scene[f"OIDN 2.5 {quality}"] = psnr_t(pyoidn.denoise(color, albedo, normal, hdr=True, quality=quality), reference)
+    return scores
+
+
 def quality_beside_speed(path: Path = RESULTS / "quality.json") -> dict[str, float]:
     """Mean PSNR_T per row over the box-track scenes of the quality benchmark's last run (empty if none)."""
     if not path.is_file():
@@ -193,11 +216,18 @@ def quality_beside_speed(path: Path = RESULTS / "quality.json") -> dict[str, flo
 
 def _markdown(record: dict) -> str:
     lines = [f"Speed, {record['machine']}, {record['date']} (`python benchmarks/speed.py`).", ""]
-    lines += ["| apply, 1920x1080, median of 5 | s/MP | vs OIDN high |", "|---|---|---|"]
-    lines += [f"| {r['denoiser']} | {r['seconds_per_mp']:.2f} | {r['ratio_vs_oidn_high']:.2f}x |" for r in record["apply"]]
+    scenes = record.get("psnr_t_by_scene", {})
+    lines += [
+        f"| apply, 1920x1080, median of 5 | s/MP | vs OIDN high | mean PSNR_T, box track ({len(scenes)} scenes) |",
+        "|---|---|---|---|",
+    ]
+    for r in record["apply"]:
+        quality = [by_denoiser[r["denoiser"]] for by_denoiser in scenes.values() if r["denoiser"] in by_denoiser]
+        mean = f"{statistics.mean(quality):.2f} dB" if quality else "—"
+        lines += [f"| {r['denoiser']} | {r['seconds_per_mp']:.2f} | {r['ratio_vs_oidn_high']:.2f}x | {mean} |"]
     if record.get("quality"):
         scores = ", ".join(f"{name} {value:.2f} dB" for name, value in record["quality"].items() if "spp" not in name or "4 spp" in name)
-        lines += ["", f"Quality beside it (mean PSNR_T over the box-track scenes of `benchmarks/results/quality.json`): {scores}."]
+        lines += ["", f"The quality benchmark's last run (`benchmarks/results/quality.json`, mean PSNR_T, box track): {scores}."]
     lines += [""]
     for m in record["memory"]:
         lines += [f"Peak memory of `apply` at {m['size']}, {m['precision']}: {m['peak_rss_gib']:.2f} GiB (tile {m['tile']}).", ""]
@@ -239,6 +269,8 @@ def main() -> None:
         record["exr_write"] = measure_exr_writing(frame, work)
         print("train ...", flush=True)
         record["train"] = measure_training(work)
+    print("quality ...", flush=True)
+    record["psnr_t_by_scene"] = quality_of_each()
     record["quality"] = quality_beside_speed()
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "speed.json").write_text(json.dumps(record, indent=1) + "\n")

@@ -119,9 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument(
         "--init",
         default="auto",
-        metavar="auto|base|scratch|MODEL.pt",
+        metavar="auto|base|fast|scratch|MODEL.pt",
         help="starting weights: auto (default) fine-tunes the bundled base model when --features match it and "
-        "no other --width/--depth is asked for, else starts from random weights; base; scratch; or a model file",
+        "no other --width/--depth is asked for, else starts from random weights; base; fast; scratch; or a model file",
     )
     # The defaults named here are UNetConfig's (tests/test_train.py checks); importing it would load torch for --help.
     trainer.add_argument("--width", type=_positive_int, help="U-Net channels per level (default 32; from scratch only)")
@@ -157,7 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
         "  mcdenoise apply renders/shot/*.exr --model cbox.pt",
     )
     apply.add_argument("frames", nargs="+", help="EXR files")
-    apply.add_argument("--model", help="model file written by 'mcdenoise train' (default: the bundled base model)")
+    apply.add_argument(
+        "--model",
+        help="model file written by 'mcdenoise train', or a bundled model: base (the default) or fast (about twice as fast, less accurate)",
+    )
     apply.add_argument("-o", "--output", help="output file (one input only)")
     apply.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     apply.add_argument(

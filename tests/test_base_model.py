@@ -1,8 +1,9 @@
 """The bundled base model: it ships, denoises out of the box, and fine-tuning from it beats starting over."""
 
 import numpy as np
+import pytest
 
-from mcdenoise.base import BASE_MODEL
+from mcdenoise.base import BASE_MODEL, BUNDLED_MODELS
 from mcdenoise.checkpoint import load_checkpoint
 from mcdenoise.exr import read_exr
 from mcdenoise.features import COLOR
@@ -18,20 +19,35 @@ def _test_frame(test_dir):
     return test_dir / frame_name(0, 0, "a"), read_exr(test_dir / frame_name(0, None, "ref")).stack(COLOR)
 
 
-def test_base_model_ships_as_weights_with_provenance():
-    payload = load_checkpoint(BASE_MODEL)
+@pytest.mark.parametrize("name", BUNDLED_MODELS)
+def test_bundled_models_ship_as_weights_with_provenance(name):
+    payload = load_checkpoint(BUNDLED_MODELS[name])
     assert "optimizer" not in payload  # weights only, a few MB
-    assert BASE_MODEL.stat().st_size < 8 * 2**20
+    assert BUNDLED_MODELS[name].stat().st_size < 8 * 2**20
     provenance = payload["provenance"]
     assert provenance["targets"].startswith("noisy") and provenance["steps"] > 0
     assert provenance["command"].startswith("python benchmarks/train_base.py")
 
 
-def test_base_model_improves_a_real_4spp_frame(test_dir):
+@pytest.mark.parametrize("name", BUNDLED_MODELS)
+def test_bundled_models_improve_a_real_4spp_frame(test_dir, name):
     source, reference = _test_frame(test_dir)
     noisy = read_exr(source).stack(COLOR)
-    denoised = Denoiser.load()(source)
+    denoised = Denoiser.load(name)(source)
     assert psnr_t(denoised, reference) > psnr_t(noisy, reference) + 2.0
+
+
+def test_the_fast_model_is_the_narrower_network():
+    widths = {name: load_checkpoint(path)["model_config"]["width"] for name, path in BUNDLED_MODELS.items()}
+    assert widths["fast"] < widths["base"]
+
+
+def test_apply_with_the_fast_model_by_name(test_dir, tmp_path):
+    source, _ = _test_frame(test_dir)
+    out = tmp_path / "denoised.exr"
+    result = run_cli("apply", source, "--model", "fast", "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert read_exr(out).attributes["mcdenoise.model"] == BUNDLED_MODELS["fast"].name
 
 
 def test_apply_without_a_model_uses_the_base_model(test_dir, tmp_path):
