@@ -9,6 +9,7 @@ from mcdenoise.exr import read_exr
 from mcdenoise.features import COLOR
 from mcdenoise.hook import Denoiser
 from mcdenoise.metrics import psnr_t
+from mcdenoise.model import UNetConfig
 from mcdenoise.pairs import frame_name
 from mcdenoise.train import TrainConfig, train
 
@@ -74,7 +75,8 @@ def test_train_fine_tunes_the_base_model_by_default(train_dir, tmp_path):
     result = run_cli("train", train_dir, "--out", tmp_path / "m.pt", "--steps", "2")
     assert result.returncode == 0, result.stderr
     assert "fine-tuning from the base model" in result.stdout
-    assert load_checkpoint(tmp_path / "m.pt")["model_config"] == load_checkpoint(BASE_MODEL)["model_config"]
+    saved, base = (UNetConfig.from_dict(load_checkpoint(p)["model_config"]) for p in (tmp_path / "m.pt", BASE_MODEL))
+    assert saved == base
     result = run_cli("train", train_dir, "--out", tmp_path / "w.pt", "--steps", "2", "--width", "8")
     assert result.returncode == 0 and "fine-tuning" not in result.stdout  # another shape starts from scratch
 
