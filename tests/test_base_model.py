@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from mcdenoise.base import BASE_MODEL, BUNDLED_MODELS
+from mcdenoise.base import BASE_MODEL, BUNDLED_MODELS, resolve_model
 from mcdenoise.checkpoint import load_checkpoint
+from mcdenoise.errors import ModelError
 from mcdenoise.exr import read_exr
 from mcdenoise.features import COLOR
 from mcdenoise.hook import Denoiser
@@ -99,3 +100,10 @@ def test_base_model_denoises_through_the_mitsuba_plugin_without_a_model(scene_pa
     load = lambda integrator: mi.load_string(text[:start] + integrator + text[end:], res=32, spp=4)  # noqa: E731
     denoised = np.array(mi.render(load('<integrator type="mcdenoise"><integrator type="path"/></integrator>'), spp=4, seed=3))
     assert denoised.shape == (32, 32, 3) and np.isfinite(denoised).all()
+
+
+def test_a_bundled_model_missing_from_the_install_is_one_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setitem(BUNDLED_MODELS, "fast", tmp_path / "fast_model.pt")
+    with pytest.raises(ModelError, match="bundled fast model is missing from this install"):
+        resolve_model("fast")
+    assert resolve_model(tmp_path / "mine.pt") == tmp_path / "mine.pt"  # any other name is a path
