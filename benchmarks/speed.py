@@ -40,6 +40,7 @@ from mcdenoise.features import ALBEDO, COLOR, NORMAL, FeatureSet
 from mcdenoise.hook import Denoiser
 from mcdenoise.infer import DEFAULT_TILE, default_overlap
 from mcdenoise.metrics import psnr_t
+from mcdenoise.model import UNetConfig
 from mcdenoise.pairs import PairJob, frame_name, render_pairs
 from mcdenoise.render import load_scene, make_sensor, render_frame, scene_camera
 from mcdenoise.train import TrainConfig, train
@@ -56,7 +57,7 @@ QUALITY_FRAMES = HERE / "cache"
 
 
 def _label(name: str, precision: str) -> str:
-    width = load_checkpoint(BUNDLED_MODELS[name])["model_config"]["width"]
+    width = UNetConfig.from_dict(load_checkpoint(BUNDLED_MODELS[name])["model_config"]).width
     default = " (default)" if autocast_dtype("auto", torch.device("cpu")) == autocast_dtype(precision, torch.device("cpu")) else ""
     return f"mcdenoise {name} (width {width}) {precision}{default}"
 
@@ -187,14 +188,12 @@ def quality_of_each(cache: Path = QUALITY_FRAMES) -> dict[str, dict[str, float]]
     """PSNR_T of every timed denoiser on each cached box-track test frame of the quality benchmark
     (4 spp, against its reference), by scene; empty without the cache."""
     scores: dict[str, dict[str, float]] = {}
+    denoisers = {_label(n, p): Denoiser.load(n, device="cpu", precision=p) for n in MODELS for p in PRECISIONS}
     for test in sorted(cache.glob("*-65536px/box/test")):
         frame, reference = read_exr(test / frame_name(0, 0, "a")), read_exr(test / frame_name(0, None, "ref")).stack(COLOR)
         scene = scores.setdefault(test.parent.parent.name.rsplit("-", 1)[0], {})
-        for name in MODELS:
-            for precision in PRECISIONS:
-                scene[_label(name, precision)] = psnr_t(
-                    Denoiser.load(name, device="cpu", precision=precision).denoise_frame(frame), reference
-                )
+        for label, denoiser in denoisers.items():
+            scene[label] = psnr_t(denoiser.denoise_frame(frame), reference)
         color, albedo, normal = frame.stack(COLOR), frame.stack(ALBEDO), frame.stack(NORMAL)
         for quality in ("high", "balanced", "fast"):
             scene[f"OIDN 2.5 {quality}"] = psnr_t(pyoidn.denoise(color, albedo, normal, hdr=True, quality=quality), reference)

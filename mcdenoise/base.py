@@ -29,4 +29,3 @@ def resolve_model(path) -> Path:
             f"{BUNDLED_MODELS[name]}: the bundled {name} model is missing from this install; reinstall mcdenoise or pass --model MODEL.pt"
         )
     return BUNDLED_MODELS[name]
-

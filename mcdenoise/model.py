@@ -94,9 +94,10 @@ class UNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map (N, C, H, W) encoded input to (N, 3, H, W) log-radiance (H, W multiples of ``alignment``)."""
-        base = self._log_base(x)
+        radiance = inverse_tonemap(x[:, :3].float())
+        base = self._log_base(radiance)
         if self.config.magnitude_input:
-            log_radiance = torch.log(inverse_tonemap(x[:, :3].float()) + BASE_EPSILON)
+            log_radiance = torch.log(radiance + BASE_EPSILON)
             x = torch.cat([x, (_MAGNITUDE_SCALE * torch.cat([log_radiance, base], dim=1)).to(x.dtype)], dim=1)
         skips = []
         h = self.inc(x)
@@ -108,12 +109,11 @@ class UNet(nn.Module):
             h = block(torch.cat([h, skips.pop()], dim=1))
         return (self.out(h).float() + base).clamp(-_LOG_LIMIT, _LOG_LIMIT)
 
-    def _log_base(self, x: torch.Tensor) -> torch.Tensor:
-        """Log of the box-blurred, exposure-normalised input color, (N, 3, H, W); zeros without a base."""
+    def _log_base(self, radiance: torch.Tensor) -> torch.Tensor:
+        """Log of the box-blurred, exposure-normalised input radiance, (N, 3, H, W); zeros without a base."""
         size = self.config.base_blur
         if not size:
-            return torch.zeros_like(x[:, :3], dtype=torch.float32)
-        radiance = inverse_tonemap(x[:, :3].float())
+            return torch.zeros_like(radiance)
         blurred = F.avg_pool2d(radiance, size, stride=1, padding=size // 2, count_include_pad=False)
         return torch.log(blurred + BASE_EPSILON)
 
