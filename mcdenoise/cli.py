@@ -129,7 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--features", default="albedo,normal", help="auxiliary features, comma-separated: albedo, normal, depth, or none")
     trainer.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto uses CUDA when available")
     trainer.add_argument(
-        "--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"), help="auto: bf16/fp16 on CUDA, bf16 on CPUs that have it"
+        "--precision",
+        default="auto",
+        choices=("auto", "fp32", "bf16", "fp16"),
+        help="auto: bf16 on CUDA GPUs that have it (else fp16), bf16 on CPUs with native bf16, else fp32",
     )
     trainer.add_argument("--seed", type=int, default=0, help="seed of the initial weights and crop sampling")
     trainer.add_argument(
@@ -169,15 +172,16 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument(
         "--tile",
         type=_positive_int,
-        default=768,
-        help="tiles hold at most TILE x TILE pixels, shaped to the frame; bounds memory (default 768: about 1.4 GiB at 4K)",
+        default=None,
+        help="tiles hold at most TILE x TILE pixels, shaped to the frame; bounds memory "
+        "(default 768 on the CPU: about 1.4 GiB at 4K; 2048 on a GPU: 1080p in one tile)",
     )
     apply.add_argument(
         "--precision",
         default="auto",
         choices=("auto", "fp32", "bf16", "fp16"),
-        help="auto: bf16 on CPUs with native bf16 (about twice as fast as fp32) and on CUDA GPUs that have it, "
-        "else fp32 (CPU) or fp16 (CUDA)",
+        help="auto: fp16 on CUDA (as fast as bf16 and closer to fp32), bf16 on CPUs with native bf16 "
+        "(about twice as fast as fp32), else fp32",
     )
 
     evaluate = commands.add_parser(

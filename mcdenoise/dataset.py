@@ -48,7 +48,7 @@ def _noisy_frame(path: Path, features: FeatureSet) -> NoisyFrame:
     channels[..., :3] = color
     exposure = exposure_scale(color)
     return NoisyFrame(
-        encoded=torch.from_numpy(encode(channels, features, exposure)),
+        encoded=encode(torch.from_numpy(channels), features, exposure),
         color=torch.from_numpy(np.ascontiguousarray(color.transpose(2, 0, 1))),
         exposure=exposure,
     )

@@ -4,11 +4,13 @@ This is the one place that defines channel layout. The model's input width is
 derived from a :class:`FeatureSet`, never typed twice.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
-from mcdenoise.tonemap import tonemap_np
+from mcdenoise.tonemap import tonemap
 
 COLOR = ("R", "G", "B")
 ALBEDO = ("albedo.R", "albedo.G", "albedo.B")
@@ -56,8 +58,10 @@ class FeatureSet:
         return [c for c in self.channels if c not in have]
 
 
-def invalid_color(color: np.ndarray) -> np.ndarray:
-    """Mask of color values that are NaN, infinite or negative."""
+def invalid_color(color):
+    """Mask of color values that are NaN, infinite or negative (numpy array or torch tensor)."""
+    if isinstance(color, torch.Tensor):
+        return ~torch.isfinite(color) | (color < 0)
     return ~np.isfinite(color) | (color < 0)
 
 
@@ -73,47 +77,67 @@ def sanitize(color: np.ndarray) -> tuple[np.ndarray, int]:
     return color, count
 
 
-def exposure_scale(color: np.ndarray) -> float:
+def _percentile(values: torch.Tensor, q: float) -> float:
+    """``np.percentile(values, q)`` (linear interpolation) of a 1-D tensor, on its own device and
+    at any size (``torch.quantile`` refuses more than 2^24 values)."""
+    position = q / 100 * (values.numel() - 1)
+    low = int(math.floor(position))
+    high = min(low + 1, values.numel() - 1)
+    if values.is_cuda:  # one sort: a GPU's kthvalue runs a single slice in one thread block
+        below, above = values.sort().values[[low, high]].double().tolist()
+    else:
+        below, above = (float(values.kthvalue(k + 1).values) for k in (low, high))
+    return below + (above - below) * (position - low)
+
+
+def exposure_scale(color) -> float:
     """The factor that brings a frame's typical brightness to mid-grey (0.18).
 
+    ``color`` is (..., 3) linear radiance, a numpy array or a torch tensor on any device.
     Luminance is clipped at its 99th percentile first, so a few fireflies do
     not darken the whole frame.
     """
-    luminance = np.zeros(color.shape[:-1], dtype=np.float32)
+    color = torch.as_tensor(color)
+    if not color.numel():
+        return 0.18 / 1e-4
+    luminance = torch.zeros(color.shape[:-1], dtype=torch.float32, device=color.device)
     for i, weight in enumerate((0.2126, 0.7152, 0.0722)):  # NaN, infinite and negative values count as 0
-        luminance += np.float32(weight) * np.nan_to_num(np.maximum(color[..., i], 0.0), nan=0.0, posinf=0.0)
-    ceiling = float(np.percentile(luminance, 99)) if luminance.size else 0.0
-    mean = float(np.minimum(luminance, ceiling).mean()) if luminance.size else 0.0
+        luminance += weight * torch.nan_to_num(color[..., i].float().clamp(min=0.0), nan=0.0, posinf=0.0)
+    ceiling = _percentile(luminance.flatten(), 99)
+    mean = float(luminance.clamp(max=ceiling).mean(dtype=torch.float64))
     return 0.18 / max(mean, 1e-4)
 
 
-def depth_normaliser(channels: np.ndarray, features: FeatureSet) -> float:
-    """The largest finite depth of a frame laid out as ``features.channels`` (1 without depth)."""
+def depth_normaliser(channels, features: FeatureSet) -> float:
+    """The largest finite depth of a frame laid out as ``features.channels`` (1 without depth);
+    ``channels`` is a numpy array or a torch tensor."""
     if "depth" not in features.aux:
         return 1.0
     offset = features.channels.index(DEPTH[0])
-    depth = np.nan_to_num(channels[..., offset], nan=0.0, posinf=0.0, neginf=0.0)
-    return max(float(depth.max()) if depth.size else 0.0, 1e-6)
+    depth = torch.nan_to_num(torch.as_tensor(channels)[..., offset], nan=0.0, posinf=0.0, neginf=0.0)
+    return max(float(depth.max()) if depth.numel() else 0.0, 1e-6)
 
 
-def encode(channels: np.ndarray, features: FeatureSet, exposure: float, depth_scale: float | None = None) -> np.ndarray:
-    """Network input (C, H, W) from stacked ``features.channels`` (H, W, C) in linear HDR.
+def encode(channels: torch.Tensor, features: FeatureSet, exposure: float, depth_scale: float | None = None) -> torch.Tensor:
+    """Network input (C, H, W) from stacked ``features.channels`` (H, W, C) in linear HDR, on
+    the tensor's own device.
 
     Color becomes T(exposure * color); albedo is clamped to [0, 1]; normals
     map from [-1, 1] to [0, 1]; depth is divided by ``depth_scale`` (default:
-    this array's :func:`depth_normaliser`; pass the whole frame's for a tile).
+    this tensor's :func:`depth_normaliser`; pass the whole frame's for a tile).
     """
-    parts = [tonemap_np(channels[..., 0:3] * np.float32(exposure))]
+    channels = channels.float()
+    parts = [tonemap(channels[..., 0:3] * exposure)]
     offset = 3
     for name in features.aux:
         width = len(AUX_CHANNELS[name])
-        block = np.nan_to_num(channels[..., offset : offset + width], nan=0.0, posinf=0.0, neginf=0.0)
+        block = torch.nan_to_num(channels[..., offset : offset + width], nan=0.0, posinf=0.0, neginf=0.0)
         offset += width
         if name == "albedo":
-            block = np.clip(block, 0.0, 1.0)
+            block = block.clamp(0.0, 1.0)
         elif name == "normal":
-            block = np.clip(block * 0.5 + 0.5, 0.0, 1.0)
+            block = (block * 0.5 + 0.5).clamp(0.0, 1.0)
         elif name == "depth":
             block = block / (depth_scale if depth_scale is not None else depth_normaliser(channels, features))
         parts.append(block)
-    return np.ascontiguousarray(np.concatenate(parts, axis=-1).transpose(2, 0, 1), dtype=np.float32)
+    return torch.cat(parts, dim=-1).permute(2, 0, 1).contiguous()

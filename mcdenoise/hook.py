@@ -19,17 +19,18 @@ from mcdenoise.device import PRECISIONS, resolve_device
 from mcdenoise.errors import McDenoiseError, PixelError
 from mcdenoise.exr import Frame, read_exr
 from mcdenoise.features import AUX_CHANNELS, COLOR, FeatureSet, invalid_color
-from mcdenoise.infer import DEFAULT_TILE, denoise_array
+from mcdenoise.infer import denoise_array, denoise_tensor
 
 
 class Denoiser:
     """A loaded model, callable on numpy arrays, torch tensors or EXR paths."""
 
     def __init__(
-        self, model, features: FeatureSet, tile: int = DEFAULT_TILE, source: str = "model", strict: bool = False, precision: str = "auto"
+        self, model, features: FeatureSet, tile: int | None = None, source: str = "model", strict: bool = False, precision: str = "auto"
     ):
         self.model = model
         self.features = features
+        #: Tiles hold at most tile x tile pixels (None: 768 on the CPU, 2048 on a GPU).
         self.tile = tile
         #: auto (bf16 on CPUs and GPUs that have it, else fp32 or fp16), fp32, bf16 or fp16.
         self.precision = precision
@@ -40,7 +41,7 @@ class Denoiser:
         self.last_sanitized = 0
 
     @classmethod
-    def load(cls, path="base", device: str = "auto", tile: int = DEFAULT_TILE, strict: bool = False, precision: str = "auto") -> "Denoiser":
+    def load(cls, path="base", device: str = "auto", tile: int | None = None, strict: bool = False, precision: str = "auto") -> "Denoiser":
         """Load a model file written by ``mcdenoise train`` onto ``device`` (auto, cpu or cuda).
 
         ``path`` may name a bundled model: ``"base"`` (the default) or ``"fast"`` (about twice as
@@ -63,33 +64,41 @@ class Denoiser:
         if isinstance(image, (str, Path)):
             return self.denoise_frame(read_exr(image), name=str(image))
         if isinstance(image, torch.Tensor):
-            aux = {
-                k: None if v is None else v.detach().cpu().numpy() for k, v in (("albedo", albedo), ("normal", normal), ("depth", depth))
-            }
-            result = self(image.detach().cpu().numpy(), **aux)
-            return torch.from_numpy(result).to(image.device)
+            return self._denoise_tensor(image, albedo, normal, depth)
         array = np.asarray(image, dtype=np.float32)
+        aux = [None if v is None else np.asarray(v, dtype=np.float32) for v in (albedo, normal, depth)]
+        return self._denoise(self._stack(array, *aux, concatenate=np.concatenate), "image")
+
+    def _denoise_tensor(self, image: torch.Tensor, albedo, normal, depth) -> torch.Tensor:
+        """Denoise a tensor frame on the model's device; the result goes back to the image's device."""
+        device = next(self.model.parameters()).device
+        aux = [None if v is None else torch.as_tensor(v).detach().to(device, torch.float32) for v in (albedo, normal, depth)]
+        channels = self._stack(image.detach().to(device, torch.float32), *aux, concatenate=torch.cat)
+        self._check_frame(channels, "image")
+        result, self.last_sanitized = denoise_tensor(self.model, self.features, channels, tile=self.tile, precision=self.precision)
+        return result.to(image.device)
+
+    def _stack(self, array, albedo, normal, depth, concatenate):
+        """(H, W, C) channels in the model's order, from color (or color and features) plus keyword features."""
         if array.ndim != 3:
-            raise McDenoiseError(f"expected an (H, W, C) image, got shape {array.shape}")
+            raise McDenoiseError(f"expected an (H, W, C) image, got shape {tuple(array.shape)}")
         given = {"albedo": albedo, "normal": normal, "depth": depth}
         if array.shape[-1] == self.features.input_width and all(v is None for v in given.values()):
-            channels = array
-        elif array.shape[-1] == 3:
-            blocks = [array]
-            for name in self.features.aux:
-                if given[name] is None:
-                    raise McDenoiseError(f"the model needs the {name} feature; pass {name}= an (H, W, {len(AUX_CHANNELS[name])}) array")
-                block = np.asarray(given[name], dtype=np.float32)
-                expected = array.shape[:2] + (len(AUX_CHANNELS[name]),)
-                if block.shape != expected:
-                    raise McDenoiseError(f"{name} has shape {block.shape}, but the color is {array.shape}; expected {expected}")
-                blocks.append(block)
-            channels = np.concatenate(blocks, axis=-1)
-        else:
+            return array
+        if array.shape[-1] != 3:
             raise McDenoiseError(
                 f"expected 3 or {self.features.input_width} channels ({', '.join(self.features.channels)}), got {array.shape[-1]}"
             )
-        return self._denoise(channels, "image")
+        blocks = [array]
+        for name in self.features.aux:
+            block = given[name]
+            if block is None:
+                raise McDenoiseError(f"the model needs the {name} feature; pass {name}= an (H, W, {len(AUX_CHANNELS[name])}) array")
+            expected = tuple(array.shape[:2]) + (len(AUX_CHANNELS[name]),)
+            if tuple(block.shape) != expected:
+                raise McDenoiseError(f"{name} has shape {tuple(block.shape)}, but the color is {tuple(array.shape)}; expected {expected}")
+            blocks.append(block)
+        return concatenate(blocks, -1)
 
     def denoise_frame(self, frame: Frame, name: str = "frame") -> np.ndarray:
         """Denoised (H, W, 3) color of an EXR frame; raises :class:`ExrError` naming missing channels."""
@@ -97,12 +106,15 @@ class Denoiser:
         hint = " (render with 'mcdenoise render-pairs' or add the AOVs)" if aux_missing else ""
         return self._denoise(frame.require(self.features.channels, name, " that the model needs" + hint), name)
 
-    def _denoise(self, channels: np.ndarray, name: str) -> np.ndarray:
+    def _check_frame(self, channels, name: str) -> None:
         if channels.shape[0] < 1 or channels.shape[1] < 1:
             raise McDenoiseError(f"{name}: the image is empty ({channels.shape[1]}x{channels.shape[0]})")
         if self.strict:
             bad = int(invalid_color(channels[..., :3]).sum())
             if bad:
                 raise PixelError(f"{name}: {bad} color values are NaN, infinite or negative (strict mode)")
+
+    def _denoise(self, channels: np.ndarray, name: str) -> np.ndarray:
+        self._check_frame(channels, name)
         result, self.last_sanitized = denoise_array(self.model, self.features, channels, tile=self.tile, precision=self.precision)
         return result

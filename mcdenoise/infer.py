@@ -6,14 +6,18 @@ untiled run) and that overlap by at least the network's receptive radius
 (so every kept pixel sees exactly the context it would see untiled).
 """
 
+from contextlib import nullcontext
+
 import numpy as np
 import torch
 
 from mcdenoise.device import autocast_dtype
-from mcdenoise.features import FeatureSet, depth_normaliser, encode, exposure_scale, invalid_color, sanitize
+from mcdenoise.features import FeatureSet, depth_normaliser, encode, exposure_scale, invalid_color
 from mcdenoise.model import UNet, UNetConfig, to_radiance
 
+#: Default tile side on the CPU and on a GPU (see :func:`tile_for`).
 DEFAULT_TILE = 768
+GPU_TILE = 2048
 
 
 def receptive_radius(config: UNetConfig) -> int:
@@ -96,48 +100,81 @@ def _tiles(height: int, width: int, align: int, tile: int, overlap: int):
             yield (y, x, th, tw), (top, left, bottom, right)
 
 
-def denoise_array(
+def _fp32_means_fp32(device: torch.device, dtype: torch.dtype | None):
+    """In fp32 on a GPU, no TF32 convolutions: they keep 10 bits of mantissa, so tiled and untiled
+    output (whose shapes may pick other algorithms) would differ by about 1e-3."""
+    if device.type != "cuda" or dtype is not None:
+        return nullcontext()
+    cudnn = torch.backends.cudnn
+    return cudnn.flags(enabled=cudnn.enabled, benchmark=cudnn.benchmark, deterministic=cudnn.deterministic, allow_tf32=False)
+
+
+def tile_for(device: torch.device) -> int:
+    """The default tile side on ``device``: 768 on the CPU (about 1.4 GiB at 4K), 2048 on a GPU
+    (a 1080p frame in one tile, 4K in four)."""
+    return GPU_TILE if device.type == "cuda" else DEFAULT_TILE
+
+
+def denoise_tensor(
     model: UNet,
     features: FeatureSet,
-    channels: np.ndarray,
-    tile: int = DEFAULT_TILE,
+    channels: torch.Tensor,
+    tile: int | None = None,
     overlap: int | None = None,
     precision: str = "auto",
-) -> tuple[np.ndarray, int]:
-    """Denoise (H, W, C) linear channels laid out as ``features.channels``.
+) -> tuple[torch.Tensor, int]:
+    """Denoise (H, W, C) linear channels laid out as ``features.channels``, on the model's device.
 
-    Returns the (H, W, 3) float32 radiance and how many color values were
-    NaN, infinite or negative (they are treated as 0). The frame is encoded
-    tile by tile, so memory beyond the input and output is bounded by the tile.
-    Tiles hold at most ``tile``² pixels, shaped to the frame so that overlap costs least
-    (``tile`` is rounded down to the model's alignment); ``overlap`` is at least
-    the receptive radius (a smaller request is raised to it), which makes
-    tiled and untiled output agree. ``precision`` is auto (bf16 where the CPU or
-    GPU has it, see :func:`~mcdenoise.device.autocast_dtype`), fp32, bf16 or fp16.
+    ``channels`` is a tensor on any device (a frame already on the GPU stays there). Returns the
+    (H, W, 3) float32 radiance on the model's device and how many color values were NaN, infinite
+    or negative (they are treated as 0). The frame is encoded tile by tile, so memory beyond the
+    input and output is bounded by the tile. Tiles hold at most ``tile``² pixels (default:
+    :func:`tile_for` the device), shaped to the frame so that overlap costs least (``tile`` is
+    rounded down to the model's alignment); ``overlap`` is at least the receptive radius (a
+    smaller request is raised to it), which makes tiled and untiled output agree. ``precision``
+    is auto (bf16 where the CPU or GPU has it, see :func:`~mcdenoise.device.autocast_dtype`),
+    fp32, bf16 or fp16.
     """
+    device = next(model.parameters()).device
+    channels = channels.to(device)
     height, width = channels.shape[:2]
     bad = int(invalid_color(channels[..., :3]).sum())
     exposure = exposure_scale(channels[..., :3])
     depth_scale = depth_normaliser(channels, features)
     align = model.alignment
     overlap = max(default_overlap(model.config), -(-(overlap or 0) // align) * align)
+    tile = tile or tile_for(device)
     tile = max(align, tile // align * align, 2 * overlap + align)
-    device = next(model.parameters()).device
     dtype = autocast_dtype(precision, device)
-    radiance = np.empty((height, width, 3), dtype=np.float32)
+    radiance = torch.empty((height, width, 3), dtype=torch.float32, device=device)
     with torch.inference_mode():
         for (y, x, th, tw), (top, left, bottom, right) in _tiles(height, width, align, tile, overlap):
             # Rows and columns past the frame repeat its last ones: replicate padding to the alignment.
-            rows = np.minimum(np.arange(y, y + th), height - 1)
-            cols = np.minimum(np.arange(x, x + tw), width - 1)
-            window = channels[rows[:, None], cols[None, :]]
-            window[..., :3] = sanitize(window[..., :3])[0]
-            encoded = torch.from_numpy(encode(window, features, exposure, depth_scale))[None]
-            encoded = encoded.to(device).contiguous(memory_format=torch.channels_last)
-            with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-                log_radiance = model(encoded)[0].float().cpu()
+            rows = torch.arange(y, y + th, device=device).clamp(max=height - 1)
+            cols = torch.arange(x, x + tw, device=device).clamp(max=width - 1)
+            window = channels.index_select(0, rows).index_select(1, cols).float()
+            color = window[..., :3]
+            window[..., :3] = torch.where(invalid_color(color), 0.0, color)
+            encoded = encode(window, features, exposure, depth_scale)[None].contiguous(memory_format=torch.channels_last)
+            with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None), _fp32_means_fp32(device, dtype):
+                log_radiance = model(encoded)[0].float()
             bottom, right = min(bottom, height - y), min(right, width - x)
             if bottom > top and right > left:
-                kept = to_radiance(log_radiance[:, top:bottom, left:right], torch.tensor(exposure))
-                radiance[y + top : y + bottom, x + left : x + right] = kept.permute(1, 2, 0).numpy()
+                kept = to_radiance(log_radiance[:, top:bottom, left:right], torch.tensor(exposure, device=device))
+                radiance[y + top : y + bottom, x + left : x + right] = kept.permute(1, 2, 0)
     return radiance, bad
+
+
+def denoise_array(
+    model: UNet,
+    features: FeatureSet,
+    channels: np.ndarray,
+    tile: int | None = None,
+    overlap: int | None = None,
+    precision: str = "auto",
+) -> tuple[np.ndarray, int]:
+    """:func:`denoise_tensor` for a numpy (H, W, C) frame: returns (H, W, 3) float32 numpy radiance
+    and the count of NaN, infinite or negative color values."""
+    frame = torch.from_numpy(np.ascontiguousarray(channels, dtype=np.float32))
+    radiance, bad = denoise_tensor(model, features, frame, tile=tile, overlap=overlap, precision=precision)
+    return radiance.cpu().numpy(), bad

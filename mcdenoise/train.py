@@ -182,7 +182,7 @@ def train(
         step, elapsed = int(resume["step"]), float(resume["elapsed"])
         log(f"resuming {out_path} at step {step} ({elapsed:.0f} s trained)")
     sampler = ExampleSampler(examples, config.crop, model.alignment, generator)
-    amp_dtype = autocast_dtype(config.precision, dev)
+    amp_dtype = autocast_dtype(config.precision, dev, training=True)
     scaler = torch.amp.GradScaler(dev.type, enabled=amp_dtype == torch.float16)
 
     def save(scores=None):

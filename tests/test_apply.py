@@ -1,6 +1,7 @@
 """apply: output beside the input, other channels and header kept, clear errors."""
 
 import numpy as np
+import pytest
 
 from mcdenoise.exr import Frame, read_exr, write_exr
 from mcdenoise.pairs import frame_name
@@ -59,3 +60,16 @@ def test_denoiser_takes_numpy_torch_and_paths_alike(trained_model, test_dir):
     assert isinstance(from_torch, torch.Tensor) and from_torch.shape == (64, 64, 3)
     np.testing.assert_array_equal(from_path, from_numpy)
     np.testing.assert_array_equal(from_path, from_torch.numpy())
+
+
+def test_strict_denoiser_refuses_a_tensor_with_nan_color(trained_model, test_dir):
+    import torch
+
+    from mcdenoise.errors import PixelError
+    from mcdenoise.hook import Denoiser
+
+    denoiser = Denoiser.load(trained_model, strict=True)
+    stacked = torch.from_numpy(read_exr(test_dir / frame_name(0, 0, "a")).stack(denoiser.features.channels))
+    stacked[3, 4, 1] = float("nan")
+    with pytest.raises(PixelError, match="1 color values"):
+        denoiser(stacked)

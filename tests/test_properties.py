@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from mcdenoise.errors import ExrError, JobError
 from mcdenoise.exr import Frame, read_exr, write_exr
-from mcdenoise.features import FeatureSet
+from mcdenoise.features import FeatureSet, exposure_scale
 from mcdenoise.infer import denoise_array
 from mcdenoise.model import UNet, UNetConfig
 from mcdenoise.pairs import frame_name, read_manifest
@@ -134,3 +134,22 @@ def test_manifest_reader_fuzz_raises_only_typed_errors(tmp_path_factory, data):
     except JobError:
         return
     assert isinstance(manifest["frames"], dict)
+
+
+@settings(max_examples=60 * SCALE, **COMMON)
+@given(
+    height=st.integers(1, 40),
+    width=st.integers(1, 40),
+    seed=st.integers(0, 2**16),
+    spoiled=st.integers(0, 5),
+)
+def test_exposure_scale_follows_the_numpy_percentile_definition(height, width, seed, spoiled):
+    rng = np.random.default_rng(seed)
+    color = (rng.exponential(0.5, (height, width, 3)) ** 2).astype(np.float32)
+    for _ in range(spoiled):  # NaN, infinite and negative values count as 0
+        color[rng.integers(height), rng.integers(width), rng.integers(3)] = rng.choice([np.nan, np.inf, -np.inf, -1.0])
+    clean = np.nan_to_num(np.maximum(color, 0), nan=0.0, posinf=0.0).astype(np.float64)
+    luminance = clean @ np.array([0.2126, 0.7152, 0.0722])
+    expected = 0.18 / max(np.minimum(luminance, np.percentile(luminance, 99)).mean(), 1e-4)
+    assert exposure_scale(color) == pytest.approx(expected, rel=1e-5)
+    assert exposure_scale(torch.from_numpy(color)) == exposure_scale(color)
