@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pyoidn
 import torch
 
 from mcdenoise.base import BUNDLED_MODELS
@@ -80,6 +79,8 @@ def _render_frame(width: int, height: int, spp: int = 4, seed: int = 1) -> Frame
 
 def measure_apply(frame: Frame, work: Path) -> list[dict]:
     """Seconds per megapixel of each mcdenoise model and each OIDN quality on ``frame``."""
+    import pyoidn  # here, not at the top: the render-pairs and training measures run without it
+
     megapixels = frame.shape[0] * frame.shape[1] / 1e6
     rows = []
     channels = frame.stack(FeatureSet().channels)
@@ -187,6 +188,8 @@ def measure_training(work: Path) -> list[dict]:
 def quality_of_each(cache: Path = QUALITY_FRAMES) -> dict[str, dict[str, float]]:
     """PSNR_T of every timed denoiser on each cached box-track test frame of the quality benchmark
     (4 spp, against its reference), by scene; empty without the cache."""
+    import pyoidn  # here, not at the top: the render-pairs and training measures run without it
+
     scores: dict[str, dict[str, float]] = {}
     denoisers = {_label(n, p): Denoiser.load(n, device="cpu", precision=p) for n in MODELS for p in PRECISIONS}
     for test in sorted(cache.glob("*-65536px/box/test")):
