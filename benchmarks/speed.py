@@ -130,9 +130,12 @@ def measure_seams(frame: Frame, work: Path, precision: str) -> dict:
     }
 
 
-def measure_render_pairs(variant: str, pixels: int = 65536, pairs: int = 6) -> dict:
+def measure_render_pairs(variant: str, pixels: int = 65536, pairs: int = 6, rounds: int = 5) -> dict:
     """Seconds per 4 spp pair of `render_pairs` itself (AOVs, EXR and manifest writing), as the
-    slope between runs of 1 and ``pairs`` pairs, against two plain `mi.render` calls of the frame."""
+    slope between runs of 1 and ``pairs`` pairs, against two plain `mi.render` calls of the frame.
+
+    Both are measured in each of ``rounds`` alternating rounds, and the ratio is of their medians,
+    so that a slow spell of a shared machine weighs on both sides alike."""
     import mitsuba as mi
 
     side = int(pixels**0.5)
@@ -144,16 +147,21 @@ def measure_render_pairs(variant: str, pixels: int = 65536, pairs: int = 6) -> d
             return time.perf_counter() - start
 
     job(1)  # warm-up: variant probe, JIT caches
-    pair_s = statistics.median((job(pairs) - job(1)) / (pairs - 1) for _ in range(2))
     scene, variant = load_scene(DEMO_SCENE, variant)
     sensor = make_sensor(scene, scene_camera(scene), side, side)
-    plain_s = _median_time(lambda: [np.array(mi.render(scene, sensor=sensor, spp=4, seed=s)) for s in (1, 2)], 3)
+    pair_times, plain_times = [], []
+    for _ in range(rounds):
+        pair_times.append((job(pairs) - job(1)) / (pairs - 1))
+        plain_times.append(_median_time(lambda: [np.array(mi.render(scene, sensor=sensor, spp=4, seed=s)) for s in (1, 2)], 3))
+    pair_s, plain_s = statistics.median(pair_times), statistics.median(plain_times)
     return {
         "variant": variant,
         "pixels": side * side,
+        "rounds": rounds,
         "pair_seconds": pair_s,
         "two_plain_renders_seconds": plain_s,
         "ratio": pair_s / plain_s,
+        "ratio_range": [min(pair_times) / plain_s, max(pair_times) / plain_s],
     }
 
 

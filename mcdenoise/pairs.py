@@ -12,6 +12,8 @@ frames of its pair exist, so a rerun after a crash skips exactly the finished wo
 """
 
 import hashlib
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -39,6 +41,8 @@ from mcdenoise.render import (
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
+#: Longest time between manifest writes while render-pairs runs.
+MANIFEST_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -180,32 +184,76 @@ def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = True) 
         total = job.views * job.pairs + (job.views if job.reference_spp else 0)
         progress = Progress(total, f"render-pairs {scene_path.parent.name}", enabled=show_progress)
         progress.done = total - len(work)
-        with progress:
-            for view, pair in work:
-                camera = _view_camera(base_camera, scene, job, view)
-                manifest["cameras"][str(view)] = asdict(camera)
-                sensor = make_sensor(scene, camera, width, height, job.pixel_filter)
-                sides = ("ref",) if pair is None else ("a", "b")
-                spp = job.reference_spp if pair is None else job.spp
-                # One feature pass serves both frames of a pair: features carry no light-transport noise.
-                feature_seed = frame_seed(job.seed, view, pair or 0, "ref-features" if pair is None else "features")
-                features = render_features(scene, sensor, min(spp, job.spp), feature_seed, features_by)
-                records = {}
-                for side in sides:
-                    seed = frame_seed(job.seed, view, pair or 0, side)
-                    record = {
-                        "view": view, "pair": pair, "side": side, "seed": seed, "feature_seed": feature_seed, "spp": spp, "variant": variant
-                    }  # fmt: skip
-                    channels = {**render_color(scene, sensor, spp, seed), **features}
-                    frame = Frame(channels, _frame_attributes(record, settings))
-                    name = frame_name(view, pair, side)
-                    write_exr(out / name, frame, compress=False)  # training data: written once, read often
-                    records[name] = record
-                manifest["frames"].update(records)
-                write_json(out / MANIFEST, manifest)
-                progress.advance(note=f"view {view}" + (" reference" if pair is None else f" pair {pair}"))
-        write_json(out / MANIFEST, manifest)
+        saved = _ManifestSaver(out / MANIFEST, manifest)
+        try:
+            # Each item's EXR files are written on a thread while the next item renders; an item
+            # enters the manifest only once all of its files are complete.
+            with progress, ThreadPoolExecutor(max_workers=1) as writer:
+                pending = None
+                for view, pair in work:
+                    camera = _view_camera(base_camera, scene, job, view)
+                    manifest["cameras"][str(view)] = asdict(camera)
+                    sensor = make_sensor(scene, camera, width, height, job.pixel_filter)
+                    frames = _render_item(scene, sensor, job, settings, variant, view, pair, features_by)
+                    # Training data is written once and read often: uncompressed.
+                    writes = [writer.submit(write_exr, out / name, frame, compress=False) for name, (_, frame) in frames.items()]
+                    if pending:
+                        _record_written(saved, progress, *pending)
+                    records = {name: record for name, (record, _) in frames.items()}
+                    pending = (writes, records, f"view {view}" + (" reference" if pair is None else f" pair {pair}"))
+                if pending:
+                    _record_written(saved, progress, *pending)
+        finally:
+            saved.write()  # every finished item, also after an error or an interrupt
     return manifest
+
+
+def _render_item(scene, sensor, job: PairJob, settings: dict, variant: str, view: int, pair: int | None, features_by) -> dict:
+    """The frames of one work item, as file name -> (manifest record, frame): a pair (A and B,
+    which share one feature pass) or, for ``pair`` None, the view's reference."""
+    sides = ("ref",) if pair is None else ("a", "b")
+    spp = job.reference_spp if pair is None else job.spp
+    # One feature pass serves both frames of a pair: features carry no light-transport noise.
+    feature_seed = frame_seed(job.seed, view, pair or 0, "ref-features" if pair is None else "features")
+    features = render_features(scene, sensor, min(spp, job.spp), feature_seed, features_by)
+    frames = {}
+    for side in sides:
+        seed = frame_seed(job.seed, view, pair or 0, side)
+        record = {"view": view, "pair": pair, "side": side, "seed": seed, "feature_seed": feature_seed, "spp": spp, "variant": variant}
+        channels = {**render_color(scene, sensor, spp, seed), **features}
+        frames[frame_name(view, pair, side)] = (record, Frame(channels, _frame_attributes(record, settings)))
+    return frames
+
+
+class _ManifestSaver:
+    """Writes the manifest at most once per :data:`MANIFEST_SECONDS` while a job runs, and on demand.
+
+    A crash loses at most that much recorded work (those pairs render again on resume), and a
+    long job does not rewrite its ever larger manifest after every pair.
+    """
+
+    def __init__(self, path: Path, manifest: dict):
+        self.path, self.manifest = path, manifest
+        self.last = time.monotonic()
+
+    def write(self) -> None:
+        """Write the manifest now."""
+        write_json(self.path, self.manifest)
+        self.last = time.monotonic()
+
+    def record(self, records: dict) -> None:
+        """Enter finished frames; write the manifest if it is due."""
+        self.manifest["frames"].update(records)
+        if time.monotonic() - self.last >= MANIFEST_SECONDS:
+            self.write()
+
+
+def _record_written(saved: _ManifestSaver, progress: Progress, writes, records: dict, note: str) -> None:
+    """Wait for a pair's files (raising the error of a failed write), then enter it in the manifest."""
+    for write in writes:
+        write.result()
+    saved.record(records)
+    progress.advance(note=note)
 
 
 def read_manifest(out_dir) -> dict:
