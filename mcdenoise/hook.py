@@ -32,7 +32,7 @@ class Denoiser:
         self.features = features
         #: Tiles hold at most tile x tile pixels (None: 768 on the CPU, 2048 on a GPU).
         self.tile = tile
-        #: auto (bf16 on CPUs and GPUs that have it, else fp32 or fp16), fp32, bf16 or fp16.
+        #: auto (fp16 on a GPU, bf16 on CPUs that have it, else fp32), fp32, bf16 or fp16.
         self.precision = precision
         self.source = source
         #: Refuse frames with NaN, infinite or negative color instead of treating those values as 0.

@@ -132,7 +132,7 @@ def denoise_tensor(
     :func:`tile_for` the device), shaped to the frame so that overlap costs least (``tile`` is
     rounded down to the model's alignment); ``overlap`` is at least the receptive radius (a
     smaller request is raised to it), which makes tiled and untiled output agree. ``precision``
-    is auto (bf16 where the CPU or GPU has it, see :func:`~mcdenoise.device.autocast_dtype`),
+    is auto (fp16 on a GPU, bf16 on a CPU that has it, see :func:`~mcdenoise.device.autocast_dtype`),
     fp32, bf16 or fp16.
     """
     device = next(model.parameters()).device
