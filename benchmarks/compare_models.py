@@ -9,13 +9,11 @@ under benchmarks/cache, so it takes seconds: a quick way to compare candidate ba
 import argparse
 from pathlib import Path
 
-from mcdenoise.exr import read_exr
+from cached_frames import CACHE, box_test_folders, load_test_frame, scene_name
+
 from mcdenoise.features import COLOR
 from mcdenoise.hook import Denoiser
 from mcdenoise.metrics import psnr_t, rel_mse
-from mcdenoise.pairs import frame_name
-
-CACHE = Path(__file__).parent / "cache"
 
 
 def main(argv=None) -> None:
@@ -23,19 +21,19 @@ def main(argv=None) -> None:
     parser.add_argument("models", nargs="+", help="bundled model names (base, fast) or model files")
     parser.add_argument("--cache", type=Path, default=CACHE)
     args = parser.parse_args(argv)
-    tests = sorted(args.cache.glob("*-65536px/box/test"))
+    tests = box_test_folders(args.cache)
     if not tests:
         parser.error(f"no cached test frames under {args.cache}; run python benchmarks/quality.py first")
     denoisers = {name: Denoiser.load(name, device="cpu") for name in args.models}
     print("| scene | noisy 4 spp | " + " | ".join(args.models) + " |")
     print("|---" * (len(args.models) + 2) + "|")
     for test in tests:
-        frame, reference = read_exr(test / frame_name(0, 0, "a")), read_exr(test / frame_name(0, None, "ref")).stack(COLOR)
+        frame, reference = load_test_frame(test)
         cells = [f"{psnr_t(frame.stack(COLOR), reference):.2f}"]
         for denoiser in denoisers.values():
             out = denoiser.denoise_frame(frame)
             cells.append(f"{psnr_t(out, reference):.2f} dB / {rel_mse(out, reference):.3f}")
-        print(f"| {test.parent.parent.name.rsplit('-', 1)[0]} | " + " | ".join(cells) + " |")
+        print(f"| {scene_name(test)} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -31,23 +31,22 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from cached_frames import box_test_folders, load_test_frame, scene_name
 
 from mcdenoise.base import BUNDLED_MODELS
 from mcdenoise.checkpoint import load_checkpoint
 from mcdenoise.device import autocast_dtype
-from mcdenoise.exr import read_exr
-from mcdenoise.features import COLOR, FeatureSet, encode, exposure_scale
+from mcdenoise.features import FeatureSet, encode, exposure_scale
 from mcdenoise.hook import Denoiser
 from mcdenoise.metrics import psnr_t
 from mcdenoise.model import UNetConfig
-from mcdenoise.pairs import frame_name
 from mcdenoise.train import TrainConfig, train
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
 MODELS = ("base", "fast")
 PRECISIONS = ("fp32", "bf16", "fp16")
-DEFAULT_FRAMES = sorted(HERE.glob("cache/*-65536px/box/test"))
+DEFAULT_FRAMES = box_test_folders()
 #: Where the measurements run; `--device cpu` is a quick dry run of this script's logic.
 DEVICE = "cuda"
 #: Timed repetitions (fewer in a dry run).
@@ -78,8 +77,8 @@ def _median_ms(function, runs: int) -> float:
 
 def _test_frame(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     """(channels of the 4 spp frame in the default feature order, reference color)."""
-    frame = read_exr(folder / frame_name(0, 0, "a")).stack(FeatureSet().channels)
-    return frame, read_exr(folder / frame_name(0, None, "ref")).stack(COLOR)
+    frame, reference = load_test_frame(folder)
+    return frame.stack(FeatureSet().channels), reference
 
 
 def measure_agreement(folders: list[Path]) -> list[dict]:
@@ -95,7 +94,7 @@ def measure_agreement(folders: list[Path]) -> list[dict]:
                 rows.append(
                     {
                         "model": name,
-                        "scene": folder.parent.parent.name,
+                        "scene": scene_name(folder),
                         "precision": precision,
                         "psnr_t_cuda": psnr_t(on_gpu, reference),
                         "psnr_t_cpu_fp32": psnr_t(on_cpu, reference),

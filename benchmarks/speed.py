@@ -29,18 +29,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from cached_frames import CACHE, box_test_folders, load_test_frame, scene_name
 
 from mcdenoise.base import BUNDLED_MODELS
 from mcdenoise.checkpoint import load_checkpoint
 from mcdenoise.demo import DEMO_SCENE
 from mcdenoise.device import autocast_dtype
-from mcdenoise.exr import Frame, read_exr, write_exr
+from mcdenoise.exr import Frame, write_exr
 from mcdenoise.features import ALBEDO, COLOR, NORMAL, FeatureSet
 from mcdenoise.hook import Denoiser
 from mcdenoise.infer import DEFAULT_TILE, default_overlap
 from mcdenoise.metrics import psnr_t
 from mcdenoise.model import UNetConfig
-from mcdenoise.pairs import PairJob, frame_name, render_pairs
+from mcdenoise.pairs import PairJob, render_pairs
 from mcdenoise.render import load_scene, make_sensor, render_frame, scene_camera
 from mcdenoise.train import TrainConfig, train
 
@@ -51,8 +52,6 @@ THREADS = 2
 MODELS = ("base", "fast")
 #: Inference precisions to time on the CPU.
 PRECISIONS = ("fp32", "bf16")
-#: Where benchmarks/quality.py caches its box-track frames.
-QUALITY_FRAMES = HERE / "cache"
 
 
 def _label(name: str, precision: str) -> str:
@@ -193,16 +192,16 @@ def measure_training(work: Path) -> list[dict]:
     return rows
 
 
-def quality_of_each(cache: Path = QUALITY_FRAMES) -> dict[str, dict[str, float]]:
+def quality_of_each(cache: Path = CACHE) -> dict[str, dict[str, float]]:
     """PSNR_T of every timed denoiser on each cached box-track test frame of the quality benchmark
     (4 spp, against its reference), by scene; empty without the cache."""
     import pyoidn  # here, not at the top: the render-pairs and training measures run without it
 
     scores: dict[str, dict[str, float]] = {}
     denoisers = {_label(n, p): Denoiser.load(n, device="cpu", precision=p) for n in MODELS for p in PRECISIONS}
-    for test in sorted(cache.glob("*-65536px/box/test")):
-        frame, reference = read_exr(test / frame_name(0, 0, "a")), read_exr(test / frame_name(0, None, "ref")).stack(COLOR)
-        scene = scores.setdefault(test.parent.parent.name.rsplit("-", 1)[0], {})
+    for test in box_test_folders(cache):
+        frame, reference = load_test_frame(test)
+        scene = scores.setdefault(scene_name(test), {})
         for label, denoiser in denoisers.items():
             scene[label] = psnr_t(denoiser.denoise_frame(frame), reference)
         color, albedo, normal = frame.stack(COLOR), frame.stack(ALBEDO), frame.stack(NORMAL)

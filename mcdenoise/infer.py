@@ -147,6 +147,7 @@ def denoise_tensor(
     tile = max(align, tile // align * align, 2 * overlap + align)
     dtype = autocast_dtype(precision, device)
     radiance = torch.empty((height, width, 3), dtype=torch.float32, device=device)
+    exposure_on_device = torch.tensor(exposure, device=device)
     with torch.inference_mode():
         for (y, x, th, tw), (top, left, bottom, right) in _tiles(height, width, align, tile, overlap):
             # Rows and columns past the frame repeat its last ones: replicate padding to the alignment.
@@ -160,7 +161,7 @@ def denoise_tensor(
                 log_radiance = model(encoded)[0].float()
             bottom, right = min(bottom, height - y), min(right, width - x)
             if bottom > top and right > left:
-                kept = to_radiance(log_radiance[:, top:bottom, left:right], torch.tensor(exposure, device=device))
+                kept = to_radiance(log_radiance[:, top:bottom, left:right], exposure_on_device)
                 radiance[y + top : y + bottom, x + left : x + right] = kept.permute(1, 2, 0)
     return radiance, bad
 

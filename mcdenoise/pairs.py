@@ -8,7 +8,8 @@ Layout of an output directory::
     view000_ref.exr               optional high-spp reference (evaluation only)
 
 Each frame is written atomically and recorded in the manifest only once both
-frames of its pair exist, so a rerun after a crash skips exactly the finished work.
+frames of its pair exist, and the manifest is written at least once a second, so
+a rerun after a crash skips the recorded work and redoes at most a second of it.
 """
 
 import hashlib

@@ -1,0 +1,30 @@
+"""The quality benchmark's cached box-track test frames, for the benchmarks that score models on them.
+
+`python benchmarks/quality.py` renders them under benchmarks/cache/SCENE-65536px/box/test: pair 0 of
+view 0 at 4 spp, with all features, and a high-spp reference of the same view.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from mcdenoise.exr import Frame, read_exr
+from mcdenoise.features import COLOR
+from mcdenoise.pairs import frame_name
+
+CACHE = Path(__file__).parent / "cache"
+
+
+def box_test_folders(cache: Path = CACHE) -> list[Path]:
+    """The cached box-track test folders, one per scene, in scene order (empty without the cache)."""
+    return sorted(Path(cache).glob("*-65536px/box/test"))
+
+
+def scene_name(folder: Path) -> str:
+    """The scene that a test folder belongs to: ``.../mitsuba_cbox-65536px/box/test`` -> ``mitsuba_cbox``."""
+    return folder.parent.parent.name.rsplit("-", 1)[0]
+
+
+def load_test_frame(folder: Path) -> tuple[Frame, np.ndarray]:
+    """The 4 spp test frame of a folder and its reference color (H, W, 3)."""
+    return read_exr(folder / frame_name(0, 0, "a")), read_exr(folder / frame_name(0, None, "ref")).stack(COLOR)
