@@ -1,6 +1,7 @@
 """Train the bundled base model, with Noise2Noise only, on procedurally generated scenes.
 
-    python benchmarks/train_base.py                 # about 50 minutes on 2 CPU cores
+    python benchmarks/train_base.py                 # the bundled base: about 46 minutes on 2 CPU cores
+    python benchmarks/train_base.py --width 16 --no-magnitude-input --minutes 20 --out mcdenoise/data/fast_model.pt
     python benchmarks/train_base.py --minutes 2 --scenes 8 --out /tmp/base.pt   # a smoke run
 
 1. Writes ``--scenes`` random scenes (``mcdenoise.scenes``, seeds 0 ... N-1) as scene.xml files.
@@ -67,12 +68,17 @@ def render_training_data(args) -> list[Path]:
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenes", type=int, default=240, help="number of generated scenes")
+    parser.add_argument("--scenes", type=int, default=400, help="number of generated scenes")
     parser.add_argument("--views", type=int, default=2, help="jittered views per scene, one pair each")
     parser.add_argument("--pixels", type=int, default=16384, help="pixels per frame")
     parser.add_argument("--minutes", type=float, default=40.0, help="training wall-clock budget")
     parser.add_argument("--width", type=int, default=UNetConfig.width, help="network width")
-    parser.add_argument("--magnitude-input", action="store_true", help="also feed the network log radiance (UNetConfig.magnitude_input)")
+    parser.add_argument(
+        "--magnitude-input",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also feed the network log radiance (UNetConfig.magnitude_input; the bundled base has it, the fast model not)",
+    )
     parser.add_argument("--cache", type=Path, default=HERE / "cache" / "base")
     parser.add_argument("--out", type=Path, default=BASE_MODEL)
     args = parser.parse_args(argv)
