@@ -115,7 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--steps", type=int, default=0, help="training step budget")
     trainer.add_argument("--batch", type=_positive_int, default=8, help="crops per step (default 8)")
     trainer.add_argument("--crop", type=_positive_int, default=64, help="crop side in pixels (default 64)")
-    trainer.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default 1e-3)")
+    trainer.add_argument(
+        "--lr",
+        type=float,
+        default=0.0,
+        help="peak learning rate (default: 2e-3 when fine-tuning a model, 1e-3 from random weights)",
+    )
     trainer.add_argument(
         "--init",
         default="auto",

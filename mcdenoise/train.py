@@ -25,6 +25,12 @@ from mcdenoise.metrics import psnr_t
 from mcdenoise.model import UNet, UNetConfig
 from mcdenoise.progress import Progress
 
+#: Peak learning rates for ``TrainConfig.learning_rate = 0`` (auto). Fine-tuning the bundled
+#: base gains 0.3-0.5 dB PSNR_T in 2 minutes at 2e-3 over 1e-3 on all five benchmark
+#: scenes, and 4e-3 is worse (benchmarks/NOTES.md, "Fine-tuning learning rate").
+SCRATCH_LEARNING_RATE = 1e-3
+FINE_TUNE_LEARNING_RATE = 2e-3
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -34,7 +40,9 @@ class TrainConfig:
     minutes: float = 0.0  # 0: no time limit
     batch: int = 8
     crop: int = 64
-    learning_rate: float = 1e-3
+    #: Peak learning rate; 0 (auto): FINE_TUNE_LEARNING_RATE when training starts from a model,
+    #: SCRATCH_LEARNING_RATE from random weights.
+    learning_rate: float = 0.0
     warmup_steps: int = 200
     final_lr_fraction: float = 0.05
     clip_norm: float = 1.0
@@ -53,6 +61,8 @@ class TrainConfig:
             raise JobError("--steps and --minutes must not be negative")
         if self.steps == 0 and self.minutes == 0:
             raise JobError("give a training budget: --minutes M and/or --steps N (both above 0)")
+        if self.learning_rate < 0:
+            raise JobError("--lr must not be negative (0 picks it automatically)")
         if self.batch < 1 or self.crop < 8:
             raise JobError("--batch must be at least 1 and --crop at least 8")
         if self.targets not in ("noisy", "clean"):
@@ -71,11 +81,18 @@ class TrainResult:
     validation_psnr: dict[str, float] = field(default_factory=dict)
 
 
-def learning_rate(config: TrainConfig, step: int, progress: float) -> float:
-    """Linear warm-up over ``warmup_steps``, then cosine decay to ``final_lr_fraction`` at the end of the budget."""
+def peak_learning_rate(config: TrainConfig, fine_tuning: bool) -> float:
+    """``config.learning_rate``, or when it is 0 (auto) the default for fine-tuning or for random weights."""
+    if config.learning_rate:
+        return config.learning_rate
+    return FINE_TUNE_LEARNING_RATE if fine_tuning else SCRATCH_LEARNING_RATE
+
+
+def learning_rate(config: TrainConfig, step: int, progress: float, peak: float) -> float:
+    """Linear warm-up to ``peak`` over ``warmup_steps``, then cosine decay to ``final_lr_fraction`` of it at the end of the budget."""
     warm = min(1.0, (step + 1) / max(config.warmup_steps, 1))
     cosine = 0.5 * (1 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
-    return config.learning_rate * warm * (config.final_lr_fraction + (1 - config.final_lr_fraction) * cosine)
+    return peak * warm * (config.final_lr_fraction + (1 - config.final_lr_fraction) * cosine)
 
 
 def budget_progress(config: TrainConfig, step: int, elapsed: float) -> float:
@@ -173,7 +190,10 @@ def train(
             torch.manual_seed(config.seed)  # the same seed gives the same initial weights
             model = UNet(model_config)
     model.to(dev).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, betas=(0.9, 0.99))
+    # Unless one is given, a resumed run keeps the peak it started with; a fresh one picks it by its starting weights.
+    resumed_peak = resume.get("peak_learning_rate", resume["train_config"].get("learning_rate", 0.0)) if resume else 0.0
+    peak = config.learning_rate or float(resumed_peak) or peak_learning_rate(config, fine_tuning=start is not None)
+    optimizer = torch.optim.Adam(model.parameters(), lr=peak, betas=(0.9, 0.99))
     generator = torch.Generator().manual_seed(config.seed)
     step, elapsed = 0, 0.0
     if resume:
@@ -192,6 +212,7 @@ def train(
                 "model_config": model_config.to_dict(),
                 "features": list(features.aux),
                 "train_config": asdict(config),
+                "peak_learning_rate": peak,
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "generator": generator.get_state(),
@@ -210,14 +231,14 @@ def train(
     started = time.monotonic() - elapsed
     log(
         f"training on {len(examples)} examples ({config.targets} targets, {len(views)} views with references), device {dev.type}, "
-        f"precision {amp_dtype or torch.float32}, crop {sampler.crop}, batch {config.batch}"
+        f"precision {amp_dtype or torch.float32}, peak learning rate {peak:g}, crop {sampler.crop}, batch {config.batch}"
         + (f", {total} steps" if total else "")
         + (f", {config.minutes:g} min" if config.minutes else "")
     )
     with progress:
         while budget_progress(config, step, elapsed) < 1.0:
             for group in optimizer.param_groups:
-                group["lr"] = learning_rate(config, step, budget_progress(config, step, elapsed))
+                group["lr"] = learning_rate(config, step, budget_progress(config, step, elapsed), peak)
             now = time.monotonic()
             if now - last_save >= config.checkpoint_seconds:
                 save(scores)

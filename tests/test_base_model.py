@@ -12,7 +12,7 @@ from mcdenoise.hook import Denoiser
 from mcdenoise.metrics import psnr_t
 from mcdenoise.model import UNetConfig
 from mcdenoise.pairs import frame_name
-from mcdenoise.train import TrainConfig, train
+from mcdenoise.train import FINE_TUNE_LEARNING_RATE, TrainConfig, train
 
 from conftest import run_cli
 
@@ -75,11 +75,15 @@ def test_fine_tuning_from_base_beats_scratch_for_the_same_steps(train_dir, test_
 def test_train_fine_tunes_the_base_model_by_default(train_dir, tmp_path):
     result = run_cli("train", train_dir, "--out", tmp_path / "m.pt", "--steps", "2")
     assert result.returncode == 0, result.stderr
-    assert "fine-tuning from the base model" in result.stdout
+    assert "fine-tuning from the base model" in result.stdout and "peak learning rate 0.002" in result.stdout
+    assert load_checkpoint(tmp_path / "m.pt")["peak_learning_rate"] == FINE_TUNE_LEARNING_RATE
+    resumed = run_cli("train", train_dir, "--out", tmp_path / "m.pt", "--steps", "3")
+    assert "resuming" in resumed.stdout and "peak learning rate 0.002" in resumed.stdout  # keeps its peak
     saved, base = (UNetConfig.from_dict(load_checkpoint(p)["model_config"]) for p in (tmp_path / "m.pt", BASE_MODEL))
     assert saved == base
     result = run_cli("train", train_dir, "--out", tmp_path / "w.pt", "--steps", "2", "--width", "8")
     assert result.returncode == 0 and "fine-tuning" not in result.stdout  # another shape starts from scratch
+    assert "peak learning rate 0.001" in result.stdout
 
 
 def test_init_with_other_features_fails_in_one_line(train_dir, tmp_path):

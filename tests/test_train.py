@@ -13,7 +13,13 @@ from mcdenoise.infer import denoise_array
 from mcdenoise.loss import relative_l2
 from mcdenoise.metrics import psnr_t
 from mcdenoise.pairs import frame_name
-from mcdenoise.train import TrainConfig, learning_rate
+from mcdenoise.train import (
+    FINE_TUNE_LEARNING_RATE,
+    SCRATCH_LEARNING_RATE,
+    TrainConfig,
+    learning_rate,
+    peak_learning_rate,
+)
 
 from conftest import TINY_NET
 
@@ -73,9 +79,18 @@ def test_clean_targets_pair_noisy_frames_with_their_reference(test_dir, train_di
 def test_budget_is_required_and_lr_warms_up_then_decays():
     with pytest.raises(JobError, match="budget"):
         TrainConfig().validate()
+    with pytest.raises(JobError, match="--lr"):
+        TrainConfig(steps=1, learning_rate=-1.0).validate()
     config = TrainConfig(steps=1000, warmup_steps=100)
-    assert learning_rate(config, 0, 0.0) < learning_rate(config, 99, 0.1)
-    assert learning_rate(config, 999, 1.0) == pytest.approx(config.learning_rate * config.final_lr_fraction)
+    assert learning_rate(config, 0, 0.0, 1e-3) < learning_rate(config, 99, 0.1, 1e-3)
+    assert learning_rate(config, 999, 1.0, 1e-3) == pytest.approx(1e-3 * config.final_lr_fraction)
+
+
+def test_the_automatic_peak_learning_rate_is_higher_for_fine_tuning():
+    auto, given = TrainConfig(steps=1), TrainConfig(steps=1, learning_rate=5e-4)
+    assert peak_learning_rate(auto, fine_tuning=True) == FINE_TUNE_LEARNING_RATE > SCRATCH_LEARNING_RATE
+    assert peak_learning_rate(auto, fine_tuning=False) == SCRATCH_LEARNING_RATE
+    assert peak_learning_rate(given, fine_tuning=True) == peak_learning_rate(given, fine_tuning=False) == 5e-4
 
 
 def test_train_help_names_the_network_defaults():
