@@ -1,6 +1,6 @@
-"""The quality benchmark's cached box-track test frames, for the benchmarks that score models on them.
+"""The quality benchmark's cached test frames, for the benchmarks that score models on them.
 
-`python benchmarks/quality.py` renders them under benchmarks/cache/SCENE-65536px/box/test: pair 0 of
+`python benchmarks/quality.py` renders them under benchmarks/cache/SCENE-65536px/TRACK/test (TRACK: box or scene): pair 0 of
 view 0 at 4 spp, with all features, and a high-spp reference of the same view.
 """
 
@@ -15,9 +15,10 @@ from mcdenoise.pairs import frame_name
 CACHE = Path(__file__).parent / "cache"
 
 
-def box_test_folders(cache: Path = CACHE) -> list[Path]:
-    """The cached box-track test folders, one per scene, in scene order (empty without the cache)."""
-    return sorted(Path(cache).glob("*-65536px/box/test"))
+def cached_test_folders(cache: Path = CACHE, track: str = "box") -> list[Path]:
+    """The cached test folders of a track (box by default; ``scene``: the scene's own pixel filter),
+    one per scene, in scene order (empty without the cache)."""
+    return sorted(Path(cache).glob(f"*-65536px/{track}/test"))
 
 
 def scene_name(folder: Path) -> str:

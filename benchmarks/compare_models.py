@@ -2,14 +2,15 @@
 
     python benchmarks/compare_models.py base fast /tmp/other.pt
 
-Reads the 4 spp box-track test frames and references that ``python benchmarks/quality.py`` caches
-under benchmarks/cache, so it takes seconds: a quick way to compare candidate base models.
+Reads the 4 spp test frames and references that ``python benchmarks/quality.py`` caches under
+benchmarks/cache (box track; with --track scene, the scene's own pixel filter), so it takes
+seconds: a quick way to compare candidate base models.
 """
 
 import argparse
 from pathlib import Path
 
-from cached_frames import CACHE, box_test_folders, load_test_frame, scene_name
+from cached_frames import CACHE, cached_test_folders, load_test_frame, scene_name
 
 from mcdenoise.features import COLOR
 from mcdenoise.hook import Denoiser
@@ -20,8 +21,9 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="+", help="bundled model names (base, fast) or model files")
     parser.add_argument("--cache", type=Path, default=CACHE)
+    parser.add_argument("--track", choices=("box", "scene"), default="box", help="which track's test frames (default box)")
     args = parser.parse_args(argv)
-    tests = box_test_folders(args.cache)
+    tests = cached_test_folders(args.cache, args.track)
     if not tests:
         parser.error(f"no cached test frames under {args.cache}; run python benchmarks/quality.py first")
     denoisers = {name: Denoiser.load(name, device="cpu") for name in args.models}

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from cached_frames import box_test_folders, load_test_frame, scene_name
+from cached_frames import cached_test_folders, load_test_frame, scene_name
 
 from mcdenoise.base import BUNDLED_MODELS
 from mcdenoise.checkpoint import load_checkpoint
@@ -46,7 +46,7 @@ HERE = Path(__file__).parent
 RESULTS = HERE / "results"
 MODELS = ("base", "fast")
 PRECISIONS = ("fp32", "bf16", "fp16")
-DEFAULT_FRAMES = box_test_folders()
+DEFAULT_FRAMES = cached_test_folders()
 #: Where the measurements run; `--device cpu` is a quick dry run of this script's logic.
 DEVICE = "cuda"
 #: Timed repetitions (fewer in a dry run).

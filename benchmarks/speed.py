@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from cached_frames import CACHE, box_test_folders, load_test_frame, scene_name
+from cached_frames import CACHE, cached_test_folders, load_test_frame, scene_name
 
 from mcdenoise.base import BUNDLED_MODELS
 from mcdenoise.checkpoint import load_checkpoint
@@ -199,7 +199,7 @@ def quality_of_each(cache: Path = CACHE) -> dict[str, dict[str, float]]:
 
     scores: dict[str, dict[str, float]] = {}
     denoisers = {_label(n, p): Denoiser.load(n, device="cpu", precision=p) for n in MODELS for p in PRECISIONS}
-    for test in box_test_folders(cache):
+    for test in cached_test_folders(cache):
         frame, reference = load_test_frame(test)
         scene = scores.setdefault(scene_name(test), {})
         for label, denoiser in denoisers.items():
