@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from mcdenoise.base import BASE_MODEL
+from mcdenoise.base import BASE_MODEL, resolve_model
 from mcdenoise.checkpoint import load_checkpoint, save_checkpoint
 from mcdenoise.model import UNetConfig
 from mcdenoise.pairs import PairJob, render_pairs
@@ -79,6 +79,13 @@ def main(argv=None) -> dict:
         default=True,
         help="also feed the network log radiance (UNetConfig.magnitude_input; the bundled base has it, the fast model not)",
     )
+    parser.add_argument(
+        "--init",
+        default="scratch",
+        help="starting weights: scratch (default), or a model to train on (base, fast or a file; a warm restart "
+        "of the schedule, recorded in the provenance with the starting model's own)",
+    )
+    parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default 1e-3)")
     parser.add_argument("--cache", type=Path, default=HERE / "cache" / "base")
     parser.add_argument("--out", type=Path, default=BASE_MODEL)
     args = parser.parse_args(argv)
@@ -87,8 +94,10 @@ def main(argv=None) -> dict:
     folders = render_training_data(args)
     render_seconds = time.monotonic() - started
     magnitude = "-mag" if args.magnitude_input else ""
-    checkpoint = args.cache / f"train-{args.scenes}x{args.views}-{args.pixels}px-w{args.width}{magnitude}-{args.minutes:g}min.pt"
-    config = TrainConfig(minutes=args.minutes, checkpoint_seconds=60, validate_seconds=math.inf, init="scratch")
+    start = "" if args.init == "scratch" else f"-from-{Path(args.init).stem}"
+    checkpoint = args.cache / f"train-{args.scenes}x{args.views}-{args.pixels}px-w{args.width}{magnitude}-{args.minutes:g}min{start}.pt"
+    config = TrainConfig(minutes=args.minutes, learning_rate=args.lr, checkpoint_seconds=60, validate_seconds=math.inf, init=args.init)
+    starting_provenance = load_checkpoint(resolve_model(args.init)).get("provenance") if start else None
     result = train(folders, checkpoint, config, model_config=UNetConfig(width=args.width, magnitude_input=args.magnitude_input))
 
     payload = load_checkpoint(checkpoint)
@@ -104,6 +113,8 @@ def main(argv=None) -> dict:
         "training_seconds": round(result.elapsed, 1),
         "render_seconds": round(render_seconds, 1),
     }
+    if start:
+        provenance["started_from"] = starting_provenance or args.init
     weights = {key: payload[key] for key in ("model_config", "features", "train_config", "model")}
     save_checkpoint(args.out, {**weights, "provenance": provenance})
     args.out.with_suffix(".json").write_text(json.dumps(provenance, indent=1) + "\n")
