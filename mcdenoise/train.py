@@ -81,11 +81,10 @@ class TrainResult:
     validation_psnr: dict[str, float] = field(default_factory=dict)
 
 
-def peak_learning_rate(config: TrainConfig, fine_tuning: bool) -> float:
-    """``config.learning_rate``, or when it is 0 (auto) the default for fine-tuning or for random weights."""
-    if config.learning_rate:
-        return config.learning_rate
-    return FINE_TUNE_LEARNING_RATE if fine_tuning else SCRATCH_LEARNING_RATE
+def peak_learning_rate(config: TrainConfig, fine_tuning: bool, resumed_peak: float = 0.0) -> float:
+    """``config.learning_rate``; when it is 0 (auto), the peak of the run being resumed, if any,
+    else the default for fine-tuning or for random weights."""
+    return config.learning_rate or resumed_peak or (FINE_TUNE_LEARNING_RATE if fine_tuning else SCRATCH_LEARNING_RATE)
 
 
 def learning_rate(config: TrainConfig, step: int, progress: float, peak: float) -> float:
@@ -190,9 +189,8 @@ def train(
             torch.manual_seed(config.seed)  # the same seed gives the same initial weights
             model = UNet(model_config)
     model.to(dev).train()
-    # Unless one is given, a resumed run keeps the peak it started with; a fresh one picks it by its starting weights.
     resumed_peak = resume.get("peak_learning_rate", resume["train_config"].get("learning_rate", 0.0)) if resume else 0.0
-    peak = config.learning_rate or float(resumed_peak) or peak_learning_rate(config, fine_tuning=start is not None)
+    peak = peak_learning_rate(config, fine_tuning=start is not None, resumed_peak=float(resumed_peak))
     optimizer = torch.optim.Adam(model.parameters(), lr=peak, betas=(0.9, 0.99))
     generator = torch.Generator().manual_seed(config.seed)
     step, elapsed = 0, 0.0
