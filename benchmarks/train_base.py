@@ -19,21 +19,25 @@ import argparse
 import datetime
 import json
 import math
+import multiprocessing
 import platform
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
 
 from mcdenoise.base import BASE_MODEL, resolve_model
 from mcdenoise.checkpoint import load_checkpoint, save_checkpoint
+from mcdenoise.device import resolve_device
 from mcdenoise.model import UNetConfig
 from mcdenoise.pairs import PairJob, render_pairs
 from mcdenoise.progress import Progress
 from mcdenoise.scenes import write_generated_scenes
 from mcdenoise.train import TrainConfig, train
+from mcdenoise.variants import choose_variant
 
 HERE = Path(__file__).parent
 SPP_CHOICES = (2, 4, 8)
@@ -46,24 +50,47 @@ def _git_commit() -> str:
         return "unknown"
 
 
+def _render_scene(scene_file: Path, folder: Path, job: PairJob) -> Path:
+    render_pairs(scene_file, folder, job, show_progress=False)
+    return folder
+
+
 def render_training_data(args) -> list[Path]:
-    """Generate the scenes and render their pairs (cached); returns the render-pairs folders."""
+    """Generate the scenes and render their pairs (cached), ``--jobs`` scenes at a time; returns the render-pairs folders."""
     scene_files = write_generated_scenes(args.cache / "scenes", args.scenes)
-    folders = []
-    with Progress(len(scene_files), "render generated scenes") as progress:
-        for seed, scene_file in enumerate(scene_files):
-            folder = args.cache / "pairs" / scene_file.parent.name
-            job = PairJob(
+    variant = choose_variant(args.variant)  # probed once here, not once per worker
+    work = [
+        (
+            scene_file,
+            args.cache / "pairs" / scene_file.parent.name,
+            PairJob(
                 spp=SPP_CHOICES[seed % len(SPP_CHOICES)],
                 seed=seed + 1,
                 views=args.views,
                 pixels=args.pixels,
                 pixel_filter="scene",
-            )
-            render_pairs(scene_file, folder, job, show_progress=False)
-            folders.append(folder)
-            progress.advance()
-    return folders
+                variant=variant,
+            ),
+        )
+        for seed, scene_file in enumerate(scene_files)
+    ]
+    with Progress(len(work), "render generated scenes") as progress:
+        if args.jobs == 1:
+            for item in work:
+                _render_scene(*item)
+                progress.advance()
+        else:
+            # Separate processes (spawned: Mitsuba and Dr.Jit do not survive a fork).
+            with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+                for _ in pool.map(_render_scene, *zip(*work, strict=True)):
+                    progress.advance()
+    return [folder for _, folder, _ in work]
+
+
+def _machine(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (torch {torch.__version__}), {platform.machine()} CPU"
+    return f"{platform.machine()} CPU, {torch.get_num_threads()} threads"
 
 
 def main(argv=None) -> dict:
@@ -86,6 +113,12 @@ def main(argv=None) -> dict:
         "of the schedule, recorded in the provenance with the starting model's own)",
     )
     parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default 1e-3)")
+    parser.add_argument("--batch", type=int, default=TrainConfig.batch, help="crops per step")
+    parser.add_argument("--crop", type=int, default=TrainConfig.crop, help="crop size in pixels")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when there is one), cpu or cuda")
+    parser.add_argument("--variant", default="auto", help="Mitsuba variant for the renders (default: the fastest that works)")
+    parser.add_argument("--jobs", type=int, default=1, help="scenes rendered at once, each in its own process")
+    parser.add_argument("--render-only", action="store_true", help="render (or complete) the training data, then stop")
     parser.add_argument("--cache", type=Path, default=HERE / "cache" / "base")
     parser.add_argument("--out", type=Path, default=BASE_MODEL)
     args = parser.parse_args(argv)
@@ -93,19 +126,34 @@ def main(argv=None) -> dict:
     started = time.monotonic()
     folders = render_training_data(args)
     render_seconds = time.monotonic() - started
+    if args.render_only:
+        print(f"rendered {len(folders)} scenes' pairs into {args.cache / 'pairs'} in {render_seconds:.0f} s")
+        return {"render_seconds": round(render_seconds, 1)}
     magnitude = "-mag" if args.magnitude_input else ""
     start = "" if args.init == "scratch" else f"-from-{Path(args.init).stem}"
-    checkpoint = args.cache / f"train-{args.scenes}x{args.views}-{args.pixels}px-w{args.width}{magnitude}-{args.minutes:g}min{start}.pt"
-    config = TrainConfig(minutes=args.minutes, learning_rate=args.lr, checkpoint_seconds=60, validate_seconds=math.inf, init=args.init)
+    shape = "" if (args.batch, args.crop) == (TrainConfig.batch, TrainConfig.crop) else f"-b{args.batch}-c{args.crop}"
+    run_name = f"{args.scenes}x{args.views}-{args.pixels}px-w{args.width}{magnitude}{shape}-{args.minutes:g}min{start}"
+    checkpoint = args.cache / f"train-{run_name}.pt"
+    config = TrainConfig(
+        minutes=args.minutes,
+        learning_rate=args.lr,
+        batch=args.batch,
+        crop=args.crop,
+        checkpoint_seconds=60,
+        validate_seconds=math.inf,
+        init=args.init,
+    )
     starting_provenance = load_checkpoint(resolve_model(args.init)).get("provenance") if start else None
-    result = train(folders, checkpoint, config, model_config=UNetConfig(width=args.width, magnitude_input=args.magnitude_input))
+    device = resolve_device(args.device)
+    model_config = UNetConfig(width=args.width, magnitude_input=args.magnitude_input)
+    result = train(folders, checkpoint, config, model_config=model_config, device=str(device.type))
 
     payload = load_checkpoint(checkpoint)
     provenance = {
         "command": "python benchmarks/train_base.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "git_commit": _git_commit(),
         "date": datetime.date.today().isoformat(),
-        "machine": f"{platform.machine()} CPU, {torch.get_num_threads()} threads",
+        "machine": _machine(device),
         "data": f"{args.scenes} generated scenes (mcdenoise.scenes, seeds 0-{args.scenes - 1}), {args.views} views each, "
         f"one pair per view at {'/'.join(map(str, SPP_CHOICES))} spp, {args.pixels} px, each scene's own pixel filter",
         "targets": "noisy (Noise2Noise); no clean image was rendered",

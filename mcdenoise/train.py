@@ -31,6 +31,9 @@ from mcdenoise.progress import Progress
 SCRATCH_LEARNING_RATE = 1e-3
 FINE_TUNE_LEARNING_RATE = 2e-3
 
+#: Steps between reads of the smoothed loss for the progress line.
+LOSS_READ_STEPS = 16
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -199,7 +202,9 @@ def train(
         generator.set_state(resume["generator"])
         step, elapsed = int(resume["step"]), float(resume["elapsed"])
         log(f"resuming {out_path} at step {step} ({elapsed:.0f} s trained)")
-    sampler = ExampleSampler(examples, config.crop, model.alignment, generator)
+    sampler = ExampleSampler(examples, config.crop, model.alignment, generator, dev)
+    example_count = len(examples)
+    del examples  # the sampler holds them, stacked on the device
     amp_dtype = autocast_dtype(config.precision, dev, training=True)
     scaler = torch.amp.GradScaler(dev.type, enabled=amp_dtype == torch.float16)
 
@@ -224,11 +229,11 @@ def train(
     total = config.steps or 0
     progress = Progress(1000, f"train {out_path.name}", enabled=show_progress, percent=True)
     progress.done = int(1000 * min(budget_progress(config, step, elapsed), 1.0))
-    loss_value, scores = float("nan"), {}
+    loss_value, scores, smoothed = float("nan"), {}, None
     last_save = last_validate = time.monotonic()
     started = time.monotonic() - elapsed
     log(
-        f"training on {len(examples)} examples ({config.targets} targets, {len(views)} views with references), device {dev.type}, "
+        f"training on {example_count} examples ({config.targets} targets, {len(views)} views with references), device {dev.type}, "
         f"precision {amp_dtype or torch.float32}, peak learning rate {peak:g}, crop {sampler.crop}, batch {config.batch}"
         + (f", {total} steps" if total else "")
         + (f", {config.minutes:g} min" if config.minutes else "")
@@ -245,7 +250,6 @@ def train(
                 scores = _validate(model, features, views)
                 last_validate = now
             inputs, targets = sampler.sample(config.batch)
-            inputs, targets = inputs.to(dev, non_blocking=True), targets.to(dev, non_blocking=True)
             context = torch.autocast(dev.type, dtype=amp_dtype) if amp_dtype else nullcontext()
             with context:
                 log_radiance = model(inputs)
@@ -258,11 +262,15 @@ def train(
             scaler.update()
             step += 1
             elapsed = time.monotonic() - started
-            loss_value = 0.98 * loss_value + 0.02 * loss.item() if math.isfinite(loss_value) else loss.item()
+            smoothed = loss.detach() if smoothed is None else smoothed.lerp(loss.detach(), 0.02)
+            if step % LOSS_READ_STEPS == 0 or step == 1:
+                loss_value = smoothed.item()  # a read waits for the device, so not every step
             note = f"step {step} loss {loss_value:.4f}"
             if scores:
                 note += f" val PSNR_T {sum(scores.values()) / len(scores):.2f} dB"
             progress.advance(int(1000 * min(budget_progress(config, step, elapsed), 1.0)) - progress.done, note)
+    if smoothed is not None:
+        loss_value = smoothed.item()
     if views and math.isfinite(config.validate_seconds):
         scores = _validate(model, features, views)
         log("validation PSNR_T: " + ", ".join(f"{k} {v:.2f} dB" for k, v in scores.items()))
