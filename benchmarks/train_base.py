@@ -35,7 +35,7 @@ from mcdenoise.device import resolve_device
 from mcdenoise.model import UNetConfig
 from mcdenoise.pairs import PairJob, render_pairs
 from mcdenoise.progress import Progress
-from mcdenoise.scenes import write_generated_scenes
+from mcdenoise.scenes import generated_scene_dir, write_generated_scenes
 from mcdenoise.train import TrainConfig, train
 from mcdenoise.variants import choose_variant
 
@@ -62,7 +62,7 @@ def render_training_data(args) -> list[Path]:
     work = [
         (
             scene_file,
-            args.cache / "pairs" / scene_file.parent.name,
+            generated_scene_dir(args.cache / "pairs", seed),
             PairJob(
                 spp=SPP_CHOICES[seed % len(SPP_CHOICES)],
                 seed=seed + 1,
@@ -119,12 +119,24 @@ def main(argv=None) -> dict:
     parser.add_argument("--variant", default="auto", help="Mitsuba variant for the renders (default: the fastest that works)")
     parser.add_argument("--jobs", type=int, default=1, help="scenes rendered at once, each in its own process")
     parser.add_argument("--render-only", action="store_true", help="render (or complete) the training data, then stop")
+    parser.add_argument(
+        "--skip-render",
+        action="store_true",
+        help="train on the pairs that an earlier --render-only run left in --cache, without checking them "
+        "(so that several trainings can share them at once)",
+    )
     parser.add_argument("--cache", type=Path, default=HERE / "cache" / "base")
     parser.add_argument("--out", type=Path, default=BASE_MODEL)
     args = parser.parse_args(argv)
 
     started = time.monotonic()
-    folders = render_training_data(args)
+    if args.skip_render:
+        candidates = [generated_scene_dir(args.cache / "pairs", seed) for seed in range(args.scenes)]
+        folders = [folder for folder in candidates if (folder / "manifest.json").is_file()]
+        if len(folders) < len(candidates):
+            print(f"warning: only {len(folders)} of the {len(candidates)} scenes were rendered; training on those")
+    else:
+        folders = render_training_data(args)
     render_seconds = time.monotonic() - started
     if args.render_only:
         print(f"rendered {len(folders)} scenes' pairs into {args.cache / 'pairs'} in {render_seconds:.0f} s")
@@ -154,7 +166,7 @@ def main(argv=None) -> dict:
         "git_commit": _git_commit(),
         "date": datetime.date.today().isoformat(),
         "machine": _machine(device),
-        "data": f"{args.scenes} generated scenes (mcdenoise.scenes, seeds 0-{args.scenes - 1}), {args.views} views each, "
+        "data": f"{len(folders)} generated scenes (mcdenoise.scenes, of seeds 0-{args.scenes - 1}), {args.views} views each, "
         f"one pair per view at {'/'.join(map(str, SPP_CHOICES))} spp, {args.pixels} px, each scene's own pixel filter",
         "targets": "noisy (Noise2Noise); no clean image was rendered",
         "steps": result.step,
