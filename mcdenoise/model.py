@@ -105,8 +105,8 @@ class UNet(nn.Module):
             skips.append(h)
             h = block(F.max_pool2d(h, 2))
         for block in self.up:
-            h = F.interpolate(h, scale_factor=2, mode="nearest")
-            h = block(torch.cat([h, skips.pop()], dim=1))
+            # One expression, so the upsampled tensor is freed once concatenated, not held through the block.
+            h = block(torch.cat([F.interpolate(h, scale_factor=2, mode="nearest"), skips.pop()], dim=1))
         return (self.out(h).float() + base).clamp(-_LOG_LIMIT, _LOG_LIMIT)
 
     def _log_base(self, radiance: torch.Tensor) -> torch.Tensor:
