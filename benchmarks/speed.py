@@ -42,7 +42,7 @@ from mcdenoise.infer import DEFAULT_TILE, default_overlap
 from mcdenoise.metrics import psnr_t
 from mcdenoise.model import UNetConfig
 from mcdenoise.pairs import PairJob, render_pairs
-from mcdenoise.render import load_scene, make_sensor, render_frame, scene_camera
+from mcdenoise.render import feature_integrator, load_scene, make_sensor, render_features, render_frame, scene_camera
 from mcdenoise.train import TrainConfig, train
 
 HERE = Path(__file__).parent
@@ -152,11 +152,14 @@ def measure_render_pairs(variant: str, pixels: int = 65536, pairs: int = 11, rou
     job(1)  # warm-up: variant probe, JIT caches
     scene, variant = load_scene(DEMO_SCENE, variant)
     sensor = make_sensor(scene, scene_camera(scene), side, side)
-    pair_times, plain_times = [], []
+    features_by = feature_integrator()
+    pair_times, plain_times, feature_times = [], [], []
     for _ in range(rounds):
         pair_times.append((job(pairs) - job(1)) / (pairs - 1))
         plain_times.append(_median_time(lambda: [np.array(mi.render(scene, sensor=sensor, spp=4, seed=s)) for s in (1, 2)], 3))
+        feature_times.append(_median_time(lambda: render_features(scene, sensor, 4, 3, features_by), 3))
     ratios = [pair / plain for pair, plain in zip(pair_times, plain_times, strict=True)]
+    feature_shares = [feature / plain for feature, plain in zip(feature_times, plain_times, strict=True)]
     return {
         "variant": variant,
         "pixels": side * side,
@@ -166,6 +169,8 @@ def measure_render_pairs(variant: str, pixels: int = 65536, pairs: int = 11, rou
         "two_plain_renders_seconds": statistics.median(plain_times),
         "ratio": statistics.median(ratios),
         "ratio_range": [min(ratios), max(ratios)],
+        "feature_pass_seconds": statistics.median(feature_times),
+        "feature_pass_share": statistics.median(feature_shares),
     }
 
 
@@ -256,12 +261,13 @@ def _markdown(record: dict) -> str:
             "",
         ]
     lines += [
-        "| render-pairs, one 4 spp pair | pixels | pair s | two plain renders s | ratio, median of rounds | range |",
-        "|---|---|---|---|---|---|",
+        "| render-pairs, one 4 spp pair | pixels | pair s | two plain renders s | ratio, median of rounds | range "
+        "| its feature pass alone, share of two plain renders |",
+        "|---|---|---|---|---|---|---|",
     ]
     lines += [
         f"| {r['variant']} | {r['pixels']} | {r['pair_seconds']:.3f} | {r['two_plain_renders_seconds']:.3f} | {r['ratio']:.2f}x "
-        f"| {r['ratio_range'][0]:.2f}-{r['ratio_range'][1]:.2f}x |"
+        f"| {r['ratio_range'][0]:.2f}-{r['ratio_range'][1]:.2f}x | {r.get('feature_pass_share', float('nan')):.1%} |"
         for r in record["render_pairs"]
     ]
     lines += ["", "| EXR write, 256x256, 10 channels | ms | KiB |", "|---|---|---|"]
