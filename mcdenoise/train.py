@@ -262,7 +262,9 @@ def train(
             scaler.update()
             step += 1
             elapsed = time.monotonic() - started
-            smoothed = loss.detach() if smoothed is None else smoothed.lerp(loss.detach(), 0.02)
+            current = loss.detach()
+            # A running mean kept on the device (a non-finite one starts over), read now and then.
+            smoothed = current if smoothed is None else torch.where(smoothed.isfinite(), smoothed.lerp(current, 0.02), current)
             if step % LOSS_READ_STEPS == 0 or step == 1:
                 loss_value = smoothed.item()  # a read waits for the device, so not every step
             note = f"step {step} loss {loss_value:.4f}"
