@@ -236,6 +236,7 @@ def quality_beside_speed(path: Path = RESULTS / "quality.json") -> dict[str, flo
 def _markdown(record: dict) -> str:
     lines = [f"Speed, {record['machine']}, {record['date']} (`python benchmarks/speed.py`).", ""]
     scenes = record.get("psnr_t_by_scene", {})
+    fine_tuned_row = {_label(name, p): row for name, row in FINE_TUNED_ROWS.items() for p in PRECISIONS}
     lines += [
         f"| apply, 1920x1080, median of 5 | s/MP | vs OIDN high | mean PSNR_T, box track ({len(scenes)} scenes) "
         "| the same after a 10-minute fine-tune |",
@@ -244,8 +245,7 @@ def _markdown(record: dict) -> str:
     for r in record["apply"]:
         quality = [by_denoiser[r["denoiser"]] for by_denoiser in scenes.values() if r["denoiser"] in by_denoiser]
         mean = f"{statistics.mean(quality):.2f} dB" if quality else "—"
-        rows = [row for name, row in FINE_TUNED_ROWS.items() if f"mcdenoise {name} " in r["denoiser"]]
-        tuned = record.get("quality", {}).get(rows[0]) if rows else None
+        tuned = record.get("quality", {}).get(fine_tuned_row.get(r["denoiser"]))
         tuned = f"{tuned:.2f} dB" if tuned else "—"
         lines += [f"| {r['denoiser']} | {r['seconds_per_mp']:.2f} | {r['ratio_vs_oidn_high']:.2f}x | {mean} | {tuned} |"]
     if record.get("quality"):

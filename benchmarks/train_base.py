@@ -33,7 +33,7 @@ from mcdenoise.base import BASE_MODEL, resolve_model
 from mcdenoise.checkpoint import load_checkpoint, save_checkpoint
 from mcdenoise.device import resolve_device
 from mcdenoise.model import UNetConfig
-from mcdenoise.pairs import PairJob, render_pairs
+from mcdenoise.pairs import MANIFEST, PairJob, render_pairs
 from mcdenoise.progress import Progress
 from mcdenoise.scenes import generated_scene_dir, write_generated_scenes
 from mcdenoise.train import TrainConfig, train
@@ -132,7 +132,7 @@ def main(argv=None) -> dict:
     started = time.monotonic()
     if args.skip_render:
         candidates = [generated_scene_dir(args.cache / "pairs", seed) for seed in range(args.scenes)]
-        folders = [folder for folder in candidates if (folder / "manifest.json").is_file()]
+        folders = [folder for folder in candidates if (folder / MANIFEST).is_file()]
         if len(folders) < len(candidates):
             print(f"warning: only {len(folders)} of the {len(candidates)} scenes were rendered; training on those")
     else:
