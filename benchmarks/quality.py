@@ -10,8 +10,8 @@ For each scene and track (box filter; the scene's own filter) it renders, once
 - the test frame (the scene's own camera, never a training view) at 1, 4 and 16 spp,
   and a REFERENCE_SPP reference;
 - raw frames of the test view from 4 to 1024 spp, for the spp-equivalent figure.
-Then it trains Noise2Noise for each budget, and Noise2Clean (same network and
-budget, clean targets), and scores every row on the 4 spp test frame: noisy input,
+Then it trains Noise2Noise for each budget, and Noise2Clean (same network,
+budget and starting point as the default training, clean targets), and scores every row on the 4 spp test frame: noisy input,
 OIDN 2.5 (pyoidn, albedo + normal, hdr, high), N2N per budget, N2C.
 
 With the bundled base model installed it adds the rows: base (no training) and
@@ -63,6 +63,11 @@ def parse_args(argv=None):
     parser.add_argument("--no-base", action="store_true", help="leave out the base model's rows")
     parser.add_argument("--reuse-models", action="store_true", help="score models of a finished run of the same settings again, untrained")
     parser.add_argument("--n2c-minutes", type=float, default=10.0, help="N2C budget, minutes (0: no N2C row)")
+    parser.add_argument(
+        "--n2c-init",
+        choices=("base", "scratch"),
+        help="where N2C training starts (default: the base model when installed, as the default N2N training does)",
+    )
     parser.add_argument("--reference-spp", type=int, default=2048)
     parser.add_argument("--clean-spp", type=int, default=256, help="spp of the training views' clean targets (N2C)")
     parser.add_argument("--max-raw-spp", type=int, default=1024)
@@ -80,6 +85,8 @@ def parse_args(argv=None):
     else:
         names = args.scenes or sorted(p.parent.name for p in SHARED_SCENES.glob("*/scene.xml"))
         args.scene_dirs = [SHARED_SCENES / name for name in names]
+    if args.n2c_init is None:
+        args.n2c_init = "base" if BASE_MODEL.is_file() and not args.no_base else "scratch"
     return args
 
 
@@ -155,9 +162,10 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
             training[name] = train_model(folders, path, minutes, "noisy", init="base", reuse=args.reuse_models)
             outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
     if args.n2c_minutes > 0:
-        name = f"N2C {args.n2c_minutes:g} min"
-        path = model_dir / f"{scene.name}-{track}-n2c.pt"
-        training[name] = train_model(folders, path, args.n2c_minutes, "clean", reuse=args.reuse_models)
+        # Same network, init and budget as the N2N row it is compared with; only the targets differ.
+        name = f"N2C {'base + ' if args.n2c_init == 'base' else ''}{args.n2c_minutes:g} min"
+        path = model_dir / f"{scene.name}-{track}-n2c-{args.n2c_init}-{args.n2c_minutes:g}.pt"
+        training[name] = train_model(folders, path, args.n2c_minutes, "clean", init=args.n2c_init, reuse=args.reuse_models)
         outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
     for spp in (1, 16):
         if f"spp{spp}" in folders:
