@@ -28,13 +28,10 @@ from mcdenoise.lock import DirectoryLock
 from mcdenoise.progress import Progress
 from mcdenoise.render import (
     Camera,
-    feature_integrator,
+    FrameRenderer,
     file_sha256,
     jitter_camera,
     load_scene,
-    make_sensor,
-    render_color,
-    render_features,
     resolve_size,
     scene_camera,
     scene_resolution,
@@ -169,7 +166,7 @@ def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = True) 
         manifest = _load_or_start_manifest(out, settings)
         manifest["settings"] = settings
         base_camera = scene_camera(scene, scene_path)
-        features_by = feature_integrator()
+        renderer = FrameRenderer(scene, base_camera, width, height, job.pixel_filter)
 
         work = []
         for view in range(job.views):
@@ -194,8 +191,8 @@ def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = True) 
                 for view, pair in work:
                     camera = _view_camera(base_camera, scene, job, view)
                     manifest["cameras"][str(view)] = asdict(camera)
-                    sensor = make_sensor(scene, camera, width, height, job.pixel_filter)
-                    frames = _render_item(scene, sensor, job, settings, variant, view, pair, features_by)
+                    renderer.move(camera)
+                    frames = _render_item(renderer, job, settings, variant, view, pair)
                     # Training data is written once and read often: uncompressed.
                     writes = [writer.submit(write_exr, out / name, frame, compress=False) for name, (_, frame) in frames.items()]
                     if pending:
@@ -209,19 +206,19 @@ def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = True) 
     return manifest
 
 
-def _render_item(scene, sensor, job: PairJob, settings: dict, variant: str, view: int, pair: int | None, features_by) -> dict:
+def _render_item(renderer: FrameRenderer, job: PairJob, settings: dict, variant: str, view: int, pair: int | None) -> dict:
     """The frames of one work item, as file name -> (manifest record, frame): a pair (A and B,
     which share one feature pass) or, for ``pair`` None, the view's reference."""
     sides = ("ref",) if pair is None else ("a", "b")
     spp = job.reference_spp if pair is None else job.spp
     # One feature pass serves both frames of a pair: features carry no light-transport noise.
     feature_seed = frame_seed(job.seed, view, pair or 0, "ref-features" if pair is None else "features")
-    features = render_features(scene, sensor, min(spp, job.spp), feature_seed, features_by)
+    features = renderer.features(min(spp, job.spp), feature_seed)
     frames = {}
     for side in sides:
         seed = frame_seed(job.seed, view, pair or 0, side)
         record = {"view": view, "pair": pair, "side": side, "seed": seed, "feature_seed": feature_seed, "spp": spp, "variant": variant}
-        channels = {**render_color(scene, sensor, spp, seed), **features}
+        channels = {**renderer.color(spp, seed), **features}
         frames[frame_name(view, pair, side)] = (record, Frame(channels, _frame_attributes(record, settings)))
     return frames
 

@@ -5,7 +5,8 @@ scene is loaded as written, and mcdenoise renders through a sensor of its own
 that copies the scene camera's pose and field of view, with the film we need
 (chosen size, box or the scene's own pixel filter, float32). Color comes from
 the scene's own integrator; the AOVs from a separate, cheap pass of Mitsuba's
-``aov`` integrator.
+``aov`` integrator. :class:`FrameRenderer` renders many views of one scene,
+replaying its render calls on the JIT variants instead of tracing each again.
 """
 
 import hashlib
@@ -23,6 +24,8 @@ from mcdenoise.variants import set_variant
 #: Mitsuba ``aov`` integrator entry of each auxiliary feature (features.AUX_CHANNELS order).
 AOV_SOURCES = {"albedo": "albedo:albedo", "normal": "normal:sh_normal", "depth": "depth:depth"}
 _SIZE_MULTIPLE = 8
+#: Whether :class:`FrameRenderer` replays render calls on the JIT variants (benchmarks turn it off to compare).
+REPLAY_RENDER_CALLS = True
 
 
 @dataclass(frozen=True)
@@ -195,8 +198,7 @@ def render_color(scene, sensor, spp: int, seed: int) -> dict[str, np.ndarray]:
     Distinct seeds are needed for independent images: Mitsuba's own default
     is seed 0 for every call.
     """
-    data = _render(scene, sensor, spp, seed)
-    return {name: np.ascontiguousarray(data[..., i]) for i, name in enumerate(COLOR)}
+    return _color_channels(_render(scene, sensor, spp, seed))
 
 
 def render_features(scene, sensor, spp: int, seed: int, integrator=None) -> dict[str, np.ndarray]:
@@ -207,11 +209,92 @@ def render_features(scene, sensor, spp: int, seed: int, integrator=None) -> dict
     nearly double every frame's cost. Pass ``integrator`` (from
     :func:`feature_integrator`) to reuse one across frames.
     """
+    return _feature_channels(_render(scene, sensor, spp, seed, integrator or feature_integrator()))
+
+
+def _color_channels(data: np.ndarray) -> dict[str, np.ndarray]:
+    return {name: np.ascontiguousarray(data[..., i]) for i, name in enumerate(COLOR)}
+
+
+def _feature_channels(data: np.ndarray) -> dict[str, np.ndarray]:
     names = ALBEDO + NORMAL + DEPTH
-    data = _render(scene, sensor, spp, seed, integrator or feature_integrator())
     if data.shape[-1] != len(names):
         raise SceneError(f"expected {len(names)} channels from the aov integrator, got {data.shape[-1]}")
     return {name: np.ascontiguousarray(data[..., i]) for i, name in enumerate(names)}
+
+
+class FrameRenderer:
+    """Color and feature passes of one scene, through sensors that move from view to view.
+
+    The images are those of :func:`render_color` and :func:`render_features` with a sensor
+    of their own (the same samples, to float rounding). On the JIT variants (LLVM, CUDA) each kind of render call (color or
+    features, at a given spp) is traced once and then replayed for new seeds and camera
+    poses (``drjit.freeze``), which saves the tracing that every plain ``mitsuba.render``
+    call repeats. Each kind has a sensor of its own, since a render leaves its sample count
+    and film channels in the sensor and a change of them would force a new trace. Should a
+    replay ever fail, the renderer goes on with plain calls.
+    """
+
+    def __init__(self, scene, camera: Camera, width: int, height: int, pixel_filter: str = "box", freeze: bool | None = None):
+        import mitsuba as mi
+
+        self.scene = scene
+        self.features_by = feature_integrator()
+        self._sensor_args = (width, height, pixel_filter)
+        self._camera = camera
+        freeze = REPLAY_RENDER_CALLS if freeze is None else freeze
+        self._freeze = freeze and mi.variant().startswith(("llvm_", "cuda_"))
+        self._passes: dict[tuple[str, int], list] = {}  # (kind, spp) -> [sensor, its parameters, frozen render or None]
+
+    @property
+    def recordings(self) -> int:
+        """How many times render calls were traced for replay (0: plain calls only)."""
+        return sum(frozen.n_recordings for _, _, frozen in self._passes.values() if frozen is not None)
+
+    def move(self, camera: Camera) -> None:
+        """Point every sensor at ``camera`` (pose, field of view and clip planes)."""
+        import mitsuba as mi
+
+        if camera == self._camera:
+            return
+        for _, params, _ in self._passes.values():
+            params["to_world"] = mi.Transform4f(np.array(camera.to_world))
+            for key in ("x_fov", "near_clip", "far_clip"):
+                if getattr(camera, key) != getattr(self._camera, key):
+                    params[key] = getattr(camera, key)
+            params.update()
+        self._camera = camera
+
+    def color(self, spp: int, seed: int) -> dict[str, np.ndarray]:
+        """Radiance channels (R, G, B), as :func:`render_color`."""
+        return _color_channels(self._render("color", spp, seed, None))
+
+    def features(self, spp: int, seed: int) -> dict[str, np.ndarray]:
+        """Albedo, normal and depth channels, as :func:`render_features`."""
+        return _feature_channels(self._render("features", spp, seed, self.features_by))
+
+    def _render(self, kind: str, spp: int, seed: int, integrator) -> np.ndarray:
+        import drjit as dr
+        import mitsuba as mi
+
+        if (kind, spp) not in self._passes:
+            sensor = make_sensor(self.scene, self._camera, *self._sensor_args)
+            frozen = dr.freeze(_frozen_render) if self._freeze and spp >= 1 else None
+            self._passes[kind, spp] = [sensor, mi.traverse(sensor), frozen]
+        entry = self._passes[kind, spp]
+        sensor, _, frozen = entry
+        if frozen is not None:
+            try:
+                return np.array(frozen(self.scene, sensor, integrator, int(spp), mi.UInt32(int(seed))), dtype=np.float32)
+            except Exception:
+                entry[2] = None  # a scene that cannot be replayed: plain calls for this pass from now on
+        return _render(self.scene, sensor, spp, seed, integrator)
+
+
+def _frozen_render(scene, sensor, integrator, spp, seed):
+    import mitsuba as mi
+
+    return mi.render(scene, sensor=sensor, integrator=integrator, spp=spp, seed=seed)
 
 
 def render_frame(scene, sensor, spp: int, seed: int, feature_seed: int) -> Frame:
