@@ -10,9 +10,10 @@ For each scene and track (box filter; the scene's own filter) it renders, once
 - the test frame (the scene's own camera, never a training view) at 1, 4 and 16 spp,
   and a REFERENCE_SPP reference;
 - raw frames of the test view from 4 to 1024 spp, for the spp-equivalent figure.
-Then it trains Noise2Noise for each budget, and Noise2Clean (same network,
-budget and starting point as the default training, clean targets), and scores every row on the 4 spp test frame: noisy input,
-OIDN 2.5 (pyoidn, albedo + normal, hdr, high), N2N per budget, N2C.
+Then it trains Noise2Noise for each budget, and Noise2Clean (same network, budget
+and starting point as the default training, clean targets), and scores every row
+on the 4 spp test frame: noisy input, OIDN 2.5 (pyoidn, albedo + normal, hdr,
+high), N2N per budget, N2C.
 
 With the bundled base model installed it adds the rows: base (no training) and
 base fine-tuned for each --base-budgets. The from-scratch N2N rows never use it.

@@ -226,13 +226,14 @@ def _feature_channels(data: np.ndarray) -> dict[str, np.ndarray]:
 class FrameRenderer:
     """Color and feature passes of one scene, through sensors that move from view to view.
 
-    The images are those of :func:`render_color` and :func:`render_features` with a sensor
-    of their own (the same samples, to float rounding). On the JIT variants (LLVM, CUDA) each kind of render call (color or
-    features, at a given spp) is traced once and then replayed for new seeds and camera
-    poses (``drjit.freeze``), which saves the tracing that every plain ``mitsuba.render``
-    call repeats. Each kind has a sensor of its own, since a render leaves its sample count
-    and film channels in the sensor and a change of them would force a new trace. Should a
-    replay ever fail, the renderer goes on with plain calls.
+    The images are those of :func:`render_color` and :func:`render_features` with a
+    sensor of their own (the same samples, to float rounding). On the JIT variants (LLVM,
+    CUDA) each kind of render call (color or features, at a given spp) is traced a few
+    times and then replayed for new seeds and camera poses (``drjit.freeze``), which saves
+    the tracing that every plain ``mitsuba.render`` call repeats. Each kind has a sensor of
+    its own, since a render leaves its sample count and film channels in the sensor and a
+    change of them would force a new trace. Should a replay ever fail, that pass goes on
+    with plain calls.
     """
 
     def __init__(self, scene, camera: Camera, width: int, height: int, pixel_filter: str = "box", freeze: bool | None = None):
