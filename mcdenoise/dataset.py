@@ -1,6 +1,9 @@
 """Training data: examples of (noisy input, target) from render-pairs directories, as tensors.
 
-Noise2Noise: each pair gives two examples, A -> B and B -> A. For comparison,
+Noise2Noise: each noisy frame's target is the mean of its view's other noisy
+frames. With one pair per view that is A -> B and B -> A; with more pairs
+(``render-pairs --pairs``) the target averages more independent seeds, so it is
+still unbiased (no frame is its own target) and less noisy. For comparison,
 "clean" targets pair each noisy frame with its view's high-spp reference
 (Noise2Clean). Crops are random, with random flips and 90-degree rotations.
 Targets are scaled by the input's exposure, so the network always works on a
@@ -61,8 +64,8 @@ Example = tuple[NoisyFrame, torch.Tensor]
 def load_examples(directories, features: FeatureSet, targets: str = "noisy") -> tuple[list[Example], list[ValidationView]]:
     """Training examples, and every view that has a reference, from render-pairs directories.
 
-    ``targets`` is ``noisy`` (each frame of a pair is the other's target) or
-    ``clean`` (each noisy frame's target is its view's reference).
+    ``targets`` is ``noisy`` (each frame's target is the mean of its view's other
+    finished frames) or ``clean`` (each noisy frame's target is its view's reference).
     """
     if targets not in ("noisy", "clean"):
         raise JobError(f"unknown targets {targets!r}; choose noisy or clean")
@@ -76,16 +79,12 @@ def load_examples(directories, features: FeatureSet, targets: str = "noisy") -> 
                 if record["side"] == "ref":
                     color, _ = sanitize(read_exr(directory / name).stack(features.channels[:3]))
                     references[record["view"]] = torch.from_numpy(np.ascontiguousarray(color.transpose(2, 0, 1)))
+        by_view: dict[int, list[NoisyFrame]] = {}
         for name, record in sorted(frames.items()):
             if record["side"] == "a":
                 partner = frame_name(record["view"], record["pair"], "b")
-                if partner not in frames:
-                    continue
-                a, b = _noisy_frame(directory / name, features), _noisy_frame(directory / partner, features)
-                if targets == "noisy":
-                    examples += [(a, b.color), (b, a.color)]
-                elif record["view"] in references:
-                    examples += [(a, references[record["view"]]), (b, references[record["view"]])]
+                if partner in frames:
+                    by_view.setdefault(record["view"], []).extend(_noisy_frame(directory / n, features) for n in (name, partner))
             elif record["side"] == "ref":
                 first = frame_name(record["view"], 0, "a")
                 if first in frames:
@@ -95,10 +94,27 @@ def load_examples(directories, features: FeatureSet, targets: str = "noisy") -> 
                             f"{directory.name}/view{record['view']}", load_frame_channels(directory / first, features), reference
                         )
                     )
+        for view, noisy in by_view.items():
+            if targets == "noisy":
+                examples += noisy_target_examples(noisy)
+            elif view in references:
+                examples += [(frame, references[view]) for frame in noisy]
     if not examples:
         hint = "with --reference-spp " if targets == "clean" else ""
         raise JobError(f"no finished pairs {hint}in {', '.join(map(str, directories))}; run 'mcdenoise render-pairs {hint}' first")
     return examples, views
+
+
+def noisy_target_examples(frames: list[NoisyFrame]) -> list[Example]:
+    """Noise2Noise examples of one view: each frame with the mean color of the view's other frames.
+
+    The frames' seeds are independent, so each target's expectation is the clean image and its
+    noise is independent of its input's. For a relative L2 loss with the denominator's gradient
+    stopped, the mean target gives the mean of the gradients of the single-frame targets, with
+    less variance.
+    """
+    others = [[other.color for other in frames if other is not frame] for frame in frames]
+    return [(frame, torch.stack(colors).mean(0)) for frame, colors in zip(frames, others, strict=True) if colors]
 
 
 class ExampleSampler:

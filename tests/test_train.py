@@ -12,7 +12,7 @@ from mcdenoise.features import FeatureSet
 from mcdenoise.infer import denoise_array
 from mcdenoise.loss import relative_l2
 from mcdenoise.metrics import psnr_t
-from mcdenoise.pairs import frame_name
+from mcdenoise.pairs import PairJob, frame_name, render_pairs
 from mcdenoise.train import (
     FINE_TUNE_LEARNING_RATE,
     SCRATCH_LEARNING_RATE,
@@ -66,6 +66,20 @@ def test_pairs_are_loaded_in_both_directions_and_references_found(train_dir, tes
     (a, b_color), (b, a_color) = examples[:2]
     assert a.encoded.shape == (9, 64, 64)
     assert torch.equal(b_color, b.color) and torch.equal(a_color, a.color)  # A -> B and B -> A
+
+
+def test_with_more_pairs_each_target_is_the_mean_of_the_views_other_frames(scene_path, tmp_path):
+    render_pairs(scene_path, tmp_path, PairJob(views=1, pairs=3, size=(32, 32), seed=3, reference_spp=256), show_progress=False)
+    examples, _ = load_examples([tmp_path], FeatureSet())
+    assert len(examples) == 6
+    colors = [frame.color for frame, _ in examples]
+    for i, (_, target) in enumerate(examples):
+        others = torch.stack([color for j, color in enumerate(colors) if j != i]).mean(0)
+        torch.testing.assert_close(target, others)  # never its own input
+    reference = torch.from_numpy(read_exr(tmp_path / frame_name(0, None, "ref")).stack("RGB").transpose(2, 0, 1).copy())
+    single = np.mean([((color - reference) ** 2).mean().item() for color in colors])
+    averaged = np.mean([((target - reference) ** 2).mean().item() for _, target in examples])
+    assert averaged < 0.5 * single, (averaged, single)  # five frames' mean: about a fifth of one frame's error
 
 
 def test_clean_targets_pair_noisy_frames_with_their_reference(test_dir, train_dir):
