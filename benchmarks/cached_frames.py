@@ -4,13 +4,15 @@
 view 0 at 4 spp, with all features, and a high-spp reference of the same view.
 """
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 
 from mcdenoise.exr import Frame, read_exr
 from mcdenoise.features import COLOR
-from mcdenoise.pairs import frame_name
+from mcdenoise.jsonio import read_json, write_json
+from mcdenoise.pairs import MANIFEST, frame_name
 
 CACHE = Path(__file__).parent / "cache"
 
@@ -29,3 +31,22 @@ def scene_name(folder: Path) -> str:
 def load_test_frame(folder: Path) -> tuple[Frame, np.ndarray]:
     """The 4 spp test frame of a folder and its reference color (H, W, 3)."""
     return read_exr(folder / frame_name(0, 0, "a")), read_exr(folder / frame_name(0, None, "ref")).stack(COLOR)
+
+
+def linked_subset(train_dir: Path, out: Path, views: int | None = None, pairs: int | None = None) -> Path:
+    """A render-pairs folder at ``out`` holding the first ``views`` views and ``pairs`` pairs per view
+    of ``train_dir`` (None: all), references included; files are linked, not copied. ``out`` is
+    made anew."""
+    manifest = read_json(train_dir / MANIFEST)
+    manifest["frames"] = {
+        name: r
+        for name, r in manifest["frames"].items()
+        if (views is None or r["view"] < views) and (pairs is None or r["pair"] is None or r["pair"] < pairs)
+    }
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    for name in manifest["frames"]:
+        (out / name).symlink_to((train_dir / name).resolve())
+    write_json(out / MANIFEST, manifest)
+    return out

@@ -6,7 +6,7 @@
 
 For each scene and track (box filter; the scene's own filter) it renders, once
 (cached under benchmarks/cache/):
-- 32 training views as 4 spp pairs, each with a CLEAN_SPP reference for the N2C row;
+- 32 training views as 4 spp pairs (--train-pairs per view), each with a --clean-spp reference for the N2C row;
 - the test frame (the scene's own camera, never a training view) at 1, 4 and 16 spp,
   and a REFERENCE_SPP reference;
 - raw frames of the test view from 4 to 1024 spp, for the spp-equivalent figure.
@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import pyoidn
+from cached_frames import linked_subset
 
 from mcdenoise.base import BASE_MODEL
 from mcdenoise.checkpoint import load_checkpoint
@@ -57,6 +58,13 @@ def parse_args(argv=None):
     parser.add_argument("--tracks", nargs="+", choices=("box", "scene"), default=["box", "scene"])
     parser.add_argument("--pixels", type=int, default=65536)
     parser.add_argument("--views", type=int, default=32)
+    parser.add_argument(
+        "--train-pairs",
+        type=int,
+        default=1,
+        help="4 spp pairs per training view (default 1); each N2N target averages the view's other frames, "
+        "and N2C trains on the same inputs",
+    )
     parser.add_argument("--budgets", nargs="*", type=float, default=[2.0, 10.0], help="N2N training budgets from scratch, minutes")
     parser.add_argument(
         "--base-budgets", nargs="*", type=float, default=[2.0, 10.0], help="N2N fine-tuning budgets from the base model, minutes"
@@ -97,7 +105,10 @@ def render_data(scene: Path, track: str, args) -> dict:
     common = {"pixels": args.pixels, "pixel_filter": "box" if track == "box" else "scene"}
     folders = {"train": root / "train", "test": root / "test"}
     clean = args.clean_spp if args.n2c_minutes > 0 else 0
-    render_pairs(scene / "scene.xml", folders["train"], PairJob(views=args.views, seed=TRAIN_SEED, reference_spp=clean, **common))
+    job = PairJob(views=args.views, pairs=args.train_pairs, seed=TRAIN_SEED, reference_spp=clean, **common)
+    render_pairs(scene / "scene.xml", folders["train"], job)
+    # Training reads exactly --train-pairs pairs per view, whatever more an earlier run left in the cache.
+    folders["train"] = linked_subset(folders["train"], root / f"train-{args.train_pairs}pairs", pairs=args.train_pairs)
     render_pairs(scene / "scene.xml", folders["test"], PairJob(seed=TEST_SEED, reference_spp=args.reference_spp, **common))
     spp = 1
     while spp <= args.max_raw_spp:
@@ -150,22 +161,23 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
     outputs = {"noisy 4 spp": noisy, "OIDN 2.5": pyoidn.denoise(noisy, test.stack(ALBEDO), test.stack(NORMAL), hdr=True, quality="high")}
     training = {}
     model_dir = args.cache / "models"
+    pairs = f"-p{args.train_pairs}" if args.train_pairs > 1 else ""  # in model names: 1 pair keeps the names of earlier runs
     for minutes in args.budgets:
         name = f"N2N {minutes:g} min"
-        path = model_dir / f"{scene.name}-{track}-n2n-{minutes:g}.pt"
+        path = model_dir / f"{scene.name}-{track}-n2n-{minutes:g}{pairs}.pt"
         training[name] = train_model(folders, path, minutes, "noisy", reuse=args.reuse_models)
         outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
     if not args.no_base and BASE_MODEL.is_file():
         outputs["base"] = Denoiser.load(BASE_MODEL, device="cpu").denoise_frame(test)
         for minutes in args.base_budgets:
             name = f"base + {minutes:g} min"
-            path = model_dir / f"{scene.name}-{track}-base-{minutes:g}.pt"
+            path = model_dir / f"{scene.name}-{track}-base-{minutes:g}{pairs}.pt"
             training[name] = train_model(folders, path, minutes, "noisy", init="base", reuse=args.reuse_models)
             outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
     if args.n2c_minutes > 0:
         # Same network, init and budget as the N2N row it is compared with; only the targets differ.
         name = f"N2C {'base + ' if args.n2c_init == 'base' else ''}{args.n2c_minutes:g} min"
-        path = model_dir / f"{scene.name}-{track}-n2c-{args.n2c_init}-{args.n2c_minutes:g}.pt"
+        path = model_dir / f"{scene.name}-{track}-n2c-{args.n2c_init}-{args.n2c_minutes:g}{pairs}.pt"
         training[name] = train_model(folders, path, args.n2c_minutes, "clean", init=args.n2c_init, reuse=args.reuse_models)
         outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
     for spp in (1, 16):
@@ -181,6 +193,7 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
     order += [f"base + {max(args.base_budgets):g} min" if args.base_budgets else "base"] + [k for k in outputs if k.startswith("N2C")]
     crops = side_by_side([_crop(outputs[k]) for k in order if k in outputs] + [_crop(reference)])
     record = {"scene": scene.name, "track": track, "render_seconds": round(render_seconds, 1), "size": list(noisy.shape[:2])}
+    record["train_pairs"] = args.train_pairs
     record.update(rows=rows, raw_rel_mse=curve)
     return record, crops
 
@@ -223,6 +236,8 @@ def main(argv=None) -> list[dict]:
     machine = f"{platform.machine()} CPU, {os.cpu_count()} cores"
     command = " ".join(["python benchmarks/quality.py", *(sys.argv[1:] if argv is None else argv)])
     header = f"Quality, {machine}, {datetime.date.today().isoformat()} (`{command}`), PSNR_T on the 4 spp test frame."
+    if args.train_pairs > 1:
+        header += f" Training views: {args.train_pairs} pairs each."
     (args.out / "quality.md").write_text(markdown(results, header))
     print(markdown(results, header))
     return results

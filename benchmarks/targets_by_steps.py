@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from cached_frames import CACHE, load_test_frame
+from cached_frames import CACHE, linked_subset, load_test_frame
 
 from mcdenoise.exr import Frame, read_exr, write_exr
 from mcdenoise.features import COLOR, FeatureSet
@@ -30,17 +30,6 @@ from mcdenoise.jsonio import read_json, write_json
 from mcdenoise.metrics import psnr_t, rel_mse
 from mcdenoise.pairs import MANIFEST
 from mcdenoise.train import TrainConfig, train
-
-
-def subset(train_dir: Path, views: int, out: Path) -> Path:
-    """A render-pairs folder with the first ``views`` views of ``train_dir`` (files linked, not copied)."""
-    manifest = read_json(train_dir / MANIFEST)
-    manifest["frames"] = {name: r for name, r in manifest["frames"].items() if r["view"] < views}
-    out.mkdir(parents=True)
-    for name in manifest["frames"]:
-        (out / name).symlink_to((train_dir / name).resolve())
-    write_json(out / MANIFEST, manifest)
-    return out
 
 
 def pack(folders: list[Path], path: Path) -> None:
@@ -100,7 +89,7 @@ def main(argv=None) -> dict:
             record.update(views=len({r["view"] for r in read_json(data / MANIFEST)["frames"].values()}), packed=True)
         else:
             root = args.cache / f"{args.scene}-65536px" / args.track
-            data, test = subset(root / "train", args.views, work / "train"), root / "test"
+            data, test = linked_subset(root / "train", work / "train", views=args.views, pairs=1), root / "test"
         if args.pack:
             pack([data, test], args.pack)
             return record
