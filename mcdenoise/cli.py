@@ -87,7 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.05,
         help="size of camera moves for --views > 1, as a fraction of the distance to the scene (default 0.05)",
     )
-    render.add_argument("--pairs", type=_positive_int, default=1, help="pairs per view (default 1)")
+    render.add_argument(
+        "--pairs",
+        type=_positive_int,
+        default=1,
+        help="pairs per view (default 1); with more, train's target for each frame is the mean of its view's "
+        "other frames, less noisy and still unbiased: worth rendering, as a pair costs far less than training "
+        "(see benchmarks/NOTES.md)",
+    )
     size = render.add_mutually_exclusive_group()
     size.add_argument("--size", type=_size, help="image size WIDTHxHEIGHT")
     size.add_argument("--pixels", type=_positive_int, help="about this many pixels, at the scene's aspect ratio")
@@ -101,9 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         help="train a denoiser on render-pairs directories",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Noise2Noise training: each frame of a pair is the other's target. Give a budget with\n"
-        "--minutes and/or --steps. Checkpoints are saved as it goes; rerunning the same command\n"
-        "after an interrupt resumes where it stopped.",
+        description="Noise2Noise training: each frame of a pair is the other's target (with render-pairs --pairs K,\n"
+        "the mean of its view's other 2K-1 frames). Give a budget with --minutes and/or --steps.\n"
+        "Checkpoints are saved as it goes; rerunning the same command after an interrupt resumes\n"
+        "where it stopped.",
         epilog="example:\n  mcdenoise train renders/cbox --validate renders/cbox-test --out cbox.pt --minutes 10",
     )
     trainer.add_argument("dirs", nargs="+", help="render-pairs output directories")
