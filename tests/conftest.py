@@ -24,7 +24,11 @@ TINY_NET = UNetConfig(in_channels=9, width=16, depth=3)
 
 
 def load_benchmark(name: str):
-    """Import ``benchmarks/NAME.py`` (a script folder, not a package) as a module."""
+    """Import ``benchmarks/NAME.py`` (a script folder, not a package) as a module.
+
+    As when it runs as a script, its folder is on ``sys.path``, so it can import its neighbours."""
+    if str(REPO / "benchmarks") not in sys.path:
+        sys.path.insert(0, str(REPO / "benchmarks"))
     spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
