@@ -193,8 +193,7 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
     order += [f"base + {max(args.base_budgets):g} min" if args.base_budgets else "base"] + [k for k in outputs if k.startswith("N2C")]
     crops = side_by_side([_crop(outputs[k]) for k in order if k in outputs] + [_crop(reference)])
     record = {"scene": scene.name, "track": track, "render_seconds": round(render_seconds, 1), "size": list(noisy.shape[:2])}
-    record["train_pairs"] = args.train_pairs
-    record.update(rows=rows, raw_rel_mse=curve)
+    record.update(train_pairs=args.train_pairs, rows=rows, raw_rel_mse=curve)
     return record, crops
 
 
