@@ -212,6 +212,22 @@ def render_features(scene, sensor, spp: int, seed: int, integrator=None) -> dict
     return _feature_channels(_render(scene, sensor, spp, seed, integrator or feature_integrator()))
 
 
+def render_color_split(scene, sensor, spp: int, seed: int, integrator=None) -> dict[str, np.ndarray]:
+    """:func:`render_color`'s channels (the same samples) plus the emission seen in them
+    (:data:`mcdenoise.emission.SEEN_EMISSION`). Pass ``integrator`` (from
+    :func:`mcdenoise.emission.split_integrator`) to reuse one across frames."""
+    from mcdenoise.emission import split_channels, split_integrator
+
+    return split_channels(_render(scene, sensor, spp, seed, integrator or split_integrator(scene)))
+
+
+def render_emission(scene, sensor, spp: int, seed: int, integrator=None) -> dict[str, np.ndarray]:
+    """First-hit emission alone (:data:`mcdenoise.emission.EMISSION_MEAN`), from camera rays only."""
+    from mcdenoise.emission import emission_integrator, emission_mean_channels
+
+    return emission_mean_channels(_render(scene, sensor, spp, seed, integrator or emission_integrator()))
+
+
 def _color_channels(data: np.ndarray) -> dict[str, np.ndarray]:
     return {name: np.ascontiguousarray(data[..., i]) for i, name in enumerate(COLOR)}
 
