@@ -103,6 +103,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     render.add_argument("--reference-spp", type=int, default=0, help="also render a high-spp reference per view, for evaluation only")
     render.add_argument("--variant", default="auto", help="auto (fastest that works here), scalar_rgb, llvm_ad_rgb or cuda_ad_rgb")
+    render.add_argument(
+        "--split-emission",
+        action="store_true",
+        help="also write the emission seen directly in each frame's own samples (emission.R,G,B); train then learns "
+        "without it, so lights seen by the camera no longer bleed into their neighbours",
+    )
+    render.add_argument(
+        "--emission-spp",
+        type=int,
+        default=0,
+        help="also write each pair's emission seen directly from a pass of this many spp (emission_mean.R,G,B; implies "
+        "--split-emission): the frames to denoise with a model trained on split frames need it; 256 is plenty, and "
+        "it costs camera rays only (default 0: none)",
+    )
 
     trainer = commands.add_parser(
         "train",
@@ -110,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Noise2Noise training: each frame of a pair is the other's target (with render-pairs --pairs K,\n"
         "the mean of its view's other 2K-1 frames). Give a budget with --minutes and/or --steps.\n"
+        "Frames rendered with --split-emission are learnt from without the light seen directly; the\n"
+        "model then denoises frames that carry the split's channels (render-pairs --emission-spp).\n"
         "Checkpoints are saved as it goes; rerunning the same command after an interrupt resumes\n"
         "where it stopped.",
         epilog="example:\n  mcdenoise train renders/cbox --validate renders/cbox-test --out cbox.pt --minutes 10",
@@ -178,6 +194,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="model file written by 'mcdenoise train', or a bundled model: base (the default) or fast (about twice as fast, less accurate)",
     )
     apply.add_argument("-o", "--output", help="output file (one input only)")
+    apply.add_argument(
+        "--orientations",
+        type=int,
+        choices=(1, 2, 4, 8),
+        default=1,
+        help="denoise each frame in this many flips and rotations and average them: less of the network's own "
+        "error, N times the time (default 1; see the README's quality section)",
+    )
     apply.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     apply.add_argument(
         "--strict", action="store_true", help="fail on NaN, infinite or negative color instead of treating those values as 0 with a warning"
@@ -226,6 +250,7 @@ def _run(args) -> int:
         job = PairJob(
             spp=args.spp, seed=args.seed, views=args.views, jitter=args.jitter, pairs=args.pairs, size=args.size,
             pixels=args.pixels, pixel_filter=args.pixel_filter, reference_spp=args.reference_spp, variant=args.variant,
+            split_emission=args.split_emission, emission_spp=args.emission_spp,
         )  # fmt: skip
         manifest = render_pairs(args.scene, args.out, job, show_progress=show)
         print(f"{args.out}: {len(manifest['frames'])} frames, {manifest['settings']['width']}x{manifest['settings']['height']}")
@@ -257,7 +282,14 @@ def _run(args) -> int:
         from mcdenoise.apply import apply_files
         from mcdenoise.hook import Denoiser
 
-        denoiser = Denoiser.load(args.model or "base", device=args.device, tile=args.tile, strict=args.strict, precision=args.precision)
+        denoiser = Denoiser.load(
+            args.model or "base",
+            device=args.device,
+            tile=args.tile,
+            strict=args.strict,
+            precision=args.precision,
+            orientations=args.orientations,
+        )
         results = apply_files(denoiser, args.frames, args.output, show_progress=show)
         failed = [r for r in results if r.error]
         for r in results:

@@ -8,6 +8,10 @@ still unbiased (no frame is its own target) and less noisy. For comparison,
 (Noise2Clean). Crops are random, with random flips and 90-degree rotations.
 Targets are scaled by the input's exposure, so the network always works on a
 mid-grey-normalised frame.
+
+Frames rendered with the emission split (``render-pairs --split-emission``) are
+learnt from without the light seen directly: input and target colors are each
+frame's color minus the emission seen in its own samples (mcdenoise.emission).
 """
 
 from dataclasses import dataclass
@@ -16,8 +20,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mcdenoise.emission import EMISSION_MEAN, SEEN_EMISSION, without_emission
 from mcdenoise.errors import JobError
-from mcdenoise.exr import read_exr
+from mcdenoise.exr import Frame, read_exr
 from mcdenoise.features import FeatureSet, encode, exposure_scale, sanitize
 from mcdenoise.pairs import frame_name, read_manifest
 
@@ -38,15 +43,37 @@ class ValidationView:
     name: str
     channels: np.ndarray  # (H, W, C) linear, laid out as the feature set
     reference: np.ndarray  # (H, W, 3) linear
+    emission: np.ndarray | None = None  # (H, W, 3) to add to the denoised color: the split-off emission
 
 
-def load_frame_channels(path: Path, features: FeatureSet) -> np.ndarray:
-    """(H, W, C) channels of an EXR in ``features.channels`` order; raises if any is missing."""
-    return read_exr(path).require(features.channels, path, " that the model needs")
+def load_frame_channels(path: Path, features: FeatureSet, split_emission: bool = False) -> np.ndarray:
+    """(H, W, C) channels of an EXR in ``features.channels`` order; raises if any is missing.
+
+    With ``split_emission`` the color is the frame's color minus the emission seen in its samples.
+    """
+    return _channels(read_exr(path), path, features, split_emission)
 
 
-def _noisy_frame(path: Path, features: FeatureSet) -> NoisyFrame:
-    channels = load_frame_channels(path, features)
+def _channels(frame: Frame, path: Path, features: FeatureSet, split_emission: bool) -> np.ndarray:
+    channels = frame.require(features.channels, path, " that the model needs")
+    if split_emission:
+        seen = frame.require(SEEN_EMISSION, path, " of the emission split")
+        channels[..., :3] = without_emission(channels[..., :3], seen)
+    return channels
+
+
+def data_splits_emission(directories) -> bool:
+    """Whether the render-pairs ``directories`` were rendered with the emission split; raises
+    :class:`JobError` when some were and some were not."""
+    splits = {str(d): bool(read_manifest(d)["settings"].get("split_emission")) for d in directories}
+    if len(set(splits.values())) > 1:
+        split = ", ".join(d for d, v in splits.items() if v)
+        raise JobError(f"only some directories were rendered with --split-emission ({split}); train on one kind at a time")
+    return any(splits.values())
+
+
+def _noisy_frame(path: Path, features: FeatureSet, split_emission: bool) -> NoisyFrame:
+    channels = load_frame_channels(path, features, split_emission)
     color, _ = sanitize(channels[..., :3])
     channels[..., :3] = color
     exposure = exposure_scale(color)
@@ -61,14 +88,20 @@ def _noisy_frame(path: Path, features: FeatureSet) -> NoisyFrame:
 Example = tuple[NoisyFrame, torch.Tensor]
 
 
-def load_examples(directories, features: FeatureSet, targets: str = "noisy") -> tuple[list[Example], list[ValidationView]]:
+def load_examples(
+    directories, features: FeatureSet, targets: str = "noisy", split_emission: bool = False
+) -> tuple[list[Example], list[ValidationView]]:
     """Training examples, and every view that has a reference, from render-pairs directories.
 
     ``targets`` is ``noisy`` (each frame's target is the mean of its view's other
     finished frames) or ``clean`` (each noisy frame's target is its view's reference).
+    ``split_emission``: learn without the emission seen directly (see :func:`data_splits_emission`;
+    noisy targets only, since references are rendered without the split).
     """
     if targets not in ("noisy", "clean"):
         raise JobError(f"unknown targets {targets!r}; choose noisy or clean")
+    if split_emission and targets == "clean":
+        raise JobError("clean targets cannot be used with the emission split (references are rendered whole); use noisy targets")
     examples, views = [], []
     for directory in map(Path, directories):
         manifest = read_manifest(directory)
@@ -84,16 +117,20 @@ def load_examples(directories, features: FeatureSet, targets: str = "noisy") -> 
             if record["side"] == "a":
                 partner = frame_name(record["view"], record["pair"], "b")
                 if partner in frames:
-                    by_view.setdefault(record["view"], []).extend(_noisy_frame(directory / n, features) for n in (name, partner))
+                    by_view.setdefault(record["view"], []).extend(
+                        _noisy_frame(directory / n, features, split_emission) for n in (name, partner)
+                    )
             elif record["side"] == "ref":
                 first = frame_name(record["view"], 0, "a")
                 if first in frames:
                     reference = read_exr(directory / name).stack(features.channels[:3])
-                    views.append(
-                        ValidationView(
-                            f"{directory.name}/view{record['view']}", load_frame_channels(directory / first, features), reference
-                        )
-                    )
+                    noisy = read_exr(directory / first)
+                    emission = None
+                    if split_emission:  # add back the converged emission where there is one
+                        names = EMISSION_MEAN if all(c in noisy.channels for c in EMISSION_MEAN) else SEEN_EMISSION
+                        emission = noisy.require(names, directory / first, " of the emission split")
+                    channels = _channels(noisy, directory / first, features, split_emission)
+                    views.append(ValidationView(f"{directory.name}/view{record['view']}", channels, reference, emission))
         for view, noisy in by_view.items():
             if targets == "noisy":
                 examples += noisy_target_examples(noisy)

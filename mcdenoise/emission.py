@@ -19,7 +19,7 @@ Two integrators do it, each for the active Mitsuba variant:
 
 import numpy as np
 
-from mcdenoise.features import COLOR
+from mcdenoise.features import COLOR, invalid_color
 
 #: Emission at each camera ray's first hit, in the color's own samples.
 SEEN_EMISSION = ("emission.R", "emission.G", "emission.B")
@@ -125,8 +125,10 @@ def emission_mean_channels(data: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def without_emission(color: np.ndarray, seen_emission: np.ndarray) -> np.ndarray:
-    """Color minus the emission seen in its own samples: the light that arrived by a bounce."""
-    return np.maximum(color - seen_emission, 0.0)
+    """Color minus the emission seen in its own samples: the light that arrived by a bounce.
+
+    NaN, infinite and negative color values are kept as they are, for the caller's checks."""
+    return np.where(invalid_color(color), color, np.maximum(color - seen_emission, 0.0)).astype(color.dtype)
 
 
 def with_emission(denoised: np.ndarray, emission_mean: np.ndarray) -> np.ndarray:

@@ -6,6 +6,11 @@ denoiser = Denoiser.load("model.pt")                    # a model from 'mcdenois
 clean = denoiser(color, albedo=albedo, normal=normal)   # numpy (H, W, 3) arrays
 clean = denoiser(tensor)                                # torch (H, W, C), C = 3 + aux
 clean = denoiser("frame.exr")                           # EXR path -> numpy (H, W, 3)
+
+A model trained on frames rendered with the emission split (``render-pairs
+--split-emission``) denoises EXR frames that carry the split's channels
+(``render-pairs --emission-spp``): the light seen directly is taken out of the
+color, the rest denoised, and the converged emission added back.
 """
 
 from pathlib import Path
@@ -14,8 +19,10 @@ import numpy as np
 import torch
 
 from mcdenoise.base import resolve_model
-from mcdenoise.checkpoint import load_model
+from mcdenoise.checkpoint import build_model, load_checkpoint
 from mcdenoise.device import PRECISIONS, resolve_device
+from mcdenoise.emission import EMISSION_MEAN, SEEN_EMISSION, with_emission, without_emission
+from mcdenoise.ensemble import COUNTS, denoise_in_orientations
 from mcdenoise.errors import McDenoiseError, PixelError
 from mcdenoise.exr import Frame, read_exr
 from mcdenoise.features import AUX_CHANNELS, COLOR, FeatureSet, invalid_color
@@ -26,10 +33,22 @@ class Denoiser:
     """A loaded model, callable on numpy arrays, torch tensors or EXR paths."""
 
     def __init__(
-        self, model, features: FeatureSet, tile: int | None = None, source: str = "model", strict: bool = False, precision: str = "auto"
+        self,
+        model,
+        features: FeatureSet,
+        tile: int | None = None,
+        source: str = "model",
+        strict: bool = False,
+        precision: str = "auto",
+        emission_split: bool = False,
+        orientations: int = 1,
     ):
+        if orientations not in COUNTS:
+            raise McDenoiseError(f"orientations must be one of {', '.join(map(str, COUNTS))}, not {orientations}")
         self.model = model
         self.features = features
+        #: The model learnt without the light seen directly (frames need the emission split's channels).
+        self.emission_split = emission_split
         #: Tiles hold at most tile x tile pixels (None: 768 on the CPU, 2048 on a GPU).
         self.tile = tile
         #: auto (fp16 on a GPU, bf16 on CPUs that have it, else fp32), fp32, bf16 or fp16.
@@ -39,19 +58,42 @@ class Denoiser:
         self.strict = strict
         #: Color values that were NaN, infinite or negative in the last frame (treated as 0).
         self.last_sanitized = 0
+        #: Denoise each frame in this many flips and rotations and average (mcdenoise.ensemble):
+        #: 1, 2, 4 or 8; better, and that many times slower.
+        self.orientations = orientations
 
     @classmethod
-    def load(cls, path="base", device: str = "auto", tile: int | None = None, strict: bool = False, precision: str = "auto") -> "Denoiser":
+    def load(
+        cls,
+        path="base",
+        device: str = "auto",
+        tile: int | None = None,
+        strict: bool = False,
+        precision: str = "auto",
+        orientations: int = 1,
+    ) -> "Denoiser":
         """Load a model file written by ``mcdenoise train`` onto ``device`` (auto, cpu or cuda).
 
         ``path`` may name a bundled model: ``"base"`` (the default) or ``"fast"`` (about twice as
-        fast, less accurate).
+        fast, less accurate). ``orientations`` > 1 averages that many flips and rotations of each frame.
         """
         if precision not in PRECISIONS:
             raise McDenoiseError(f"unknown precision {precision!r}; choose {', '.join(PRECISIONS)}")
         path = resolve_model(path)
-        model, features = load_model(path, resolve_device(device))
-        return cls(model, features, tile=tile, source=str(path), strict=strict, precision=precision)
+        payload = load_checkpoint(path)
+        model, features = build_model(payload, path)
+        model = model.to(resolve_device(device), memory_format=torch.channels_last)  # faster convolutions
+        split = bool(payload.get("emission_split", False))
+        return cls(
+            model,
+            features,
+            tile=tile,
+            source=str(path),
+            strict=strict,
+            precision=precision,
+            emission_split=split,
+            orientations=orientations,
+        )
 
     def __call__(self, image, albedo=None, normal=None, depth=None):
         """Denoise one frame and return its linear HDR color.
@@ -63,6 +105,11 @@ class Denoiser:
         """
         if isinstance(image, (str, Path)):
             return self.denoise_frame(read_exr(image), name=str(image))
+        if self.emission_split:
+            raise McDenoiseError(
+                f"{self.source} was trained with the emission split; give it EXR frames (a path, or denoise_frame) "
+                "rendered with 'mcdenoise render-pairs --emission-spp N'"
+            )
         if isinstance(image, torch.Tensor):
             return self._denoise_tensor(image, albedo, normal, depth)
         array = np.asarray(image, dtype=np.float32)
@@ -75,7 +122,7 @@ class Denoiser:
         aux = [None if v is None else torch.as_tensor(v).detach().to(device, torch.float32) for v in (albedo, normal, depth)]
         channels = self._stack(image.detach().to(device, torch.float32), *aux, concatenate=torch.cat)
         self._check_frame(channels, "image")
-        result, self.last_sanitized = denoise_tensor(self.model, self.features, channels, tile=self.tile, precision=self.precision)
+        result = self._in_orientations(denoise_tensor, channels)
         return result.to(image.device)
 
     def _stack(self, array, albedo, normal, depth, concatenate):
@@ -104,7 +151,15 @@ class Denoiser:
         """Denoised (H, W, 3) color of an EXR frame; raises :class:`ExrError` naming missing channels."""
         aux_missing = set(self.features.missing(frame.channels)) - set(COLOR)
         hint = " (render with 'mcdenoise render-pairs' or add the AOVs)" if aux_missing else ""
-        return self._denoise(frame.require(self.features.channels, name, " that the model needs" + hint), name)
+        channels = frame.require(self.features.channels, name, " that the model needs" + hint)
+        if not self.emission_split:
+            return self._denoise(channels, name)
+        reason = " of the emission split that the model was trained with (render with 'mcdenoise render-pairs --emission-spp N')"
+        split = frame.require(SEEN_EMISSION + EMISSION_MEAN, name, reason)  # names every missing channel at once
+        seen, mean = split[..., :3], split[..., 3:]
+        self._check_frame(channels, name)  # strict mode judges the color as given
+        channels[..., :3] = without_emission(channels[..., :3], np.nan_to_num(seen))
+        return with_emission(self._denoise(channels, name), np.maximum(np.nan_to_num(mean), 0.0))
 
     def _check_frame(self, channels, name: str) -> None:
         if channels.shape[0] < 1 or channels.shape[1] < 1:
@@ -116,5 +171,17 @@ class Denoiser:
 
     def _denoise(self, channels: np.ndarray, name: str) -> np.ndarray:
         self._check_frame(channels, name)
-        result, self.last_sanitized = denoise_array(self.model, self.features, channels, tile=self.tile, precision=self.precision)
+        return self._in_orientations(denoise_array, channels)
+
+    def _in_orientations(self, denoise, channels):
+        """``denoise`` (denoise_array or denoise_tensor) over :attr:`orientations` orientations of ``channels``."""
+        sanitized = []
+
+        def one(oriented_channels):
+            result, bad = denoise(self.model, self.features, oriented_channels, tile=self.tile, precision=self.precision)
+            sanitized.append(bad)
+            return result
+
+        result = denoise_in_orientations(one, channels, self.orientations)
+        self.last_sanitized = sanitized[0]
         return result

@@ -57,6 +57,15 @@ class PairJob:
     pixel_filter: str = "box"
     reference_spp: int = 0
     variant: str = "auto"
+    #: Write the emission seen in each frame's own samples beside its color (mcdenoise.emission).
+    split_emission: bool = False
+    #: Also write each pair's first-hit emission from a pass of this many spp (0: none; implies the split).
+    emission_spp: int = 0
+
+    @property
+    def splits_emission(self) -> bool:
+        """Whether frames carry the emission seen in their samples."""
+        return self.split_emission or self.emission_spp > 0
 
     def validate(self) -> None:
         """Raise :class:`JobError` for options that cannot make a render."""
@@ -68,6 +77,7 @@ class PairJob:
             (self.reference_spp >= 0, f"--reference-spp must not be negative, not {self.reference_spp}"),
             (self.pixel_filter in ("box", "scene"), f"--filter must be box or scene, not {self.pixel_filter!r}"),
             (self.seed >= 0, f"--seed must not be negative, not {self.seed}"),
+            (self.emission_spp >= 0, f"--emission-spp must not be negative, not {self.emission_spp}"),
         ]
         if self.size is not None:
             checks.append((min(self.size) >= 1, f"--size {self.size[0]}x{self.size[1]} must be at least 1x1"))
@@ -103,7 +113,10 @@ def _view_camera(base: Camera, scene, job: PairJob, view: int) -> Camera:
 
 
 def _image_settings(job: PairJob, scene_path: Path, scene_hash: str, width: int, height: int) -> dict:
+    # The emission settings appear only when used, so directories of earlier versions still resume.
+    emission = {"split_emission": True, "emission_spp": job.emission_spp} if job.splits_emission else {}
     return {
+        **emission,
         "scene": str(scene_path),
         "scene_sha256": scene_hash,
         "spp": job.spp,
@@ -124,7 +137,7 @@ def _load_or_start_manifest(out: Path, settings: dict) -> dict:
     if manifest.get("format") != MANIFEST_FORMAT:
         raise JobError(f"{path}: manifest format {manifest.get('format')!r} is not {MANIFEST_FORMAT}")
     old = manifest.get("settings", {})
-    changed = [k for k in settings if k != "scene" and old.get(k) != settings[k]]
+    changed = sorted(k for k in set(settings) | set(old) if k != "scene" and old.get(k) != settings.get(k))
     if changed:
         raise JobError(
             f"{out}: holds renders made with other settings ({', '.join(changed)} differ); "
@@ -214,11 +227,18 @@ def _render_item(renderer: FrameRenderer, job: PairJob, settings: dict, variant:
     # One feature pass serves both frames of a pair: features carry no light-transport noise.
     feature_seed = frame_seed(job.seed, view, pair or 0, "ref-features" if pair is None else "features")
     features = renderer.features(min(spp, job.spp), feature_seed)
+    split = job.splits_emission and pair is not None  # a reference is only ever compared against
+    extra = {}
+    if split and job.emission_spp:
+        extra["emission_seed"] = frame_seed(job.seed, view, pair, "emission")
+        features = {**features, **renderer.emission(job.emission_spp, extra["emission_seed"])}
     frames = {}
     for side in sides:
         seed = frame_seed(job.seed, view, pair or 0, side)
         record = {"view": view, "pair": pair, "side": side, "seed": seed, "feature_seed": feature_seed, "spp": spp, "variant": variant}
-        channels = {**renderer.color(spp, seed), **features}
+        record.update(extra)
+        color = renderer.color_split(spp, seed) if split else renderer.color(spp, seed)
+        channels = {**color, **features}
         frames[frame_name(view, pair, side)] = (record, Frame(channels, _frame_attributes(record, settings)))
     return frames
 

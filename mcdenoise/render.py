@@ -257,6 +257,7 @@ class FrameRenderer:
 
         self.scene = scene
         self.features_by = feature_integrator()
+        self._split_by = self._emission_by = None  # made on first use
         self._sensor_args = (width, height, pixel_filter)
         self._camera = camera
         freeze = REPLAY_RENDER_CALLS if freeze is None else freeze
@@ -289,6 +290,22 @@ class FrameRenderer:
     def features(self, spp: int, seed: int) -> dict[str, np.ndarray]:
         """Albedo, normal and depth channels, as :func:`render_features`."""
         return _feature_channels(self._render("features", spp, seed, self.features_by))
+
+    def color_split(self, spp: int, seed: int) -> dict[str, np.ndarray]:
+        """Color and the emission seen in its samples, as :func:`render_color_split`."""
+        from mcdenoise.emission import split_channels, split_integrator
+
+        if self._split_by is None:
+            self._split_by = split_integrator(self.scene)
+        return split_channels(self._render("color_split", spp, seed, self._split_by))
+
+    def emission(self, spp: int, seed: int) -> dict[str, np.ndarray]:
+        """First-hit emission alone, as :func:`render_emission`."""
+        from mcdenoise.emission import emission_integrator, emission_mean_channels
+
+        if self._emission_by is None:
+            self._emission_by = emission_integrator()
+        return emission_mean_channels(self._render("emission", spp, seed, self._emission_by))
 
     def _render(self, kind: str, spp: int, seed: int, integrator) -> np.ndarray:
         import drjit as dr

@@ -15,7 +15,7 @@ import torch
 from mcdenoise.atomic import ensure_writable_directory, remove_stale_partials
 from mcdenoise.base import BASE_MODEL, resolve_model
 from mcdenoise.checkpoint import build_model, load_checkpoint, save_checkpoint
-from mcdenoise.dataset import ExampleSampler, load_examples
+from mcdenoise.dataset import ExampleSampler, data_splits_emission, load_examples
 from mcdenoise.device import autocast_dtype, resolve_device
 from mcdenoise.errors import JobError
 from mcdenoise.features import FeatureSet
@@ -134,6 +134,8 @@ def _validate(model: UNet, features: FeatureSet, views) -> dict[str, float]:
     scores = {}
     for view in views:
         denoised, _ = denoise_array(model, features, view.channels)
+        if view.emission is not None:
+            denoised = denoised + view.emission
         scores[view.name] = psnr_t(denoised, view.reference)
     model.train()
     return scores
@@ -180,9 +182,12 @@ def train(
     if model_config.in_channels != features.input_width:
         model_config = UNetConfig(**{**asdict(model_config), "in_channels": features.input_width})
 
-    examples, views = load_examples(directories, features, config.targets)
+    split = data_splits_emission(list(directories) + list(validation_directories))
+    if resume and bool(resume.get("emission_split", False)) != split:
+        raise JobError(f"{out_path}: was trained {'with' if not split else 'without'} the emission split, unlike this data; use --restart")
+    examples, views = load_examples(directories, features, config.targets, split_emission=split)
     if validation_directories:
-        views += load_examples(validation_directories, features)[1]
+        views += load_examples(validation_directories, features, split_emission=split)[1]
     if weights:
         model, _ = build_model(weights, out_path if resume else config.init)
         if start:
@@ -214,6 +219,7 @@ def train(
             {
                 "model_config": model_config.to_dict(),
                 "features": list(features.aux),
+                "emission_split": split,
                 "train_config": asdict(config),
                 "peak_learning_rate": peak,
                 "model": model.state_dict(),
@@ -237,6 +243,7 @@ def train(
         f"precision {amp_dtype or torch.float32}, peak learning rate {peak:g}, crop {sampler.crop}, batch {config.batch}"
         + (f", {total} steps" if total else "")
         + (f", {config.minutes:g} min" if config.minutes else "")
+        + (", without the emission seen directly (emission split)" if split else "")
     )
     with progress:
         while budget_progress(config, step, elapsed) < 1.0:

@@ -59,3 +59,21 @@ def test_adding_back_the_emission_restores_the_frame():
     color = rng.gamma(1.0, 1.0, (8, 8, 3))
     seen = np.where(rng.random((8, 8, 1)) < 0.2, color * 0.9, 0.0)
     np.testing.assert_allclose(with_emission(without_emission(color, seen), seen), color)
+
+
+def test_a_moving_renderer_splits_as_plain_renders_do(cbox, scene_path):
+    from mcdenoise.render import FrameRenderer, jitter_camera
+
+    scene, _ = cbox
+    base = scene_camera(scene, scene_path)
+    rng = np.random.default_rng(4)
+    renderer = FrameRenderer(scene, base, *SIZE, "box")
+    for i, camera in enumerate([base] + [jitter_camera(base, scene, 0.05, rng) for _ in range(4)]):
+        renderer.move(camera)
+        sensor = make_sensor(scene, camera, *SIZE, "box")
+        got, want = renderer.color_split(4, 60 + i), render_color_split(scene, sensor, 4, 60 + i)
+        for name in COLOR + SEEN_EMISSION:
+            np.testing.assert_allclose(got[name], want[name], rtol=1e-5, atol=1e-6, err_msg=f"view {i}, {name}")
+        got, want = renderer.emission(16, 70 + i), render_emission(scene, sensor, 16, 70 + i)
+        for name in EMISSION_MEAN:
+            np.testing.assert_allclose(got[name], want[name], rtol=1e-5, atol=1e-6, err_msg=f"view {i}, {name}")
