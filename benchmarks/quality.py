@@ -69,6 +69,20 @@ def parse_args(argv=None):
     parser.add_argument(
         "--base-budgets", nargs="*", type=float, default=[2.0, 10.0], help="N2N fine-tuning budgets from the base model, minutes"
     )
+    parser.add_argument(
+        "--split-emission",
+        action="store_true",
+        help="render with the emission split (mcdenoise.emission): N2N learns without the light seen directly, "
+        "and the test frame gets the emission back from an --emission-spp pass (N2C still trains on whole frames)",
+    )
+    parser.add_argument("--emission-spp", type=int, default=256, help="spp of the test frame's emission pass (with --split-emission)")
+    parser.add_argument(
+        "--orientations",
+        type=int,
+        choices=(1, 2, 4, 8),
+        default=1,
+        help="also score each N2N model denoising in this many flips and rotations, averaged (apply --orientations)",
+    )
     parser.add_argument("--no-base", action="store_true", help="leave out the base model's rows")
     parser.add_argument("--reuse-models", action="store_true", help="score models of a finished run of the same settings again, untrained")
     parser.add_argument("--n2c-minutes", type=float, default=10.0, help="N2C budget, minutes (0: no N2C row)")
@@ -106,10 +120,21 @@ def render_data(scene: Path, track: str, args) -> dict:
     folders = {"train": root / "train", "test": root / "test"}
     clean = args.clean_spp if args.n2c_minutes > 0 else 0
     job = PairJob(views=args.views, pairs=args.train_pairs, seed=TRAIN_SEED, reference_spp=clean, **common)
-    render_pairs(scene / "scene.xml", folders["train"], job)
-    # Training reads exactly --train-pairs pairs per view, whatever more an earlier run left in the cache.
-    folders["train"] = linked_subset(folders["train"], root / f"train-{args.train_pairs}pairs", pairs=args.train_pairs)
+    if clean or not args.split_emission:
+        render_pairs(scene / "scene.xml", folders["train"], job)
+        # Training reads exactly --train-pairs pairs per view, whatever more an earlier run left in the cache.
+        folders["train"] = linked_subset(folders["train"], root / f"train-{args.train_pairs}pairs", pairs=args.train_pairs)
     render_pairs(scene / "scene.xml", folders["test"], PairJob(seed=TEST_SEED, reference_spp=args.reference_spp, **common))
+    folders["reference"] = folders["test"]
+    if args.split_emission:
+        # The same seeds give the same color frames, now with the emission seen in their samples beside them.
+        folders["clean_train"] = folders["train"]
+        split_job = PairJob(views=args.views, pairs=args.train_pairs, seed=TRAIN_SEED, split_emission=True, **common)
+        folders["train"] = root / "train-split"
+        render_pairs(scene / "scene.xml", folders["train"], split_job)
+        folders["train"] = linked_subset(folders["train"], root / f"train-split-{args.train_pairs}pairs", pairs=args.train_pairs)
+        folders["test"] = root / f"test-split-emission{args.emission_spp}"
+        render_pairs(scene / "scene.xml", folders["test"], PairJob(seed=TEST_SEED, emission_spp=args.emission_spp, **common))
     spp = 1
     while spp <= args.max_raw_spp:
         folders[f"spp{spp}"] = root / f"spp{spp}"
@@ -140,7 +165,8 @@ def train_model(folders: dict, out: Path, minutes: float, targets: str, init: st
         saved = load_checkpoint(out)
         if saved.get("train_config") == asdict(config) and saved["elapsed"] >= minutes * 60:
             return {"steps": saved["step"], "seconds": round(saved["elapsed"], 1), "reused": True}
-    result = train([folders["train"]], out, config, restart=True, show_progress=True, log=lambda *a: None)
+    data = folders.get("clean_train", folders["train"]) if targets == "clean" else folders["train"]
+    result = train([data], out, config, restart=True, show_progress=True, log=lambda *a: None)
     return {"steps": result.step, "seconds": round(result.elapsed, 1)}
 
 
@@ -150,7 +176,7 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
     folders = render_data(scene, track, args)
     render_seconds = time.monotonic() - started
     test = read_exr(folders["test"] / frame_name(0, 0, "a"))
-    reference = read_exr(folders["test"] / frame_name(0, None, "ref")).stack(COLOR)
+    reference = read_exr(folders["reference"] / frame_name(0, None, "ref")).stack(COLOR)
     noisy = test.stack(COLOR)
     curve = {}
     for key, folder in folders.items():
@@ -159,27 +185,34 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
             curve[int(key[3:])] = float(np.mean([rel_mse(f, reference) for f in frames]))
 
     outputs = {"noisy 4 spp": noisy, "OIDN 2.5": pyoidn.denoise(noisy, test.stack(ALBEDO), test.stack(NORMAL), hdr=True, quality="high")}
-    training = {}
+    training, noisy_models = {}, {}
     model_dir = args.cache / "models"
     pairs = f"-p{args.train_pairs}" if args.train_pairs > 1 else ""  # in model names: 1 pair keeps the names of earlier runs
+    split = "-split" if args.split_emission else ""
     for minutes in args.budgets:
         name = f"N2N {minutes:g} min"
-        path = model_dir / f"{scene.name}-{track}-n2n-{minutes:g}{pairs}.pt"
+        path = model_dir / f"{scene.name}-{track}-n2n-{minutes:g}{pairs}{split}.pt"
         training[name] = train_model(folders, path, minutes, "noisy", reuse=args.reuse_models)
         outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
+        noisy_models[name] = path
     if not args.no_base and BASE_MODEL.is_file():
         outputs["base"] = Denoiser.load(BASE_MODEL, device="cpu").denoise_frame(test)
         for minutes in args.base_budgets:
             name = f"base + {minutes:g} min"
-            path = model_dir / f"{scene.name}-{track}-base-{minutes:g}{pairs}.pt"
+            path = model_dir / f"{scene.name}-{track}-base-{minutes:g}{pairs}{split}.pt"
             training[name] = train_model(folders, path, minutes, "noisy", init="base", reuse=args.reuse_models)
             outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
+            noisy_models[name] = path
     if args.n2c_minutes > 0:
         # Same network, init and budget as the N2N row it is compared with; only the targets differ.
         name = f"N2C {'base + ' if args.n2c_init == 'base' else ''}{args.n2c_minutes:g} min"
         path = model_dir / f"{scene.name}-{track}-n2c-{args.n2c_init}-{args.n2c_minutes:g}{pairs}.pt"
         training[name] = train_model(folders, path, args.n2c_minutes, "clean", init=args.n2c_init, reuse=args.reuse_models)
         outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
+    if args.orientations > 1:
+        for name, path in noisy_models.items():
+            denoiser = Denoiser.load(path, device="cpu", orientations=args.orientations)
+            outputs[f"{name}, {args.orientations} orientations"] = denoiser.denoise_frame(test)
     for spp in (1, 16):
         if f"spp{spp}" in folders:
             outputs[f"noisy {spp} spp"] = read_exr(folders[f"spp{spp}"] / frame_name(0, 0, "a")).stack(COLOR)
@@ -194,6 +227,8 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
     crops = side_by_side([_crop(outputs[k]) for k in order if k in outputs] + [_crop(reference)])
     record = {"scene": scene.name, "track": track, "render_seconds": round(render_seconds, 1), "size": list(noisy.shape[:2])}
     record.update(train_pairs=args.train_pairs, rows=rows, raw_rel_mse=curve)
+    if args.split_emission:
+        record.update(split_emission=True, emission_spp=args.emission_spp)
     return record, crops
 
 
@@ -237,6 +272,10 @@ def main(argv=None) -> list[dict]:
     header = f"Quality, {machine}, {datetime.date.today().isoformat()} (`{command}`), PSNR_T on the 4 spp test frame."
     if args.train_pairs > 1:
         header += f" Training views: {args.train_pairs} pairs each."
+    if args.split_emission:
+        header += (
+            f" Emission split: N2N rows learn without the light seen directly; the test frame's emission pass has {args.emission_spp} spp."
+        )
     (args.out / "quality.md").write_text(markdown(results, header))
     print(markdown(results, header))
     return results
