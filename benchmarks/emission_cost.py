@@ -5,7 +5,8 @@
 For each scene, at the quality benchmark's size (65,536 pixels, box filter, the scene's camera),
 it times in the same run: a plain 4 spp color render (``mitsuba.render`` with the scene's
 integrator), the split color render (the same, with the emission seen in its samples as AOVs), and
-the emission pass alone at 64 and 256 spp (camera rays to their first hit). Each time is the
+the emission pass alone at 64 and 256 spp (camera rays to their first hit, through the stratified
+sampler that render-pairs uses for it). Each time is the
 median of 5 warm runs. Writes results/emission_cost.json.
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from mcdenoise.emission import emission_integrator, split_integrator
-from mcdenoise.render import load_scene, make_sensor, resolve_size, scene_camera, scene_resolution
+from mcdenoise.render import EMISSION_SAMPLER, load_scene, make_sensor, resolve_size, scene_camera, scene_resolution
 
 HERE = Path(__file__).parent
 SHARED_SCENES = HERE.parent.parent / "shared" / "scenes"
@@ -41,15 +42,17 @@ def measure_scene(scene_path: Path, pixels: int) -> dict:
 
     scene, variant = load_scene(scene_path, "auto")
     width, height = resolve_size(scene_resolution(scene), None, pixels)
-    sensor = make_sensor(scene, scene_camera(scene, scene_path), width, height, "box")
+    camera = scene_camera(scene, scene_path)
+    sensor = make_sensor(scene, camera, width, height, "box")
+    stratified = make_sensor(scene, camera, width, height, "box", sampler=EMISSION_SAMPLER)  # as render-pairs' emission pass
     split, emission = split_integrator(scene), emission_integrator()
 
-    def timed(integrator, spp):
-        return _median_seconds(lambda seed: np.array(mi.render(scene, sensor=sensor, integrator=integrator, spp=spp, seed=seed + 1)))
+    def timed(integrator, spp, through=sensor):
+        return _median_seconds(lambda seed: np.array(mi.render(scene, sensor=through, integrator=integrator, spp=spp, seed=seed + 1)))
 
     seconds = {"plain 4 spp": timed(None, 4), "split 4 spp": timed(split, 4)}
     for spp in (64, 256):
-        seconds[f"emission {spp} spp"] = timed(emission, spp)
+        seconds[f"emission {spp} spp"] = timed(emission, spp, stratified)
     plain = seconds["plain 4 spp"]
     return {"variant": variant, "size": [width, height], "seconds": seconds, "ratio": {k: v / plain for k, v in seconds.items()}}
 

@@ -25,6 +25,7 @@ from mcdenoise.features import COLOR
 from mcdenoise.hook import Denoiser
 from mcdenoise.metrics import psnr_t, rel_mse
 from mcdenoise.pairs import frame_name
+from mcdenoise.render import EMISSION_SAMPLER
 
 HERE = Path(__file__).parent
 
@@ -63,7 +64,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument("--pixels", type=int, default=65536)
     parser.add_argument("--split-emission", action="store_true", help="score the models trained with --split-emission")
-    parser.add_argument("--emission-spp", type=int, default=256)
+    parser.add_argument("--emission-spp", type=int, default=64, help="spp of the test frame's emission pass (as quality.py)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "orientations")
     args = parser.parse_args(argv)
     suffix = "-split" if args.split_emission else ""
@@ -71,7 +72,7 @@ def main(argv=None) -> dict:
     for root in sorted(args.cache.glob(f"*-{args.pixels}px")):
         scene = root.name.rsplit("-", 1)[0]
         model = args.cache / "models" / f"{scene}-box-base-10-p4{suffix}.pt"
-        test = root / "box" / (f"test-split-emission{args.emission_spp}" if args.split_emission else "test")
+        test = root / "box" / (f"test-split-{EMISSION_SAMPLER}{args.emission_spp}" if args.split_emission else "test")
         if not model.is_file() or not test.is_dir():
             print(f"{scene}: no {model.name} or {test.name} in the cache; skipped")
             continue

@@ -45,6 +45,7 @@ from mcdenoise.hook import Denoiser
 from mcdenoise.metrics import all_metrics, rel_mse
 from mcdenoise.pairs import PairJob, frame_name, render_pairs
 from mcdenoise.preview import side_by_side, write_png
+from mcdenoise.render import EMISSION_SAMPLER
 from mcdenoise.train import TrainConfig, train
 
 HERE = Path(__file__).parent
@@ -75,7 +76,9 @@ def parse_args(argv=None):
         help="render with the emission split (mcdenoise.emission): N2N learns without the light seen directly, "
         "and the test frame gets the emission back from an --emission-spp pass (N2C still trains on whole frames)",
     )
-    parser.add_argument("--emission-spp", type=int, default=256, help="spp of the test frame's emission pass (with --split-emission)")
+    parser.add_argument(
+        "--emission-spp", type=int, default=64, help="spp of the test frame's emission pass (with --split-emission; stratified samples)"
+    )
     parser.add_argument(
         "--orientations",
         type=int,
@@ -133,7 +136,7 @@ def render_data(scene: Path, track: str, args) -> dict:
         folders["train"] = root / "train-split"
         render_pairs(scene / "scene.xml", folders["train"], split_job)
         folders["train"] = linked_subset(folders["train"], root / f"train-split-{args.train_pairs}pairs", pairs=args.train_pairs)
-        folders["test"] = root / f"test-split-emission{args.emission_spp}"
+        folders["test"] = root / f"test-split-{EMISSION_SAMPLER}{args.emission_spp}"
         render_pairs(scene / "scene.xml", folders["test"], PairJob(seed=TEST_SEED, emission_spp=args.emission_spp, **common))
     spp = 1
     while spp <= args.max_raw_spp:

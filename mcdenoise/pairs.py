@@ -27,6 +27,7 @@ from mcdenoise.jsonio import read_json, write_json
 from mcdenoise.lock import DirectoryLock
 from mcdenoise.progress import Progress
 from mcdenoise.render import (
+    EMISSION_SAMPLER,
     Camera,
     FrameRenderer,
     file_sha256,
@@ -115,6 +116,8 @@ def _view_camera(base: Camera, scene, job: PairJob, view: int) -> Camera:
 def _image_settings(job: PairJob, scene_path: Path, scene_hash: str, width: int, height: int) -> dict:
     # The emission settings appear only when used, so directories of earlier versions still resume.
     emission = {"split_emission": True, "emission_spp": job.emission_spp} if job.splits_emission else {}
+    if job.emission_spp:
+        emission["emission_sampler"] = EMISSION_SAMPLER
     return {
         **emission,
         "scene": str(scene_path),

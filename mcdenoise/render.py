@@ -24,6 +24,9 @@ from mcdenoise.variants import set_variant
 #: Mitsuba ``aov`` integrator entry of each auxiliary feature (features.AUX_CHANNELS order).
 AOV_SOURCES = {"albedo": "albedo:albedo", "normal": "normal:sh_normal", "depth": "depth:depth"}
 _SIZE_MULTIPLE = 8
+#: Sampler of the emission pass: the light seen directly only needs each pixel's coverage, which
+#: stratified samples measure far better than independent ones (benchmarks/NOTES.md, session 10).
+EMISSION_SAMPLER = "multijitter"
 #: Whether :class:`FrameRenderer` replays render calls on the JIT variants (benchmarks turn it off to compare).
 REPLAY_RENDER_CALLS = True
 
@@ -140,10 +143,11 @@ def _axis_angle(axis: np.ndarray, angle: float) -> np.ndarray:
     return np.eye(3) + math.sin(angle) * k + (1 - math.cos(angle)) * (k @ k)
 
 
-def make_sensor(scene, camera: Camera, width: int, height: int, pixel_filter: str = "box"):
+def make_sensor(scene, camera: Camera, width: int, height: int, pixel_filter: str = "box", sampler: str = "independent"):
     """A perspective sensor at ``camera`` with a float32 RGB film of the given size.
 
-    ``pixel_filter`` is ``box`` or ``scene`` (the scene film's own filter).
+    ``pixel_filter`` is ``box`` or ``scene`` (the scene film's own filter); ``sampler`` a Mitsuba
+    sampler plugin (``independent`` for the noisy frames: their noise is what Noise2Noise learns).
     """
     import mitsuba as mi
 
@@ -161,7 +165,7 @@ def make_sensor(scene, camera: Camera, width: int, height: int, pixel_filter: st
             "near_clip": camera.near_clip,
             "far_clip": camera.far_clip,
             "to_world": mi.ScalarTransform4f(np.array(camera.to_world)),
-            "sampler": {"type": "independent"},
+            "sampler": {"type": sampler},
             "film": {
                 "type": "hdrfilm",
                 "width": int(width),
@@ -222,7 +226,8 @@ def render_color_split(scene, sensor, spp: int, seed: int, integrator=None) -> d
 
 
 def render_emission(scene, sensor, spp: int, seed: int, integrator=None) -> dict[str, np.ndarray]:
-    """First-hit emission alone (:data:`mcdenoise.emission.EMISSION_MEAN`), from camera rays only."""
+    """First-hit emission alone (:data:`mcdenoise.emission.EMISSION_MEAN`), from camera rays only
+    (:class:`FrameRenderer` renders it through a sensor with the :data:`EMISSION_SAMPLER`)."""
     from mcdenoise.emission import emission_integrator, emission_mean_channels
 
     return emission_mean_channels(_render(scene, sensor, spp, seed, integrator or emission_integrator()))
@@ -312,7 +317,8 @@ class FrameRenderer:
         import mitsuba as mi
 
         if (kind, spp) not in self._passes:
-            sensor = make_sensor(self.scene, self._camera, *self._sensor_args)
+            sampler = EMISSION_SAMPLER if kind == "emission" else "independent"
+            sensor = make_sensor(self.scene, self._camera, *self._sensor_args, sampler=sampler)
             frozen = dr.freeze(_frozen_render) if self._freeze and spp >= 1 else None
             self._passes[kind, spp] = [sensor, mi.traverse(sensor), frozen]
         entry = self._passes[kind, spp]
