@@ -74,7 +74,7 @@ def parse_args(argv=None):
         "--split-emission",
         action="store_true",
         help="render with the emission split (mcdenoise.emission): N2N learns without the light seen directly, "
-        "and the test frame gets the emission back from an --emission-spp pass (N2C still trains on whole frames)",
+        "and the test frame gets the emission back from an --emission-spp pass (N2C likewise, its references split too)",
     )
     parser.add_argument(
         "--emission-spp", type=int, default=64, help="spp of the test frame's emission pass (with --split-emission; stratified samples)"
@@ -120,22 +120,19 @@ def render_data(scene: Path, track: str, args) -> dict:
     """Render (or find in the cache) every frame one scene and track needs; returns their folders."""
     root = args.cache / f"{scene.name}-{args.pixels}px" / track
     common = {"pixels": args.pixels, "pixel_filter": "box" if track == "box" else "scene"}
-    folders = {"train": root / "train", "test": root / "test"}
+    folders = {"test": root / "test"}
     clean = args.clean_spp if args.n2c_minutes > 0 else 0
-    job = PairJob(views=args.views, pairs=args.train_pairs, seed=TRAIN_SEED, reference_spp=clean, **common)
-    if clean or not args.split_emission:
-        render_pairs(scene / "scene.xml", folders["train"], job)
-        # Training reads exactly --train-pairs pairs per view, whatever more an earlier run left in the cache.
-        folders["train"] = linked_subset(folders["train"], root / f"train-{args.train_pairs}pairs", pairs=args.train_pairs)
+    # The same seeds give the same color frames with the split, now with the emission seen in their samples beside them.
+    split = "-split" if args.split_emission else ""
+    job = PairJob(
+        views=args.views, pairs=args.train_pairs, seed=TRAIN_SEED, reference_spp=clean, split_emission=args.split_emission, **common
+    )
+    render_pairs(scene / "scene.xml", root / f"train{split}", job)
+    # Training reads exactly --train-pairs pairs per view, whatever more an earlier run left in the cache.
+    folders["train"] = linked_subset(root / f"train{split}", root / f"train{split}-{args.train_pairs}pairs", pairs=args.train_pairs)
     render_pairs(scene / "scene.xml", folders["test"], PairJob(seed=TEST_SEED, reference_spp=args.reference_spp, **common))
     folders["reference"] = folders["test"]
     if args.split_emission:
-        # The same seeds give the same color frames, now with the emission seen in their samples beside them.
-        folders["clean_train"] = folders["train"]
-        split_job = PairJob(views=args.views, pairs=args.train_pairs, seed=TRAIN_SEED, split_emission=True, **common)
-        folders["train"] = root / "train-split"
-        render_pairs(scene / "scene.xml", folders["train"], split_job)
-        folders["train"] = linked_subset(folders["train"], root / f"train-split-{args.train_pairs}pairs", pairs=args.train_pairs)
         folders["test"] = root / f"test-split-{EMISSION_SAMPLER}{args.emission_spp}"
         render_pairs(scene / "scene.xml", folders["test"], PairJob(seed=TEST_SEED, emission_spp=args.emission_spp, **common))
     spp = 1
@@ -168,8 +165,7 @@ def train_model(folders: dict, out: Path, minutes: float, targets: str, init: st
         saved = load_checkpoint(out)
         if saved.get("train_config") == asdict(config) and saved["elapsed"] >= minutes * 60:
             return {"steps": saved["step"], "seconds": round(saved["elapsed"], 1), "reused": True}
-    data = folders.get("clean_train", folders["train"]) if targets == "clean" else folders["train"]
-    result = train([data], out, config, restart=True, show_progress=True, log=lambda *a: None)
+    result = train([folders["train"]], out, config, restart=True, show_progress=True, log=lambda *a: None)
     return {"steps": result.step, "seconds": round(result.elapsed, 1)}
 
 
@@ -209,7 +205,7 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
     if args.n2c_minutes > 0:
         # Same network, init and budget as the N2N row it is compared with; only the targets differ.
         name = f"N2C {'base + ' if args.n2c_init == 'base' else ''}{args.n2c_minutes:g} min"
-        path = model_dir / f"{scene.name}-{track}-n2c-{args.n2c_init}-{args.n2c_minutes:g}{pairs}.pt"
+        path = model_dir / f"{scene.name}-{track}-n2c-{args.n2c_init}-{args.n2c_minutes:g}{pairs}{split}.pt"
         training[name] = train_model(folders, path, args.n2c_minutes, "clean", init=args.n2c_init, reuse=args.reuse_models)
         outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
     if args.orientations > 1:
@@ -277,7 +273,7 @@ def main(argv=None) -> list[dict]:
         header += f" Training views: {args.train_pairs} pairs each."
     if args.split_emission:
         header += (
-            f" Emission split: N2N rows learn without the light seen directly; the test frame's emission pass has {args.emission_spp} spp."
+            f" Emission split: the trained rows learn without the light seen directly; the test frame's emission pass has {args.emission_spp} spp."
         )
     (args.out / "quality.md").write_text(markdown(results, header))
     print(markdown(results, header))

@@ -95,13 +95,11 @@ def load_examples(
 
     ``targets`` is ``noisy`` (each frame's target is the mean of its view's other
     finished frames) or ``clean`` (each noisy frame's target is its view's reference).
-    ``split_emission``: learn without the emission seen directly (see :func:`data_splits_emission`;
-    noisy targets only, since references are rendered without the split).
+    ``split_emission``: learn without the emission seen directly (see :func:`data_splits_emission`);
+    clean targets are then the references without the emission seen in their own samples.
     """
     if targets not in ("noisy", "clean"):
         raise JobError(f"unknown targets {targets!r}; choose noisy or clean")
-    if split_emission and targets == "clean":
-        raise JobError("clean targets cannot be used with the emission split (references are rendered whole); use noisy targets")
     examples, views = [], []
     for directory in map(Path, directories):
         manifest = read_manifest(directory)
@@ -110,7 +108,7 @@ def load_examples(
         if targets == "clean":
             for name, record in frames.items():
                 if record["side"] == "ref":
-                    color, _ = sanitize(read_exr(directory / name).stack(features.channels[:3]))
+                    color, _ = sanitize(_channels(read_exr(directory / name), directory / name, FeatureSet(()), split_emission))
                     references[record["view"]] = torch.from_numpy(np.ascontiguousarray(color.transpose(2, 0, 1)))
         by_view: dict[int, list[NoisyFrame]] = {}
         for name, record in sorted(frames.items()):

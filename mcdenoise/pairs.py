@@ -230,9 +230,9 @@ def _render_item(renderer: FrameRenderer, job: PairJob, settings: dict, variant:
     # One feature pass serves both frames of a pair: features carry no light-transport noise.
     feature_seed = frame_seed(job.seed, view, pair or 0, "ref-features" if pair is None else "features")
     features = renderer.features(min(spp, job.spp), feature_seed)
-    split = job.splits_emission and pair is not None  # a reference is only ever compared against
+    split = job.splits_emission  # a reference too: clean targets (N2C) leave its seen emission out as well
     extra = {}
-    if split and job.emission_spp:
+    if split and job.emission_spp and pair is not None:
         extra["emission_seed"] = frame_seed(job.seed, view, pair, "emission")
         features = {**features, **renderer.emission(job.emission_spp, extra["emission_seed"])}
     frames = {}

@@ -73,7 +73,7 @@ def test_the_emission_pass_is_shared_by_a_pair_and_recorded(split_test_dir):
     record = json.loads((split_test_dir / "manifest.json").read_text())["frames"][frame_name(0, 0, "a")]
     assert record["emission_seed"] not in (record["seed"], record["feature_seed"])
     reference = read_exr(split_test_dir / frame_name(0, None, "ref"))
-    assert not any(c in reference.channels for c in SEEN_EMISSION), "references are rendered whole"
+    assert all(c in reference.channels for c in SEEN_EMISSION) and not any(c in reference.channels for c in EMISSION_MEAN)
 
 
 def test_resuming_with_other_emission_options_is_refused(scene_path, split_train_dir):
@@ -98,8 +98,16 @@ def test_training_examples_leave_the_seen_emission_out(split_train_dir):
         # One sample on the light adds about 4 to a 4 spp pixel, so dim pixels saw none and are unchanged.
         dim = plain_frame.color.mean(0) < 1.0
         torch.testing.assert_close(frame.color[:, dim], plain_frame.color[:, dim], rtol=1e-5, atol=1e-6)
-    with pytest.raises(JobError, match="clean targets"):
-        load_examples([split_train_dir / "split"], FeatureSet(), targets="clean", split_emission=True)
+
+
+def test_clean_targets_of_split_data_leave_the_references_seen_emission_out(split_test_dir):
+    split, _ = load_examples([split_test_dir], FeatureSet(), targets="clean", split_emission=True)
+    whole, _ = load_examples([split_test_dir], FeatureSet(), targets="clean")
+    reference = read_exr(split_test_dir / frame_name(0, None, "ref"))
+    expected = np.maximum(reference.stack(COLOR) - reference.stack(SEEN_EMISSION), 0).transpose(2, 0, 1)
+    np.testing.assert_allclose(split[0][1].numpy(), expected, rtol=1e-6, atol=1e-7)
+    light = whole[0][1].mean(0) > 5.0
+    assert light.any() and split[0][1].mean(0)[light].max() < 1.0
 
 
 def test_a_model_trained_on_split_frames_adds_the_converged_emission_back(split_model, split_test_dir):
