@@ -272,9 +272,8 @@ def main(argv=None) -> list[dict]:
     if args.train_pairs > 1:
         header += f" Training views: {args.train_pairs} pairs each."
     if args.split_emission:
-        header += (
-            f" Emission split: the trained rows learn without the light seen directly; the test frame's emission pass has {args.emission_spp} spp."
-        )
+        header += " Emission split: the trained rows learn without the light seen directly;"
+        header += f" the test frame's emission pass has {args.emission_spp} spp."
     (args.out / "quality.md").write_text(markdown(results, header))
     print(markdown(results, header))
     return results
