@@ -114,8 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         help="also write each pair's emission seen directly from a pass of this many spp (emission_mean.R,G,B; implies "
-        "--split-emission): the frames to denoise with a model trained on split frames need it; 256 is plenty, and "
-        "it costs camera rays only (default 0: none)",
+        "--split-emission): the frames to denoise with a model trained on split frames need it; its samples are "
+        "stratified, so 64 is plenty, and it costs camera rays only (default 0: none)",
     )
 
     trainer = commands.add_parser(
