@@ -67,5 +67,10 @@ def build_model(payload: dict, path="model") -> tuple[UNet, FeatureSet]:
 
 def load_model(path, device: str | torch.device = "cpu") -> tuple[UNet, FeatureSet]:
     """Load a model file for inference on ``device``, in channels-last layout (faster convolutions)."""
-    model, features = build_model(load_checkpoint(path), path)
+    return inference_model(load_checkpoint(path), path, device)
+
+
+def inference_model(payload: dict, path="model", device: str | torch.device = "cpu") -> tuple[UNet, FeatureSet]:
+    """:func:`load_model` for a checkpoint already read (whose other fields the caller also needs)."""
+    model, features = build_model(payload, path)
     return model.to(device, memory_format=torch.channels_last), features

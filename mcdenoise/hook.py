@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from mcdenoise.base import resolve_model
-from mcdenoise.checkpoint import build_model, load_checkpoint
+from mcdenoise.checkpoint import inference_model, load_checkpoint
 from mcdenoise.device import PRECISIONS, resolve_device
 from mcdenoise.emission import EMISSION_MEAN, SEEN_EMISSION, with_emission, without_emission
 from mcdenoise.ensemble import COUNTS, denoise_in_orientations
@@ -81,8 +81,7 @@ class Denoiser:
             raise McDenoiseError(f"unknown precision {precision!r}; choose {', '.join(PRECISIONS)}")
         path = resolve_model(path)
         payload = load_checkpoint(path)
-        model, features = build_model(payload, path)
-        model = model.to(resolve_device(device), memory_format=torch.channels_last)  # faster convolutions
+        model, features = inference_model(payload, path, resolve_device(device))
         split = bool(payload.get("emission_split", False))
         return cls(
             model,

@@ -184,7 +184,7 @@ def train(
 
     split = data_splits_emission(list(directories) + list(validation_directories))
     if resume and bool(resume.get("emission_split", False)) != split:
-        raise JobError(f"{out_path}: was trained {'with' if not split else 'without'} the emission split, unlike this data; use --restart")
+        raise JobError(f"{out_path}: was trained {'without' if split else 'with'} the emission split, unlike this data; use --restart")
     examples, views = load_examples(directories, features, config.targets, split_emission=split)
     if validation_directories:
         views += load_examples(validation_directories, features, split_emission=split)[1]
