@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mcdenoise.apply import apply_files
-from mcdenoise.checkpoint import save_checkpoint
-from mcdenoise.exr import Frame, write_exr
+from mcdenoise.denoise.apply import apply_files
+from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.features import ALL_CHANNELS, FeatureSet
-from mcdenoise.hook import Denoiser
-from mcdenoise.model import UNet, UNetConfig
+from mcdenoise.io.checkpoint import save_checkpoint
+from mcdenoise.io.exr import Frame, write_exr
+from mcdenoise.learn.model import UNet, UNetConfig
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mcdenoise.exr import Frame, read_exr
 from mcdenoise.features import COLOR
-from mcdenoise.jsonio import read_json, write_json
-from mcdenoise.pairs import MANIFEST, frame_name
+from mcdenoise.io.exr import Frame, read_exr
+from mcdenoise.io.jsonio import read_json, write_json
+from mcdenoise.render.job import MANIFEST, frame_name
 
 CACHE = Path(__file__).parent / "cache"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from cached_frames import CACHE, cached_test_folders, load_test_frame, scene_name
 
+from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.features import COLOR
-from mcdenoise.hook import Denoiser
 from mcdenoise.metrics import psnr_t, rel_mse
 
 

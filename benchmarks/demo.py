@@ -21,10 +21,10 @@ from pathlib import Path
 import pyoidn
 
 from mcdenoise.demo import run_demo
-from mcdenoise.exr import read_exr
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
+from mcdenoise.io.exr import read_exr
 from mcdenoise.metrics import psnr_t
-from mcdenoise.pairs import frame_name
+from mcdenoise.render.job import frame_name
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mcdenoise.emission import emission_integrator, split_integrator
-from mcdenoise.render import EMISSION_SAMPLER, load_scene, make_sensor, resolve_size, scene_camera, scene_resolution
+from mcdenoise.render.emission import emission_integrator, split_integrator
+from mcdenoise.render.renderer import EMISSION_SAMPLER, load_scene, make_sensor, resolve_size, scene_camera, scene_resolution
 
 HERE = Path(__file__).parent
 SHARED_SCENES = HERE.parent.parent / "shared" / "scenes"

@@ -11,11 +11,11 @@ import math
 import tempfile
 from pathlib import Path
 
-from mcdenoise.exr import read_exr
+from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.features import COLOR
-from mcdenoise.hook import Denoiser
+from mcdenoise.io.exr import read_exr
+from mcdenoise.learn.train import TrainConfig, train
 from mcdenoise.metrics import psnr_t, rel_mse
-from mcdenoise.train import TrainConfig, train
 
 CACHE = Path(__file__).parent / "cache"
 

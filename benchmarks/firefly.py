@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mcdenoise.exr import read_exr
-from mcdenoise.hook import Denoiser
+from mcdenoise.denoise.hook import Denoiser
+from mcdenoise.io.exr import read_exr
 
 RESULTS = Path(__file__).parent / "results"
 

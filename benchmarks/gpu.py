@@ -33,14 +33,14 @@ import numpy as np
 import torch
 from cached_frames import cached_test_folders, load_test_frame, scene_name
 
-from mcdenoise.base import BUNDLED_MODELS
-from mcdenoise.checkpoint import load_checkpoint
-from mcdenoise.device import autocast_dtype
+from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.features import FeatureSet, encode, exposure_scale
-from mcdenoise.hook import Denoiser
+from mcdenoise.io.bundled import BUNDLED_MODELS
+from mcdenoise.io.checkpoint import load_checkpoint
+from mcdenoise.learn.device import autocast_dtype
+from mcdenoise.learn.model import UNetConfig
+from mcdenoise.learn.train import TrainConfig, train
 from mcdenoise.metrics import psnr_t
-from mcdenoise.model import UNetConfig
-from mcdenoise.train import TrainConfig, train
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"

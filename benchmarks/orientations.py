@@ -19,13 +19,13 @@ import numpy as np
 from cached_frames import CACHE
 from quality import spp_equivalent
 
-from mcdenoise.ensemble import ORIENTATIONS, oriented, restored
-from mcdenoise.exr import Frame, read_exr
+from mcdenoise.denoise.ensemble import ORIENTATIONS, oriented, restored
+from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.features import COLOR
-from mcdenoise.hook import Denoiser
+from mcdenoise.io.exr import Frame, read_exr
 from mcdenoise.metrics import psnr_t, rel_mse
-from mcdenoise.pairs import frame_name
-from mcdenoise.render import EMISSION_SAMPLER
+from mcdenoise.render.job import frame_name
+from mcdenoise.render.renderer import EMISSION_SAMPLER
 
 HERE = Path(__file__).parent
 

@@ -37,16 +37,16 @@ import numpy as np
 import pyoidn
 from cached_frames import linked_subset
 
-from mcdenoise.base import BASE_MODEL
-from mcdenoise.checkpoint import load_checkpoint
-from mcdenoise.exr import read_exr
+from mcdenoise.denoise.hook import Denoiser
+from mcdenoise.denoise.preview import side_by_side, write_png
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
-from mcdenoise.hook import Denoiser
+from mcdenoise.io.bundled import BASE_MODEL
+from mcdenoise.io.checkpoint import load_checkpoint
+from mcdenoise.io.exr import read_exr
+from mcdenoise.learn.train import TrainConfig, train
 from mcdenoise.metrics import all_metrics, rel_mse
-from mcdenoise.pairs import PairJob, frame_name, render_pairs
-from mcdenoise.preview import side_by_side, write_png
-from mcdenoise.render import EMISSION_SAMPLER
-from mcdenoise.train import TrainConfig, train
+from mcdenoise.render.job import PairJob, frame_name, render_pairs
+from mcdenoise.render.renderer import EMISSION_SAMPLER
 
 HERE = Path(__file__).parent
 SHARED_SCENES = HERE.parent.parent / "shared" / "scenes"
@@ -73,7 +73,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--split-emission",
         action="store_true",
-        help="render with the emission split (mcdenoise.emission): N2N learns without the light seen directly, "
+        help="render with the emission split (mcdenoise.render.emission): N2N learns without the light seen directly, "
         "and the test frame gets the emission back from an --emission-spp pass (N2C likewise, its references split too)",
     )
     parser.add_argument(

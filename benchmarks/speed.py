@@ -31,20 +31,20 @@ import numpy as np
 import torch
 from cached_frames import CACHE, cached_test_folders, load_test_frame, scene_name
 
-from mcdenoise import render
-from mcdenoise.base import BUNDLED_MODELS
-from mcdenoise.checkpoint import load_checkpoint
 from mcdenoise.demo import DEMO_SCENE
-from mcdenoise.device import autocast_dtype
-from mcdenoise.exr import Frame, write_exr
+from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.features import ALBEDO, COLOR, NORMAL, FeatureSet
-from mcdenoise.hook import Denoiser
-from mcdenoise.infer import DEFAULT_TILE, default_overlap
+from mcdenoise.io.bundled import BUNDLED_MODELS
+from mcdenoise.io.checkpoint import load_checkpoint
+from mcdenoise.io.exr import Frame, write_exr
+from mcdenoise.learn.device import autocast_dtype
+from mcdenoise.learn.infer import DEFAULT_TILE, default_overlap
+from mcdenoise.learn.model import UNetConfig
+from mcdenoise.learn.train import TrainConfig, train
 from mcdenoise.metrics import psnr_t
-from mcdenoise.model import UNetConfig
-from mcdenoise.pairs import PairJob, render_pairs
-from mcdenoise.render import feature_integrator, load_scene, make_sensor, render_features, render_frame, scene_camera
-from mcdenoise.train import TrainConfig, train
+from mcdenoise.render import renderer as render
+from mcdenoise.render.job import PairJob, render_pairs
+from mcdenoise.render.renderer import feature_integrator, load_scene, make_sensor, render_features, render_frame, scene_camera
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"

@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 from cached_frames import CACHE, linked_subset, load_test_frame
 
-from mcdenoise.exr import Frame, read_exr, write_exr
+from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.features import COLOR, FeatureSet
-from mcdenoise.hook import Denoiser
-from mcdenoise.jsonio import read_json, write_json
+from mcdenoise.io.exr import Frame, read_exr, write_exr
+from mcdenoise.io.jsonio import read_json, write_json
+from mcdenoise.learn.train import TrainConfig, train
 from mcdenoise.metrics import psnr_t, rel_mse
-from mcdenoise.pairs import MANIFEST
-from mcdenoise.train import TrainConfig, train
+from mcdenoise.render.job import MANIFEST
 
 
 def pack(folders: list[Path], path: Path) -> None:

@@ -4,7 +4,7 @@
     python benchmarks/train_base.py --width 16 --no-magnitude-input --minutes 20 --out mcdenoise/data/fast_model.pt
     python benchmarks/train_base.py --minutes 2 --scenes 8 --out /tmp/base.pt   # a smoke run
 
-1. Writes ``--scenes`` random scenes (``mcdenoise.scenes``, seeds 0 ... N-1) as scene.xml files.
+1. Writes ``--scenes`` random scenes (``mcdenoise.render.scenes``, seeds 0 ... N-1) as scene.xml files.
 2. Renders each as ``--views`` jittered views, one pair each, at 2, 4 or 8 spp (by seed), with the
    scene's own random pixel filter (box, gaussian or tent), about ``--pixels`` pixels a frame.
 3. Trains the network (noisy targets only; no clean image is ever rendered) for ``--minutes``.
@@ -29,15 +29,15 @@ from pathlib import Path
 
 import torch
 
-from mcdenoise.base import BASE_MODEL, resolve_model
-from mcdenoise.checkpoint import load_checkpoint, save_checkpoint
-from mcdenoise.device import resolve_device
-from mcdenoise.model import UNetConfig
-from mcdenoise.pairs import MANIFEST, PairJob, render_pairs
+from mcdenoise.io.bundled import BASE_MODEL, resolve_model
+from mcdenoise.io.checkpoint import load_checkpoint, save_checkpoint
+from mcdenoise.learn.device import resolve_device
+from mcdenoise.learn.model import UNetConfig
+from mcdenoise.learn.train import TrainConfig, train
 from mcdenoise.progress import Progress
-from mcdenoise.scenes import generated_scene_dir, write_generated_scenes
-from mcdenoise.train import TrainConfig, train
-from mcdenoise.variants import choose_variant
+from mcdenoise.render.job import MANIFEST, PairJob, render_pairs
+from mcdenoise.render.scenes import generated_scene_dir, write_generated_scenes
+from mcdenoise.render.variants import choose_variant
 
 HERE = Path(__file__).parent
 SPP_CHOICES = (2, 4, 8)
@@ -166,7 +166,7 @@ def main(argv=None) -> dict:
         "git_commit": _git_commit(),
         "date": datetime.date.today().isoformat(),
         "machine": _machine(device),
-        "data": f"{len(folders)} generated scenes (mcdenoise.scenes, of seeds 0-{args.scenes - 1}), {args.views} views each, "
+        "data": f"{len(folders)} generated scenes (mcdenoise.render.scenes, of seeds 0-{args.scenes - 1}), {args.views} views each, "
         f"one pair per view at {'/'.join(map(str, SPP_CHOICES))} spp, {args.pixels} px, each scene's own pixel filter",
         "targets": "noisy (Noise2Noise); no clean image was rendered",
         "steps": result.step,

@@ -13,8 +13,8 @@ import numpy as np
 import pyoidn
 from cached_frames import CACHE, load_test_frame
 
+from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
-from mcdenoise.hook import Denoiser
 
 
 def relative_errors(image: np.ndarray, reference: np.ndarray) -> np.ndarray:

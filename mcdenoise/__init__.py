@@ -1,12 +1,12 @@
 """mcdenoise: a Monte Carlo rendering denoiser trained on noisy pairs alone (Noise2Noise).
 
 The Python API is the same set of plain functions that the command line calls:
-:func:`mcdenoise.pairs.render_pairs`, :func:`mcdenoise.train.train`,
-:func:`mcdenoise.apply.apply_files`, and :class:`Denoiser` for renderer pipelines.
+:func:`mcdenoise.render.job.render_pairs`, :func:`mcdenoise.learn.train.train`,
+:func:`mcdenoise.denoise.apply.apply_files`, and :class:`Denoiser` for renderer pipelines.
 """
 
 from mcdenoise.errors import McDenoiseError
-from mcdenoise.variants import configure_llvm
+from mcdenoise.render.variants import configure_llvm
 
 configure_llvm()  # before anything imports Dr.Jit's LLVM backend
 
@@ -16,7 +16,7 @@ __all__ = ["Denoiser", "McDenoiseError", "__version__"]
 
 def __getattr__(name):
     if name == "Denoiser":  # imported lazily: torch is slow to import
-        from mcdenoise.hook import Denoiser
+        from mcdenoise.denoise.hook import Denoiser
 
         return Denoiser
     raise AttributeError(name)

@@ -245,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _run(args) -> int:
     show = not args.quiet
     if args.command == "render-pairs":
-        from mcdenoise.pairs import PairJob, render_pairs
+        from mcdenoise.render.job import PairJob, render_pairs
 
         job = PairJob(
             spp=args.spp, seed=args.seed, views=args.views, jitter=args.jitter, pairs=args.pairs, size=args.size,
@@ -257,8 +257,8 @@ def _run(args) -> int:
         return 0
     if args.command == "train":
         from mcdenoise.features import FeatureSet
-        from mcdenoise.model import UNetConfig
-        from mcdenoise.train import TrainConfig, train
+        from mcdenoise.learn.model import UNetConfig
+        from mcdenoise.learn.train import TrainConfig, train
 
         aux = tuple(f for f in args.features.split(",") if f and f != "none")
         try:
@@ -279,8 +279,8 @@ def _run(args) -> int:
         print(f"{args.out}: {result.step} steps in {result.elapsed:.0f} s, loss {result.loss:.4f}")
         return 0
     if args.command == "apply":
-        from mcdenoise.apply import apply_files
-        from mcdenoise.hook import Denoiser
+        from mcdenoise.denoise.apply import apply_files
+        from mcdenoise.denoise.hook import Denoiser
 
         denoiser = Denoiser.load(
             args.model or "base",
@@ -308,7 +308,7 @@ def _run(args) -> int:
     if args.command == "eval":
         import json
 
-        from mcdenoise.evaluate import evaluate_files
+        from mcdenoise.denoise.evaluate import evaluate_files
 
         scores = evaluate_files(args.frame, args.ref)
         if args.json:

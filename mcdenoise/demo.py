@@ -9,15 +9,15 @@ high-spp reference.
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcdenoise.apply import apply_file
-from mcdenoise.base import BASE_MODEL
-from mcdenoise.exr import read_exr
+from mcdenoise.denoise.apply import apply_file
+from mcdenoise.denoise.hook import Denoiser
+from mcdenoise.denoise.preview import side_by_side, write_png
 from mcdenoise.features import COLOR
-from mcdenoise.hook import Denoiser
+from mcdenoise.io.bundled import BASE_MODEL
+from mcdenoise.io.exr import read_exr
+from mcdenoise.learn.train import TrainConfig, train
 from mcdenoise.metrics import psnr_t
-from mcdenoise.pairs import PairJob, frame_name, render_pairs
-from mcdenoise.preview import side_by_side, write_png
-from mcdenoise.train import TrainConfig, train
+from mcdenoise.render.job import PairJob, frame_name, render_pairs
 
 BUNDLED_SCENES = Path(__file__).parent / "data" / "scenes"
 DEMO_SCENE = BUNDLED_SCENES / "mitsuba_cbox" / "scene.xml"

@@ -19,9 +19,9 @@ from functools import cache
 import mitsuba as mi
 import numpy as np
 
+from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.features import AUX_CHANNELS
-from mcdenoise.hook import Denoiser
-from mcdenoise.render import AOV_SOURCES
+from mcdenoise.render.renderer import AOV_SOURCES
 
 
 @cache

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from mcdenoise.demo import DEMO_SCENE
-from mcdenoise.model import UNetConfig
-from mcdenoise.pairs import PairJob, render_pairs
-from mcdenoise.train import TrainConfig, train
+from mcdenoise.learn.model import UNetConfig
+from mcdenoise.learn.train import TrainConfig, train
+from mcdenoise.render.job import PairJob, render_pairs
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_SCENES = REPO.parent / "shared" / "scenes"

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from mcdenoise.exr import Frame, read_exr, write_exr
-from mcdenoise.pairs import frame_name
+from mcdenoise.io.exr import Frame, read_exr, write_exr
+from mcdenoise.render.job import frame_name
 
 from conftest import run_cli
 
@@ -48,7 +48,7 @@ def test_missing_aux_channel_gives_a_clear_error(trained_model, test_dir, tmp_pa
 def test_denoiser_takes_numpy_torch_and_paths_alike(trained_model, test_dir):
     import torch
 
-    from mcdenoise.hook import Denoiser
+    from mcdenoise.denoise.hook import Denoiser
 
     denoiser = Denoiser.load(trained_model)
     path = test_dir / frame_name(0, 0, "a")
@@ -65,8 +65,8 @@ def test_denoiser_takes_numpy_torch_and_paths_alike(trained_model, test_dir):
 def test_strict_denoiser_refuses_a_tensor_with_nan_color(trained_model, test_dir):
     import torch
 
+    from mcdenoise.denoise.hook import Denoiser
     from mcdenoise.errors import PixelError
-    from mcdenoise.hook import Denoiser
 
     denoiser = Denoiser.load(trained_model, strict=True)
     stacked = torch.from_numpy(read_exr(test_dir / frame_name(0, 0, "a")).stack(denoiser.features.channels))

@@ -15,13 +15,13 @@ import OpenEXR
 import pytest
 import torch
 
-from mcdenoise.apply import apply_file
-from mcdenoise.checkpoint import FORMAT_VERSION, load_checkpoint, save_checkpoint
+from mcdenoise.denoise.apply import apply_file
+from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.errors import ExrError, McDenoiseError
-from mcdenoise.exr import Frame, read_exr, write_exr
 from mcdenoise.features import ALL_CHANNELS
-from mcdenoise.hook import Denoiser
-from mcdenoise.pairs import frame_name
+from mcdenoise.io.checkpoint import FORMAT_VERSION, load_checkpoint, save_checkpoint
+from mcdenoise.io.exr import Frame, read_exr, write_exr
+from mcdenoise.render.job import frame_name
 
 from conftest import load_benchmark, run_cli
 

@@ -3,16 +3,16 @@
 import numpy as np
 import pytest
 
-from mcdenoise.base import BASE_MODEL, BUNDLED_MODELS, resolve_model
-from mcdenoise.checkpoint import load_checkpoint
+from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.errors import ModelError
-from mcdenoise.exr import read_exr
 from mcdenoise.features import COLOR
-from mcdenoise.hook import Denoiser
+from mcdenoise.io.bundled import BASE_MODEL, BUNDLED_MODELS, resolve_model
+from mcdenoise.io.checkpoint import load_checkpoint
+from mcdenoise.io.exr import read_exr
+from mcdenoise.learn.model import UNetConfig
+from mcdenoise.learn.train import FINE_TUNE_LEARNING_RATE, TrainConfig, train
 from mcdenoise.metrics import psnr_t
-from mcdenoise.model import UNetConfig
-from mcdenoise.pairs import frame_name
-from mcdenoise.train import FINE_TUNE_LEARNING_RATE, TrainConfig, train
+from mcdenoise.render.job import frame_name
 
 from conftest import run_cli
 

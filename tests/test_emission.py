@@ -5,9 +5,17 @@ is seen directly."""
 import numpy as np
 import pytest
 
-from mcdenoise.emission import EMISSION_MEAN, SEEN_EMISSION, with_emission, without_emission
 from mcdenoise.features import COLOR
-from mcdenoise.render import EMISSION_SAMPLER, load_scene, make_sensor, render_color, render_color_split, render_emission, scene_camera
+from mcdenoise.render.emission import EMISSION_MEAN, SEEN_EMISSION, with_emission, without_emission
+from mcdenoise.render.renderer import (
+    EMISSION_SAMPLER,
+    load_scene,
+    make_sensor,
+    render_color,
+    render_color_split,
+    render_emission,
+    scene_camera,
+)
 
 SIZE = (64, 64)
 
@@ -62,7 +70,7 @@ def test_adding_back_the_emission_restores_the_frame():
 
 
 def test_a_moving_renderer_splits_as_plain_renders_do(cbox, scene_path):
-    from mcdenoise.render import FrameRenderer, jitter_camera
+    from mcdenoise.render.renderer import FrameRenderer, jitter_camera
 
     scene, _ = cbox
     base = scene_camera(scene, scene_path)

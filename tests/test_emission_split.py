@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 import torch
 
-from mcdenoise.checkpoint import load_checkpoint
-from mcdenoise.dataset import data_splits_emission, load_examples
-from mcdenoise.emission import EMISSION_MEAN, SEEN_EMISSION
+from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.errors import ExrError, JobError, McDenoiseError
-from mcdenoise.exr import read_exr, write_exr
 from mcdenoise.features import COLOR, FeatureSet
-from mcdenoise.hook import Denoiser
-from mcdenoise.pairs import PairJob, frame_name, render_pairs
-from mcdenoise.train import TrainConfig, train
+from mcdenoise.io.checkpoint import load_checkpoint
+from mcdenoise.io.exr import read_exr, write_exr
+from mcdenoise.learn.dataset import data_splits_emission, load_examples
+from mcdenoise.learn.train import TrainConfig, train
+from mcdenoise.render.emission import EMISSION_MEAN, SEEN_EMISSION
+from mcdenoise.render.job import PairJob, frame_name, render_pairs
 
 from conftest import TINY_NET, run_cli
 

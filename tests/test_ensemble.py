@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from mcdenoise.ensemble import COUNTS, ORIENTATIONS, denoise_in_orientations, oriented, restored
+from mcdenoise.denoise.ensemble import COUNTS, ORIENTATIONS, denoise_in_orientations, oriented, restored
+from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.errors import McDenoiseError
-from mcdenoise.exr import read_exr
-from mcdenoise.hook import Denoiser
-from mcdenoise.pairs import frame_name
+from mcdenoise.io.exr import read_exr
+from mcdenoise.render.job import frame_name
 
 from conftest import run_cli
 

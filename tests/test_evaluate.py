@@ -4,9 +4,9 @@ import json
 
 import numpy as np
 
-from mcdenoise.exr import Frame, read_exr, write_exr
+from mcdenoise.io.exr import Frame, read_exr, write_exr
 from mcdenoise.metrics import psnr_t, rel_mse, smape
-from mcdenoise.pairs import frame_name
+from mcdenoise.render.job import frame_name
 
 from conftest import run_cli
 

@@ -7,8 +7,8 @@ import OpenEXR
 import pytest
 
 from mcdenoise.errors import ExrError
-from mcdenoise.exr import Frame, read_exr, write_exr
 from mcdenoise.features import ALL_CHANNELS
+from mcdenoise.io.exr import Frame, read_exr, write_exr
 
 
 def test_round_trip_keeps_channels_values_and_attributes(tmp_path):

@@ -5,7 +5,7 @@ samples; a replayed kernel may round differently, hence the float32-rounding tol
 import numpy as np
 import pytest
 
-from mcdenoise.render import FrameRenderer, jitter_camera, load_scene, make_sensor, render_color, render_features, scene_camera
+from mcdenoise.render.renderer import FrameRenderer, jitter_camera, load_scene, make_sensor, render_color, render_features, scene_camera
 
 SIZE = (48, 32)
 

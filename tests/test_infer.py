@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from mcdenoise.exr import read_exr
 from mcdenoise.features import FeatureSet
-from mcdenoise.infer import _tiles, default_overlap, denoise_array, plan_tile_shape, receptive_radius
-from mcdenoise.model import UNet, UNetConfig
-from mcdenoise.pairs import frame_name
+from mcdenoise.io.exr import read_exr
+from mcdenoise.learn.infer import _tiles, default_overlap, denoise_array, plan_tile_shape, receptive_radius
+from mcdenoise.learn.model import UNet, UNetConfig
+from mcdenoise.render.job import frame_name
 
 
 def _random_model(depth=3, magnitude_input=False):

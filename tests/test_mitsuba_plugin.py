@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mcdenoise.metrics import psnr_t
-from mcdenoise.variants import variant_works
+from mcdenoise.render.variants import variant_works
 
 
 def _scene_xml(scene_path, integrator: str) -> str:

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from mcdenoise.errors import JobError
-from mcdenoise.exr import read_exr
 from mcdenoise.features import ALL_CHANNELS
-from mcdenoise.pairs import PairJob, frame_name, frame_seed, render_pairs
+from mcdenoise.io.exr import read_exr
+from mcdenoise.render.job import PairJob, frame_name, frame_seed, render_pairs
 
 from conftest import SHARED_SCENES, run_cli
 

@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mcdenoise.errors import ExrError, JobError
-from mcdenoise.exr import Frame, read_exr, write_exr
 from mcdenoise.features import FeatureSet, exposure_scale
-from mcdenoise.infer import denoise_array
-from mcdenoise.model import UNet, UNetConfig
-from mcdenoise.pairs import frame_name, read_manifest
+from mcdenoise.io.exr import Frame, read_exr, write_exr
+from mcdenoise.learn.infer import denoise_array
+from mcdenoise.learn.model import UNet, UNetConfig
+from mcdenoise.render.job import frame_name, read_manifest
 
 #: More cases with MCDENOISE_LONG_TESTS=1 (the long run recorded in tests/README.md).
 SCALE = 20 if os.environ.get("MCDENOISE_LONG_TESTS") else 1

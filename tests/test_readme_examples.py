@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from mcdenoise.pairs import frame_name
+from mcdenoise.render.job import frame_name
 
 from conftest import REPO
 

@@ -5,7 +5,7 @@ import itertools
 import pytest
 import torch
 
-from mcdenoise.dataset import ExampleSampler, NoisyFrame
+from mcdenoise.learn.dataset import ExampleSampler, NoisyFrame
 
 
 def _example(height: int, width: int, exposure: float, offset: float):

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from mcdenoise.errors import SceneError
-from mcdenoise.exr import read_exr
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
-from mcdenoise.pairs import PairJob, frame_name, render_pairs
-from mcdenoise.scenes import generate_scene, scene_xml, write_generated_scenes
+from mcdenoise.io.exr import read_exr
+from mcdenoise.render.job import PairJob, frame_name, render_pairs
+from mcdenoise.render.scenes import generate_scene, scene_xml, write_generated_scenes
 
 #: Enough seeds to meet every shape, material and light kind at least once.
 SEEDS = 24

@@ -4,22 +4,22 @@ import numpy as np
 import pytest
 import torch
 
-from mcdenoise.checkpoint import load_checkpoint, load_model
-from mcdenoise.dataset import load_examples
 from mcdenoise.errors import JobError
-from mcdenoise.exr import read_exr
 from mcdenoise.features import FeatureSet
-from mcdenoise.infer import denoise_array
-from mcdenoise.loss import relative_l2
-from mcdenoise.metrics import psnr_t
-from mcdenoise.pairs import PairJob, frame_name, render_pairs
-from mcdenoise.train import (
+from mcdenoise.io.checkpoint import load_checkpoint, load_model
+from mcdenoise.io.exr import read_exr
+from mcdenoise.learn.dataset import load_examples
+from mcdenoise.learn.infer import denoise_array
+from mcdenoise.learn.loss import relative_l2
+from mcdenoise.learn.train import (
     FINE_TUNE_LEARNING_RATE,
     SCRATCH_LEARNING_RATE,
     TrainConfig,
     learning_rate,
     peak_learning_rate,
 )
+from mcdenoise.metrics import psnr_t
+from mcdenoise.render.job import PairJob, frame_name, render_pairs
 
 from conftest import TINY_NET
 
@@ -109,7 +109,7 @@ def test_the_automatic_peak_learning_rate_is_higher_for_fine_tuning():
 
 def test_train_help_names_the_network_defaults():
     from mcdenoise.cli import build_parser
-    from mcdenoise.model import UNetConfig
+    from mcdenoise.learn.model import UNetConfig
 
     train_parser = build_parser()._subparsers._group_actions[0].choices["train"]
     text = train_parser.format_help()

@@ -11,7 +11,7 @@ mid-grey-normalised frame.
 
 Frames rendered with the emission split (``render-pairs --split-emission``) are
 learnt from without the light seen directly: input and target colors are each
-frame's color minus the emission seen in its own samples (mcdenoise.emission).
+frame's color minus the emission seen in its own samples (mcdenoise.render.emission).
 """
 
 from dataclasses import dataclass
@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mcdenoise.emission import EMISSION_MEAN, SEEN_EMISSION, without_emission
 from mcdenoise.errors import JobError
-from mcdenoise.exr import Frame, read_exr
 from mcdenoise.features import FeatureSet, encode, exposure_scale, sanitize
-from mcdenoise.pairs import frame_name, read_manifest
+from mcdenoise.io.exr import Frame, read_exr
+from mcdenoise.render.emission import EMISSION_MEAN, SEEN_EMISSION, without_emission
+from mcdenoise.render.job import frame_name, read_manifest
 
 
 @dataclass

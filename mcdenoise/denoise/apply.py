@@ -4,11 +4,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcdenoise.atomic import ensure_writable_directory
+from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.errors import McDenoiseError, OutputError
-from mcdenoise.exr import Frame, read_exr, write_exr
 from mcdenoise.features import COLOR
-from mcdenoise.hook import Denoiser
+from mcdenoise.io.exr import Frame, read_exr, write_exr
+from mcdenoise.io.files import ensure_writable_directory
 from mcdenoise.progress import Progress
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import torch
 
-from mcdenoise.atomic import atomic_output
 from mcdenoise.errors import ModelError
 from mcdenoise.features import FeatureSet
-from mcdenoise.model import UNet, UNetConfig
+from mcdenoise.io.files import atomic_output
+from mcdenoise.learn.model import UNet, UNetConfig
 
 FORMAT_VERSION = 1
 

@@ -17,13 +17,13 @@ def _alive(pid: int) -> bool:
 
 
 class DirectoryLock:
-    """Holds ``DIR/.mcdenoise.lock`` with this process's pid while a job writes into DIR.
+    """Holds ``DIR/.mcdenoise.io.lock`` with this process's pid while a job writes into DIR.
 
     A lock left by a process that no longer runs (after ``kill -9``) is taken over.
     """
 
     def __init__(self, directory):
-        self.path = Path(directory) / ".mcdenoise.lock"
+        self.path = Path(directory) / ".mcdenoise.io.lock"
 
     def __enter__(self):
         for _ in range(2):

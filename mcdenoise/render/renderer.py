@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from mcdenoise.errors import SceneError
-from mcdenoise.exr import Frame
 from mcdenoise.features import ALBEDO, COLOR, DEPTH, NORMAL
-from mcdenoise.variants import set_variant
+from mcdenoise.io.exr import Frame
+from mcdenoise.render.variants import set_variant
 
 #: Mitsuba ``aov`` integrator entry of each auxiliary feature (features.AUX_CHANNELS order).
 AOV_SOURCES = {"albedo": "albedo:albedo", "normal": "normal:sh_normal", "depth": "depth:depth"}
@@ -218,17 +218,17 @@ def render_features(scene, sensor, spp: int, seed: int, integrator=None) -> dict
 
 def render_color_split(scene, sensor, spp: int, seed: int, integrator=None) -> dict[str, np.ndarray]:
     """:func:`render_color`'s channels (the same samples) plus the emission seen in them
-    (:data:`mcdenoise.emission.SEEN_EMISSION`). Pass ``integrator`` (from
-    :func:`mcdenoise.emission.split_integrator`) to reuse one across frames."""
-    from mcdenoise.emission import split_channels, split_integrator
+    (:data:`mcdenoise.render.emission.SEEN_EMISSION`). Pass ``integrator`` (from
+    :func:`mcdenoise.render.emission.split_integrator`) to reuse one across frames."""
+    from mcdenoise.render.emission import split_channels, split_integrator
 
     return split_channels(_render(scene, sensor, spp, seed, integrator or split_integrator(scene)))
 
 
 def render_emission(scene, sensor, spp: int, seed: int, integrator=None) -> dict[str, np.ndarray]:
-    """First-hit emission alone (:data:`mcdenoise.emission.EMISSION_MEAN`), from camera rays only
+    """First-hit emission alone (:data:`mcdenoise.render.emission.EMISSION_MEAN`), from camera rays only
     (:class:`FrameRenderer` renders it through a sensor with the :data:`EMISSION_SAMPLER`)."""
-    from mcdenoise.emission import emission_integrator, emission_mean_channels
+    from mcdenoise.render.emission import emission_integrator, emission_mean_channels
 
     return emission_mean_channels(_render(scene, sensor, spp, seed, integrator or emission_integrator()))
 
@@ -298,7 +298,7 @@ class FrameRenderer:
 
     def color_split(self, spp: int, seed: int) -> dict[str, np.ndarray]:
         """Color and the emission seen in its samples, as :func:`render_color_split`."""
-        from mcdenoise.emission import split_channels, split_integrator
+        from mcdenoise.render.emission import split_channels, split_integrator
 
         if self._split_by is None:
             self._split_by = split_integrator(self.scene)
@@ -306,7 +306,7 @@ class FrameRenderer:
 
     def emission(self, spp: int, seed: int) -> dict[str, np.ndarray]:
         """First-hit emission alone, as :func:`render_emission`."""
-        from mcdenoise.emission import emission_integrator, emission_mean_channels
+        from mcdenoise.render.emission import emission_integrator, emission_mean_channels
 
         if self._emission_by is None:
             self._emission_by = emission_integrator()

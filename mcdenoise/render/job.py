@@ -20,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mcdenoise.atomic import ensure_writable_directory, remove_stale_partials
 from mcdenoise.errors import JobError
-from mcdenoise.exr import Frame, write_exr
-from mcdenoise.jsonio import read_json, write_json
-from mcdenoise.lock import DirectoryLock
+from mcdenoise.io.exr import Frame, write_exr
+from mcdenoise.io.files import ensure_writable_directory, remove_stale_partials
+from mcdenoise.io.jsonio import read_json, write_json
+from mcdenoise.io.lock import DirectoryLock
 from mcdenoise.progress import Progress
-from mcdenoise.render import (
+from mcdenoise.render.renderer import (
     EMISSION_SAMPLER,
     Camera,
     FrameRenderer,
@@ -58,7 +58,7 @@ class PairJob:
     pixel_filter: str = "box"
     reference_spp: int = 0
     variant: str = "auto"
-    #: Write the emission seen in each frame's own samples beside its color (mcdenoise.emission).
+    #: Write the emission seen in each frame's own samples beside its color (mcdenoise.render.emission).
     split_emission: bool = False
     #: Also write each pair's first-hit emission from a pass of this many spp (0: none; implies the split).
     emission_spp: int = 0

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mcdenoise.atomic import atomic_output
+from mcdenoise.io.files import atomic_output
 
 
 def side_by_side(images, gap: int = 4) -> np.ndarray:

@@ -1,8 +1,8 @@
 """The eval job: the benchmark's metrics for any frame against a reference."""
 
 from mcdenoise.errors import ExrError
-from mcdenoise.exr import read_exr
 from mcdenoise.features import COLOR
+from mcdenoise.io.exr import read_exr
 from mcdenoise.metrics import all_metrics
 
 

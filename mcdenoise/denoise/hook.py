@@ -18,15 +18,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mcdenoise.base import resolve_model
-from mcdenoise.checkpoint import inference_model, load_checkpoint
-from mcdenoise.device import PRECISIONS, resolve_device
-from mcdenoise.emission import EMISSION_MEAN, SEEN_EMISSION, with_emission, without_emission
-from mcdenoise.ensemble import COUNTS, denoise_in_orientations
+from mcdenoise.denoise.ensemble import COUNTS, denoise_in_orientations
 from mcdenoise.errors import McDenoiseError, PixelError
-from mcdenoise.exr import Frame, read_exr
 from mcdenoise.features import AUX_CHANNELS, COLOR, FeatureSet, invalid_color
-from mcdenoise.infer import denoise_array, denoise_tensor
+from mcdenoise.io.bundled import resolve_model
+from mcdenoise.io.checkpoint import inference_model, load_checkpoint
+from mcdenoise.io.exr import Frame, read_exr
+from mcdenoise.learn.device import PRECISIONS, resolve_device
+from mcdenoise.learn.infer import denoise_array, denoise_tensor
+from mcdenoise.render.emission import EMISSION_MEAN, SEEN_EMISSION, with_emission, without_emission
 
 
 class Denoiser:
@@ -58,7 +58,7 @@ class Denoiser:
         self.strict = strict
         #: Color values that were NaN, infinite or negative in the last frame (treated as 0).
         self.last_sanitized = 0
-        #: Denoise each frame in this many flips and rotations and average (mcdenoise.ensemble):
+        #: Denoise each frame in this many flips and rotations and average (mcdenoise.denoise.ensemble):
         #: 1, 2, 4 or 8; better, and that many times slower.
         self.orientations = orientations
 

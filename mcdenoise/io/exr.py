@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import OpenEXR
 
-from mcdenoise.atomic import atomic_output
 from mcdenoise.errors import ExrError
+from mcdenoise.io.files import atomic_output
 
 #: Header keys that describe the file's layout; they are rebuilt on write.
 _STRUCTURAL_KEYS = {

@@ -8,7 +8,7 @@ a user can open one to see what the base model was trained on.
 from xml.sax.saxutils import quoteattr
 
 from mcdenoise.errors import SceneError
-from mcdenoise.scenes.generator import Matrix4
+from mcdenoise.render.scenes.generator import Matrix4
 
 #: The XML tag of each plugin type that the generator uses.
 _TAGS = {

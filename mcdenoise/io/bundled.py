@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mcdenoise.errors import ModelError
 
-_DATA = Path(__file__).parent / "data"
+_DATA = Path(__file__).parent.parent / "data"
 #: The package data file of the base model.
 BASE_MODEL = _DATA / "base_model.pt"
 #: Every bundled model, by the name that ``--model`` and ``Denoiser.load`` accept.

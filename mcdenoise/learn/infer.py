@@ -11,9 +11,9 @@ from contextlib import nullcontext
 import numpy as np
 import torch
 
-from mcdenoise.device import autocast_dtype
 from mcdenoise.features import FeatureSet, depth_normaliser, encode, exposure_scale, invalid_color
-from mcdenoise.model import UNet, UNetConfig, to_radiance
+from mcdenoise.learn.device import autocast_dtype
+from mcdenoise.learn.model import UNet, UNetConfig, to_radiance
 
 #: Default tile side on the CPU and on a GPU (see :func:`tile_for`).
 DEFAULT_TILE = 768
@@ -132,7 +132,7 @@ def denoise_tensor(
     :func:`tile_for` the device), shaped to the frame so that overlap costs least (``tile`` is
     rounded down to the model's alignment); ``overlap`` is at least the receptive radius (a
     smaller request is raised to it), which makes tiled and untiled output agree. ``precision``
-    is auto (fp16 on a GPU, bf16 on a CPU that has it, see :func:`~mcdenoise.device.autocast_dtype`),
+    is auto (fp16 on a GPU, bf16 on a CPU that has it, see :func:`~mcdenoise.learn.device.autocast_dtype`),
     fp32, bf16 or fp16.
     """
     device = next(model.parameters()).device

@@ -12,17 +12,17 @@ from pathlib import Path
 
 import torch
 
-from mcdenoise.atomic import ensure_writable_directory, remove_stale_partials
-from mcdenoise.base import BASE_MODEL, resolve_model
-from mcdenoise.checkpoint import build_model, load_checkpoint, save_checkpoint
-from mcdenoise.dataset import ExampleSampler, data_splits_emission, load_examples
-from mcdenoise.device import autocast_dtype, resolve_device
 from mcdenoise.errors import JobError
 from mcdenoise.features import FeatureSet
-from mcdenoise.infer import denoise_array
-from mcdenoise.loss import relative_l2
+from mcdenoise.io.bundled import BASE_MODEL, resolve_model
+from mcdenoise.io.checkpoint import build_model, load_checkpoint, save_checkpoint
+from mcdenoise.io.files import ensure_writable_directory, remove_stale_partials
+from mcdenoise.learn.dataset import ExampleSampler, data_splits_emission, load_examples
+from mcdenoise.learn.device import autocast_dtype, resolve_device
+from mcdenoise.learn.infer import denoise_array
+from mcdenoise.learn.loss import relative_l2
+from mcdenoise.learn.model import UNet, UNetConfig
 from mcdenoise.metrics import psnr_t
-from mcdenoise.model import UNet, UNetConfig
 from mcdenoise.progress import Progress
 
 #: Peak learning rates for ``TrainConfig.learning_rate = 0`` (auto). Fine-tuning the bundled

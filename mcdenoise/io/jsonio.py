@@ -3,8 +3,8 @@
 import json
 from pathlib import Path
 
-from mcdenoise.atomic import atomic_output
 from mcdenoise.errors import JobError
+from mcdenoise.io.files import atomic_output
 
 
 def write_json(path, data) -> None:

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from mcdenoise.atomic import atomic_output, ensure_writable_directory
-from mcdenoise.scenes.generator import Matrix4, generate_scene, random_material
-from mcdenoise.scenes.mitsuba_xml import scene_xml
+from mcdenoise.io.files import atomic_output, ensure_writable_directory
+from mcdenoise.render.scenes.generator import Matrix4, generate_scene, random_material
+from mcdenoise.render.scenes.mitsuba_xml import scene_xml
 
 __all__ = ["Matrix4", "generate_scene", "random_material", "scene_xml", "write_generated_scenes", "generated_scene_dir"]
 

@@ -1,0 +1,1 @@
+"""Denoising frames: the Denoiser hook, apply, orientation ensembles, evaluation and previews."""
