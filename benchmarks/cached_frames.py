@@ -11,8 +11,8 @@ import numpy as np
 
 from mcdenoise.features import COLOR
 from mcdenoise.io.exr import Frame, read_exr
-from mcdenoise.io.jsonio import read_json, write_json
-from mcdenoise.render.job import MANIFEST, frame_name
+from mcdenoise.io.files import read_json, write_json
+from mcdenoise.io.pairs_dir import MANIFEST, frame_name
 
 CACHE = Path(__file__).parent / "cache"
 

@@ -23,8 +23,8 @@ import pyoidn
 from mcdenoise.demo import run_demo
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
 from mcdenoise.io.exr import read_exr
+from mcdenoise.io.pairs_dir import frame_name
 from mcdenoise.metrics import psnr_t
-from mcdenoise.render.job import frame_name
 
 RESULTS = Path(__file__).parent / "results"
 

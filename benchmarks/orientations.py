@@ -23,8 +23,8 @@ from mcdenoise.denoise.ensemble import ORIENTATIONS, oriented, restored
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.features import COLOR
 from mcdenoise.io.exr import Frame, read_exr
+from mcdenoise.io.pairs_dir import frame_name
 from mcdenoise.metrics import psnr_t, rel_mse
-from mcdenoise.render.job import frame_name
 from mcdenoise.render.renderer import EMISSION_SAMPLER
 
 HERE = Path(__file__).parent

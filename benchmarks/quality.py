@@ -43,9 +43,10 @@ from mcdenoise.features import ALBEDO, COLOR, NORMAL
 from mcdenoise.io.bundled import BASE_MODEL
 from mcdenoise.io.checkpoint import load_checkpoint
 from mcdenoise.io.exr import read_exr
+from mcdenoise.io.pairs_dir import frame_name
 from mcdenoise.learn.train import TrainConfig, train
 from mcdenoise.metrics import all_metrics, rel_mse
-from mcdenoise.render.job import PairJob, frame_name, render_pairs
+from mcdenoise.render.job import PairJob, render_pairs
 from mcdenoise.render.renderer import EMISSION_SAMPLER
 
 HERE = Path(__file__).parent

@@ -26,10 +26,10 @@ from cached_frames import CACHE, linked_subset, load_test_frame
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.features import COLOR, FeatureSet
 from mcdenoise.io.exr import Frame, read_exr, write_exr
-from mcdenoise.io.jsonio import read_json, write_json
+from mcdenoise.io.files import read_json, write_json
+from mcdenoise.io.pairs_dir import MANIFEST
 from mcdenoise.learn.train import TrainConfig, train
 from mcdenoise.metrics import psnr_t, rel_mse
-from mcdenoise.render.job import MANIFEST
 
 
 def pack(folders: list[Path], path: Path) -> None:

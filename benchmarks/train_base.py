@@ -31,11 +31,12 @@ import torch
 
 from mcdenoise.io.bundled import BASE_MODEL, resolve_model
 from mcdenoise.io.checkpoint import load_checkpoint, save_checkpoint
+from mcdenoise.io.pairs_dir import MANIFEST
 from mcdenoise.learn.device import resolve_device
 from mcdenoise.learn.model import UNetConfig
 from mcdenoise.learn.train import TrainConfig, train
 from mcdenoise.progress import Progress
-from mcdenoise.render.job import MANIFEST, PairJob, render_pairs
+from mcdenoise.render.job import PairJob, render_pairs
 from mcdenoise.render.scenes import generated_scene_dir, write_generated_scenes
 from mcdenoise.render.variants import choose_variant
 

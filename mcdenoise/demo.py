@@ -15,9 +15,10 @@ from mcdenoise.denoise.preview import side_by_side, write_png
 from mcdenoise.features import COLOR
 from mcdenoise.io.bundled import BASE_MODEL
 from mcdenoise.io.exr import read_exr
+from mcdenoise.io.pairs_dir import frame_name
 from mcdenoise.learn.train import TrainConfig, train
 from mcdenoise.metrics import psnr_t
-from mcdenoise.render.job import PairJob, frame_name, render_pairs
+from mcdenoise.render.job import PairJob, render_pairs
 
 BUNDLED_SCENES = Path(__file__).parent / "data" / "scenes"
 DEMO_SCENE = BUNDLED_SCENES / "mitsuba_cbox" / "scene.xml"

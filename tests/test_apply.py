@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mcdenoise.io.exr import Frame, read_exr, write_exr
-from mcdenoise.render.job import frame_name
+from mcdenoise.io.pairs_dir import frame_name
 
 from conftest import run_cli
 

@@ -21,7 +21,7 @@ from mcdenoise.errors import ExrError, McDenoiseError
 from mcdenoise.features import ALL_CHANNELS
 from mcdenoise.io.checkpoint import FORMAT_VERSION, load_checkpoint, save_checkpoint
 from mcdenoise.io.exr import Frame, read_exr, write_exr
-from mcdenoise.render.job import frame_name
+from mcdenoise.io.pairs_dir import frame_name
 
 from conftest import load_benchmark, run_cli
 

@@ -9,10 +9,10 @@ from mcdenoise.features import COLOR
 from mcdenoise.io.bundled import BASE_MODEL, BUNDLED_MODELS, resolve_model
 from mcdenoise.io.checkpoint import load_checkpoint
 from mcdenoise.io.exr import read_exr
+from mcdenoise.io.pairs_dir import frame_name
 from mcdenoise.learn.model import UNetConfig
 from mcdenoise.learn.train import FINE_TUNE_LEARNING_RATE, TrainConfig, train
 from mcdenoise.metrics import psnr_t
-from mcdenoise.render.job import frame_name
 
 from conftest import run_cli
 

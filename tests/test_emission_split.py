@@ -12,10 +12,11 @@ from mcdenoise.errors import ExrError, JobError, McDenoiseError
 from mcdenoise.features import COLOR, FeatureSet
 from mcdenoise.io.checkpoint import load_checkpoint
 from mcdenoise.io.exr import read_exr, write_exr
+from mcdenoise.io.pairs_dir import frame_name
 from mcdenoise.learn.dataset import data_splits_emission, load_examples
 from mcdenoise.learn.train import TrainConfig, train
 from mcdenoise.render.emission import EMISSION_MEAN, SEEN_EMISSION
-from mcdenoise.render.job import PairJob, frame_name, render_pairs
+from mcdenoise.render.job import PairJob, render_pairs
 
 from conftest import TINY_NET, run_cli
 

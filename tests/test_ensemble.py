@@ -8,7 +8,7 @@ from mcdenoise.denoise.ensemble import COUNTS, ORIENTATIONS, denoise_in_orientat
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.errors import McDenoiseError
 from mcdenoise.io.exr import read_exr
-from mcdenoise.render.job import frame_name
+from mcdenoise.io.pairs_dir import frame_name
 
 from conftest import run_cli
 

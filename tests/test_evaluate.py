@@ -5,8 +5,8 @@ import json
 import numpy as np
 
 from mcdenoise.io.exr import Frame, read_exr, write_exr
+from mcdenoise.io.pairs_dir import frame_name
 from mcdenoise.metrics import psnr_t, rel_mse, smape
-from mcdenoise.render.job import frame_name
 
 from conftest import run_cli
 

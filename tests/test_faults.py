@@ -14,8 +14,9 @@ import torch
 
 from mcdenoise.io.checkpoint import load_checkpoint
 from mcdenoise.io.exr import Frame, read_exr, write_exr
+from mcdenoise.io.pairs_dir import frame_name
 from mcdenoise.learn.train import TrainConfig, train
-from mcdenoise.render.job import PairJob, frame_name, render_pairs
+from mcdenoise.render.job import PairJob, render_pairs
 
 from conftest import TINY_NET, run_cli
 
@@ -96,7 +97,7 @@ def test_two_render_jobs_on_one_directory(tmp_path, scene_path):
     out = tmp_path / "r"
     first = subprocess.Popen(_cli("render-pairs", scene_path, "--out", out, "--views", 200, "--size", "64x64", "--spp", 64))
     try:
-        assert _wait_for(lambda: (out / ".mcdenoise.io.lock").exists())
+        assert _wait_for(lambda: (out / ".mcdenoise.lock").exists())
         second = run_cli("render-pairs", scene_path, "--out", out, "--views", 200, "--size", "64x64", "--spp", 64)
         assert second.returncode == 1
         assert "another mcdenoise job" in second.stderr and str(first.pid) in second.stderr

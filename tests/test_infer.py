@@ -6,9 +6,9 @@ import torch
 
 from mcdenoise.features import FeatureSet
 from mcdenoise.io.exr import read_exr
+from mcdenoise.io.pairs_dir import frame_name
 from mcdenoise.learn.infer import _tiles, default_overlap, denoise_array, plan_tile_shape, receptive_radius
 from mcdenoise.learn.model import UNet, UNetConfig
-from mcdenoise.render.job import frame_name
 
 
 def _random_model(depth=3, magnitude_input=False):

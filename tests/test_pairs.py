@@ -8,7 +8,8 @@ import pytest
 from mcdenoise.errors import JobError
 from mcdenoise.features import ALL_CHANNELS
 from mcdenoise.io.exr import read_exr
-from mcdenoise.render.job import PairJob, frame_name, frame_seed, render_pairs
+from mcdenoise.io.pairs_dir import frame_name, frame_seed
+from mcdenoise.render.job import PairJob, render_pairs
 
 from conftest import SHARED_SCENES, run_cli
 

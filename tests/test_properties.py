@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from mcdenoise.errors import ExrError, JobError
 from mcdenoise.features import FeatureSet, exposure_scale
 from mcdenoise.io.exr import Frame, read_exr, write_exr
+from mcdenoise.io.pairs_dir import FORMAT, frame_name, read_pairs_directory
 from mcdenoise.learn.infer import denoise_array
 from mcdenoise.learn.model import UNet, UNetConfig
-from mcdenoise.render.job import frame_name, read_manifest
 
 #: More cases with MCDENOISE_LONG_TESTS=1 (the long run recorded in tests/README.md).
 SCALE = 20 if os.environ.get("MCDENOISE_LONG_TESTS") else 1
@@ -111,7 +111,7 @@ _json_value = st.recursive(
 
 def _valid_manifest():
     frames = {frame_name(0, 0, s): {"view": 0, "pair": 0, "side": s, "seed": 5, "spp": 4, "variant": "scalar_rgb"} for s in "ab"}
-    return {"format": 1, "settings": {}, "cameras": {}, "frames": frames}
+    return {"format": FORMAT, "settings": {}, "cameras": {}, "frames": frames}
 
 
 @settings(max_examples=500 * SCALE, **COMMON)
@@ -130,10 +130,12 @@ def test_manifest_reader_fuzz_raises_only_typed_errors(tmp_path_factory, data):
     directory = tmp_path_factory.mktemp("manifest")
     (directory / "manifest.json").write_bytes(blob)
     try:
-        manifest = read_manifest(directory)
+        pairs = read_pairs_directory(directory)
     except JobError:
         return
-    assert isinstance(manifest["frames"], dict)
+    assert isinstance(pairs.frames, dict)
+    for view in pairs.views():  # a manifest that reads must also list its views without error
+        assert all(a.name.endswith("_a.exr") and b.name.endswith("_b.exr") for a, b in view.pairs)
 
 
 @settings(max_examples=60 * SCALE, **COMMON)

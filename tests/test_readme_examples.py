@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from mcdenoise.render.job import frame_name
+from mcdenoise.io.pairs_dir import frame_name
 
 from conftest import REPO
 

@@ -6,7 +6,8 @@ import pytest
 from mcdenoise.errors import SceneError
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
 from mcdenoise.io.exr import read_exr
-from mcdenoise.render.job import PairJob, frame_name, render_pairs
+from mcdenoise.io.pairs_dir import frame_name
+from mcdenoise.render.job import PairJob, render_pairs
 from mcdenoise.render.scenes import generate_scene, scene_xml, write_generated_scenes
 
 #: Enough seeds to meet every shape, material and light kind at least once.

@@ -8,6 +8,7 @@ from mcdenoise.errors import JobError
 from mcdenoise.features import FeatureSet
 from mcdenoise.io.checkpoint import load_checkpoint, load_model
 from mcdenoise.io.exr import read_exr
+from mcdenoise.io.pairs_dir import frame_name
 from mcdenoise.learn.dataset import load_examples
 from mcdenoise.learn.infer import denoise_array
 from mcdenoise.learn.loss import relative_l2
@@ -19,7 +20,7 @@ from mcdenoise.learn.train import (
     peak_learning_rate,
 )
 from mcdenoise.metrics import psnr_t
-from mcdenoise.render.job import PairJob, frame_name, render_pairs
+from mcdenoise.render.job import PairJob, render_pairs
 
 from conftest import TINY_NET
 

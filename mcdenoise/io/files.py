@@ -1,17 +1,20 @@
-"""Atomic file output: write to a hidden temporary file beside the target, then rename.
+"""Files that survive a crash: atomic writes, JSON, hashes and a lock per output directory.
 
-A crash (even ``kill -9``) leaves either the old file or the new one, never a
-half-written one. Temporaries left by a killed process are named
+Every output is written to a hidden temporary file beside its target and then
+renamed, so a crash (even ``kill -9``) leaves either the old file or the new
+one, never a half-written one. Temporaries left by a killed process are named
 ``.NAME.*.partial*`` and are swept by :func:`remove_stale_partials`.
 """
 
+import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from mcdenoise.errors import OutputError
+from mcdenoise.errors import JobError, OutputError
 
 
 @contextmanager
@@ -73,3 +76,83 @@ def remove_stale_partials(directory, name: str = "*") -> int:
         temp.unlink(missing_ok=True)
         removed += 1
     return removed
+
+
+def write_json(path, data) -> None:
+    """Write ``data`` as indented JSON to ``path`` via a temporary file and rename."""
+    with atomic_output(path) as temp:
+        temp.write_text(json.dumps(data, indent=1) + "\n")
+
+
+def read_json(path) -> dict:
+    """Read a JSON object from ``path``; raises :class:`JobError` when it is not one."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise JobError(f"{path}: not a readable JSON file ({error})") from None
+    if not isinstance(data, dict):
+        raise JobError(f"{path}: expected a JSON object")
+    return data
+
+
+def file_sha256(path) -> str:
+    """Hex SHA-256 of a file's bytes (recorded so that renders name the exact scene)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class DirectoryLock:
+    """Holds ``DIR/.mcdenoise.lock`` with this process's pid while a job writes into DIR.
+
+    A lock left by a process that no longer runs (after ``kill -9``) is taken over.
+    """
+
+    def __init__(self, directory):
+        self.path = Path(directory) / ".mcdenoise.lock"
+
+    def __enter__(self):
+        for _ in range(2):
+            if self._try_create():
+                return self
+            owner = self._owner()
+            if owner and owner != os.getpid() and _alive(owner):
+                raise JobError(
+                    f"{self.path.parent}: another mcdenoise job (pid {owner}) is writing here; wait for it or choose another --out"
+                )
+            self.path.unlink(missing_ok=True)  # stale: its job was killed
+        raise JobError(f"{self.path}: could not take the lock file")
+
+    def _try_create(self) -> bool:
+        try:
+            handle = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        except OSError as error:
+            raise OutputError(f"{self.path.parent}: cannot write in the output directory ({error.strerror})") from None
+        with os.fdopen(handle, "w") as stream:
+            stream.write(str(os.getpid()))
+        return True
+
+    def _owner(self) -> int:
+        try:
+            return int(self.path.read_text().strip() or 0)
+        except (OSError, ValueError):
+            return 0
+
+    def __exit__(self, *exc):
+        self.path.unlink(missing_ok=True)
+        return False

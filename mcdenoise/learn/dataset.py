@@ -23,8 +23,8 @@ import torch
 from mcdenoise.errors import JobError
 from mcdenoise.features import FeatureSet, encode, exposure_scale, sanitize
 from mcdenoise.io.exr import Frame, read_exr
+from mcdenoise.io.pairs_dir import read_pairs_directory
 from mcdenoise.render.emission import EMISSION_MEAN, SEEN_EMISSION, without_emission
-from mcdenoise.render.job import frame_name, read_manifest
 
 
 @dataclass
@@ -65,7 +65,7 @@ def _channels(frame: Frame, path: Path, features: FeatureSet, split_emission: bo
 def data_splits_emission(directories) -> bool:
     """Whether the render-pairs ``directories`` were rendered with the emission split; raises
     :class:`JobError` when some were and some were not."""
-    splits = {str(d): bool(read_manifest(d)["settings"].get("split_emission")) for d in directories}
+    splits = {str(d): read_pairs_directory(d).splits_emission for d in directories}
     if len(set(splits.values())) > 1:
         split = ", ".join(d for d, v in splits.items() if v)
         raise JobError(f"only some directories were rendered with --split-emission ({split}); train on one kind at a time")
@@ -102,42 +102,30 @@ def load_examples(
         raise JobError(f"unknown targets {targets!r}; choose noisy or clean")
     examples, views = [], []
     for directory in map(Path, directories):
-        manifest = read_manifest(directory)
-        frames = manifest["frames"]
-        references = {}
-        if targets == "clean":
-            for name, record in frames.items():
-                if record["side"] == "ref":
-                    color, _ = sanitize(_channels(read_exr(directory / name), directory / name, FeatureSet(()), split_emission))
-                    references[record["view"]] = torch.from_numpy(np.ascontiguousarray(color.transpose(2, 0, 1)))
-        by_view: dict[int, list[NoisyFrame]] = {}
-        for name, record in sorted(frames.items()):
-            if record["side"] == "a":
-                partner = frame_name(record["view"], record["pair"], "b")
-                if partner in frames:
-                    by_view.setdefault(record["view"], []).extend(
-                        _noisy_frame(directory / n, features, split_emission) for n in (name, partner)
-                    )
-            elif record["side"] == "ref":
-                first = frame_name(record["view"], 0, "a")
-                if first in frames:
-                    reference = read_exr(directory / name).stack(features.channels[:3])
-                    noisy = read_exr(directory / first)
-                    emission = None
-                    if split_emission:  # add back the converged emission where there is one
-                        names = EMISSION_MEAN if all(c in noisy.channels for c in EMISSION_MEAN) else SEEN_EMISSION
-                        emission = noisy.require(names, directory / first, " of the emission split")
-                    channels = _channels(noisy, directory / first, features, split_emission)
-                    views.append(ValidationView(f"{directory.name}/view{record['view']}", channels, reference, emission))
-        for view, noisy in by_view.items():
+        for view in read_pairs_directory(directory).views():
+            noisy = [_noisy_frame(path, features, split_emission) for pair in view.pairs for path in pair]
             if targets == "noisy":
                 examples += noisy_target_examples(noisy)
-            elif view in references:
-                examples += [(frame, references[view]) for frame in noisy]
+            elif view.reference is not None:
+                color, _ = sanitize(_channels(read_exr(view.reference), view.reference, FeatureSet(()), split_emission))
+                target = torch.from_numpy(np.ascontiguousarray(color.transpose(2, 0, 1)))
+                examples += [(frame, target) for frame in noisy]
+            if view.reference is not None and view.pairs:
+                views.append(_validation_view(view.name, view.pairs[0][0], view.reference, features, split_emission))
     if not examples:
         hint = "with --reference-spp " if targets == "clean" else ""
         raise JobError(f"no finished pairs {hint}in {', '.join(map(str, directories))}; run 'mcdenoise render-pairs {hint}' first")
     return examples, views
+
+
+def _validation_view(name: str, first: Path, reference: Path, features: FeatureSet, split_emission: bool) -> ValidationView:
+    noisy = read_exr(first)
+    emission = None
+    if split_emission:  # add back the converged emission where there is one
+        names = EMISSION_MEAN if all(c in noisy.channels for c in EMISSION_MEAN) else SEEN_EMISSION
+        emission = noisy.require(names, first, " of the emission split")
+    channels = _channels(noisy, first, features, split_emission)
+    return ValidationView(name, channels, read_exr(reference).stack(features.channels[:3]), emission)
 
 
 def noisy_target_examples(frames: list[NoisyFrame]) -> list[Example]:

@@ -1,19 +1,11 @@
 """The render-pairs job: pairs of independent low-spp frames of a scene, resumable.
 
-Layout of an output directory::
-
-    manifest.json                 job settings, cameras, and every finished frame's seed
-    view000_pair000_a.exr         frame A of pair 0 of view 0
-    view000_pair000_b.exr         frame B, same camera, independent seed (the features are shared)
-    view000_ref.exr               optional high-spp reference (evaluation only)
-
-Each frame is written atomically and recorded in the manifest only once both
-frames of its pair exist, and the manifest is written at least once a second, so
-a rerun after a crash skips the recorded work and redoes at most a second of it.
+It writes a pairs directory (:mod:`mcdenoise.io.pairs_dir` owns its format). Each
+frame is written atomically and recorded in the manifest only once both frames of
+its pair exist, and the manifest is written at least once a second, so a rerun
+after a crash skips the recorded work and redoes at most a second of it.
 """
 
-import hashlib
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,26 +14,19 @@ import numpy as np
 
 from mcdenoise.errors import JobError
 from mcdenoise.io.exr import Frame, write_exr
-from mcdenoise.io.files import ensure_writable_directory, remove_stale_partials
-from mcdenoise.io.jsonio import read_json, write_json
-from mcdenoise.io.lock import DirectoryLock
+from mcdenoise.io.files import DirectoryLock, ensure_writable_directory, file_sha256, remove_stale_partials
+from mcdenoise.io.pairs_dir import ManifestSaver, frame_attributes, frame_name, frame_record, frame_seed, is_finished, start_or_resume
 from mcdenoise.progress import Progress
 from mcdenoise.render.renderer import (
     EMISSION_SAMPLER,
     Camera,
     FrameRenderer,
-    file_sha256,
     jitter_camera,
     load_scene,
     resolve_size,
     scene_camera,
     scene_resolution,
 )
-
-MANIFEST = "manifest.json"
-MANIFEST_FORMAT = 1
-#: Longest time between manifest writes while render-pairs runs.
-MANIFEST_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -89,23 +74,6 @@ class PairJob:
                 raise JobError(message)
 
 
-def frame_seed(base: int, view: int, pair: int, side: str) -> int:
-    """The seed of one frame: a hash of (base, view, pair, side), never 0, below 2**31.
-
-    Distinct frames get distinct, unrelated seeds, so the two frames of a pair
-    have independent noise, and references never share a seed with training frames.
-    """
-    digest = hashlib.sha256(f"mcdenoise/{base}/{view}/{pair}/{side}".encode()).digest()
-    return int.from_bytes(digest[:4], "little") % (2**31 - 1) + 1
-
-
-def frame_name(view: int, pair: int | None, side: str) -> str:
-    """File name of a frame: ``viewVVV_pairPPP_{a,b}.exr`` or ``viewVVV_ref.exr``."""
-    if side == "ref":
-        return f"view{view:03d}_ref.exr"
-    return f"view{view:03d}_pair{pair:03d}_{side}.exr"
-
-
 def _view_camera(base: Camera, scene, job: PairJob, view: int) -> Camera:
     if job.views == 1:
         return base  # the scene's own camera
@@ -114,12 +82,10 @@ def _view_camera(base: Camera, scene, job: PairJob, view: int) -> Camera:
 
 
 def _image_settings(job: PairJob, scene_path: Path, scene_hash: str, width: int, height: int) -> dict:
-    # The emission settings appear only when used, so directories of earlier versions still resume.
-    emission = {"split_emission": True, "emission_spp": job.emission_spp} if job.splits_emission else {}
-    if job.emission_spp:
-        emission["emission_sampler"] = EMISSION_SAMPLER
     return {
-        **emission,
+        "split_emission": job.splits_emission,
+        "emission_spp": job.emission_spp,
+        "emission_sampler": EMISSION_SAMPLER if job.emission_spp else None,
         "scene": str(scene_path),
         "scene_sha256": scene_hash,
         "spp": job.spp,
@@ -129,37 +95,6 @@ def _image_settings(job: PairJob, scene_path: Path, scene_hash: str, width: int,
         "width": width,
         "height": height,
         "filter": job.pixel_filter,
-    }
-
-
-def _load_or_start_manifest(out: Path, settings: dict) -> dict:
-    path = out / MANIFEST
-    if not path.exists():
-        return {"format": MANIFEST_FORMAT, "settings": settings, "cameras": {}, "frames": {}}
-    manifest = read_json(path)
-    if manifest.get("format") != MANIFEST_FORMAT:
-        raise JobError(f"{path}: manifest format {manifest.get('format')!r} is not {MANIFEST_FORMAT}")
-    old = manifest.get("settings", {})
-    changed = sorted(k for k in set(settings) | set(old) if k != "scene" and old.get(k) != settings.get(k))
-    if changed:
-        raise JobError(
-            f"{out}: holds renders made with other settings ({', '.join(changed)} differ); "
-            "use a new --out directory or the same options to resume"
-        )
-    return manifest
-
-
-def _frame_attributes(record: dict, settings: dict) -> dict:
-    return {
-        "mcdenoise.seed": int(record["seed"]),
-        "mcdenoise.feature_seed": int(record["feature_seed"]),
-        "mcdenoise.spp": int(record["spp"]),
-        "mcdenoise.variant": record["variant"],
-        "mcdenoise.resolution": f"{settings['width']}x{settings['height']}",
-        "mcdenoise.filter": settings["filter"],
-        "mcdenoise.scene": settings["scene"],
-        "mcdenoise.scene_sha256": settings["scene_sha256"],
-        "mcdenoise.view": int(record["view"]),
     }
 
 
@@ -179,26 +114,21 @@ def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = True) 
         scene, variant = load_scene(scene_path, job.variant)
         width, height = resolve_size(scene_resolution(scene), job.size, job.pixels)
         settings = _image_settings(job, scene_path, file_sha256(scene_path), width, height)
-        manifest = _load_or_start_manifest(out, settings)
-        manifest["settings"] = settings
+        manifest = start_or_resume(out, settings)
         base_camera = scene_camera(scene, scene_path)
         renderer = FrameRenderer(scene, base_camera, width, height, job.pixel_filter)
 
         work = []
         for view in range(job.views):
             for pair in range(job.pairs):
-                names = [frame_name(view, pair, side) for side in ("a", "b")]
-                if not all(n in manifest["frames"] and (out / n).exists() for n in names):
+                if not all(is_finished(manifest, out, frame_name(view, pair, side)) for side in ("a", "b")):
                     work.append((view, pair))
-            if job.reference_spp:
-                name = frame_name(view, None, "ref")
-                record = manifest["frames"].get(name)
-                if not (record and record["spp"] == job.reference_spp and (out / name).exists()):
-                    work.append((view, None))
+            if job.reference_spp and not is_finished(manifest, out, frame_name(view, None, "ref"), job.reference_spp):
+                work.append((view, None))
         total = job.views * job.pairs + (job.views if job.reference_spp else 0)
         progress = Progress(total, f"render-pairs {scene_path.parent.name}", enabled=show_progress)
         progress.done = total - len(work)
-        saved = _ManifestSaver(out / MANIFEST, manifest)
+        saved = ManifestSaver(out, manifest)
         try:
             # Each item's EXR files are written on a thread while the next item renders; an item
             # enters the manifest only once all of its files are complete.
@@ -238,65 +168,16 @@ def _render_item(renderer: FrameRenderer, job: PairJob, settings: dict, variant:
     frames = {}
     for side in sides:
         seed = frame_seed(job.seed, view, pair or 0, side)
-        record = {"view": view, "pair": pair, "side": side, "seed": seed, "feature_seed": feature_seed, "spp": spp, "variant": variant}
-        record.update(extra)
+        record = {**frame_record(view, pair, side, seed, feature_seed, spp, variant), **extra}
         color = renderer.color_split(spp, seed) if split else renderer.color(spp, seed)
         channels = {**color, **features}
-        frames[frame_name(view, pair, side)] = (record, Frame(channels, _frame_attributes(record, settings)))
+        frames[frame_name(view, pair, side)] = (record, Frame(channels, frame_attributes(record, settings)))
     return frames
 
 
-class _ManifestSaver:
-    """Writes the manifest at most once per :data:`MANIFEST_SECONDS` while a job runs, and on demand.
-
-    A crash loses at most that much recorded work (those pairs render again on resume), and a
-    long job does not rewrite its ever larger manifest after every pair.
-    """
-
-    def __init__(self, path: Path, manifest: dict):
-        self.path, self.manifest = path, manifest
-        self.last = time.monotonic()
-
-    def write(self) -> None:
-        """Write the manifest now."""
-        write_json(self.path, self.manifest)
-        self.last = time.monotonic()
-
-    def record(self, records: dict) -> None:
-        """Enter finished frames; write the manifest if it is due."""
-        self.manifest["frames"].update(records)
-        if time.monotonic() - self.last >= MANIFEST_SECONDS:
-            self.write()
-
-
-def _record_written(saved: _ManifestSaver, progress: Progress, writes, records: dict, note: str) -> None:
+def _record_written(saved: ManifestSaver, progress: Progress, writes, records: dict, note: str) -> None:
     """Wait for a pair's files (raising the error of a failed write), then enter it in the manifest."""
     for write in writes:
         write.result()
     saved.record(records)
     progress.advance(note=note)
-
-
-def read_manifest(out_dir) -> dict:
-    """The manifest of a render-pairs directory; raises :class:`JobError` if there is none."""
-    path = Path(out_dir) / MANIFEST
-    if not path.is_file():
-        raise JobError(f"{out_dir}: no {MANIFEST}; is this a directory written by 'mcdenoise render-pairs'?")
-    manifest = read_json(path)
-    if manifest.get("format") != MANIFEST_FORMAT or not isinstance(manifest.get("frames"), dict):
-        raise JobError(f"{path}: not a render-pairs manifest of format {MANIFEST_FORMAT}")
-    for name, record in manifest["frames"].items():
-        if not _valid_record(name, record):
-            raise JobError(f"{path}: frame entry {name!r} is malformed; render the set again into a new --out")
-    return manifest
-
-
-def _valid_record(name, record) -> bool:
-    if not isinstance(record, dict) or record.get("side") not in ("a", "b", "ref"):
-        return False
-    if not all(type(record.get(key)) is int and record[key] >= 0 for key in ("view", "seed", "spp")):
-        return False
-    pair = record.get("pair")
-    if record["side"] == "ref":
-        return pair is None and name == frame_name(record["view"], None, "ref")
-    return type(pair) is int and pair >= 0 and name == frame_name(record["view"], pair, record["side"])

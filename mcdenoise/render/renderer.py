@@ -9,7 +9,6 @@ the scene's own integrator; the AOVs from a separate, cheap pass of Mitsuba's
 replaying its render calls on the JIT variants instead of tracing each again.
 """
 
-import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,15 +38,6 @@ class Camera:
     x_fov: float
     near_clip: float
     far_clip: float
-
-
-def file_sha256(path) -> str:
-    """Hex SHA-256 of a file's bytes (recorded so renders name the exact scene)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _first_line(error: Exception) -> str:

@@ -1,0 +1,189 @@
+"""The pairs directory: the one module that reads and writes its format.
+
+A directory written by ``mcdenoise render-pairs`` holds::
+
+    manifest.json                 job settings, cameras, and every finished frame's seed
+    view000_pair000_a.exr         frame A of pair 0 of view 0
+    view000_pair000_b.exr         frame B, same camera, independent seed (the features are shared)
+    view000_ref.exr               optional high-spp reference (evaluation only)
+
+A frame counts as finished only once it is recorded in the manifest and its file
+exists. Each frame's EXR header repeats its record (``mcdenoise.*`` attributes),
+so a frame copied out of its directory still says how it was made.
+"""
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from mcdenoise.errors import JobError
+from mcdenoise.io.files import read_json, write_json
+
+MANIFEST = "manifest.json"
+#: Version of the manifest layout; directories of another version are refused, never guessed at.
+FORMAT = 2
+#: Longest time between manifest writes while a job runs.
+MANIFEST_SECONDS = 1.0
+#: The sides of a frame: the two frames of a pair, and a view's reference.
+SIDES = ("a", "b", "ref")
+
+
+def frame_seed(base: int, view: int, pair: int, side: str) -> int:
+    """The seed of one frame: a hash of (base, view, pair, side), never 0, below 2**31.
+
+    Distinct frames get distinct, unrelated seeds, so the two frames of a pair
+    have independent noise, and references never share a seed with training frames.
+    """
+    digest = hashlib.sha256(f"mcdenoise/{base}/{view}/{pair}/{side}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") % (2**31 - 1) + 1
+
+
+def frame_name(view: int, pair: int | None, side: str) -> str:
+    """File name of a frame: ``viewVVV_pairPPP_{a,b}.exr`` or ``viewVVV_ref.exr``."""
+    if side == "ref":
+        return f"view{view:03d}_ref.exr"
+    return f"view{view:03d}_pair{pair:03d}_{side}.exr"
+
+
+def frame_record(view: int, pair: int | None, side: str, seed: int, feature_seed: int, spp: int, variant: str) -> dict:
+    """The manifest entry of one frame."""
+    return {"view": view, "pair": pair, "side": side, "seed": seed, "feature_seed": feature_seed, "spp": spp, "variant": variant}
+
+
+def frame_attributes(record: dict, settings: dict) -> dict:
+    """The EXR header attributes of a frame: its record and the job's settings."""
+    return {
+        "mcdenoise.seed": int(record["seed"]),
+        "mcdenoise.feature_seed": int(record["feature_seed"]),
+        "mcdenoise.spp": int(record["spp"]),
+        "mcdenoise.variant": record["variant"],
+        "mcdenoise.resolution": f"{settings['width']}x{settings['height']}",
+        "mcdenoise.filter": settings["filter"],
+        "mcdenoise.scene": settings["scene"],
+        "mcdenoise.scene_sha256": settings["scene_sha256"],
+        "mcdenoise.view": int(record["view"]),
+    }
+
+
+def start_or_resume(directory: Path, settings: dict) -> dict:
+    """The manifest to continue in ``directory``: a new one, or the one there if its settings match.
+
+    Raises :class:`JobError` when the directory holds renders made with other settings (the
+    scene's path may differ; its hash may not) or a manifest of another format.
+    """
+    path = Path(directory) / MANIFEST
+    if not path.exists():
+        return {"format": FORMAT, "settings": settings, "cameras": {}, "frames": {}}
+    manifest = read_json(path)
+    if manifest.get("format") != FORMAT:
+        raise JobError(f"{path}: manifest format {manifest.get('format')!r} is not {FORMAT}; render into a new directory")
+    old = manifest.get("settings", {})
+    changed = sorted(k for k in set(settings) | set(old) if k != "scene" and old.get(k) != settings.get(k))
+    if changed:
+        raise JobError(
+            f"{directory}: holds renders made with other settings ({', '.join(changed)} differ); "
+            "render into a new directory, or with the same settings to resume"
+        )
+    manifest["settings"] = settings
+    return manifest
+
+
+def is_finished(manifest: dict, directory: Path, name: str, spp: int | None = None) -> bool:
+    """Whether frame ``name`` is recorded in ``manifest`` (at ``spp``, if given) and its file exists."""
+    record = manifest["frames"].get(name)
+    return bool(record) and (spp is None or record["spp"] == spp) and (Path(directory) / name).exists()
+
+
+class ManifestSaver:
+    """Writes a job's manifest at most once per :data:`MANIFEST_SECONDS`, and on demand.
+
+    A crash loses at most that much recorded work (those frames render again on resume), and a
+    long job does not rewrite its ever larger manifest after every pair.
+    """
+
+    def __init__(self, directory: Path, manifest: dict):
+        self.path, self.manifest = Path(directory) / MANIFEST, manifest
+        self.last = time.monotonic()
+
+    def write(self) -> None:
+        """Write the manifest now."""
+        write_json(self.path, self.manifest)
+        self.last = time.monotonic()
+
+    def record(self, records: dict) -> None:
+        """Enter finished frames (file name -> record); write the manifest if it is due."""
+        self.manifest["frames"].update(records)
+        if time.monotonic() - self.last >= MANIFEST_SECONDS:
+            self.write()
+
+
+@dataclass(frozen=True)
+class View:
+    """The finished frames of one view of a pairs directory."""
+
+    directory: Path
+    view: int
+    pairs: tuple[tuple[Path, Path], ...]
+    reference: Path | None
+
+    @property
+    def name(self) -> str:
+        """``DIRECTORY/viewN``, for messages and scores."""
+        return f"{self.directory.name}/view{self.view}"
+
+
+@dataclass(frozen=True)
+class PairsDirectory:
+    """A pairs directory as read: its settings and its finished frames."""
+
+    path: Path
+    settings: dict
+    frames: dict
+
+    @property
+    def splits_emission(self) -> bool:
+        """Whether its frames carry the emission seen in their own samples (the emission split)."""
+        return bool(self.settings.get("split_emission"))
+
+    def views(self) -> list[View]:
+        """Every view with a finished pair or a reference, in view order."""
+        numbers = sorted({record["view"] for record in self.frames.values()})
+        views = []
+        for view in numbers:
+            pairs = tuple(
+                (self.path / name, self.path / frame_name(view, record["pair"], "b"))
+                for name, record in sorted(self.frames.items())
+                if record["view"] == view and record["side"] == "a" and frame_name(view, record["pair"], "b") in self.frames
+            )
+            reference = frame_name(view, None, "ref")
+            views.append(View(self.path, view, pairs, self.path / reference if reference in self.frames else None))
+        return views
+
+
+def read_pairs_directory(directory) -> PairsDirectory:
+    """Read a pairs directory's manifest; raises :class:`JobError` if it has none or a malformed one."""
+    directory = Path(directory)
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise JobError(f"{directory}: no {MANIFEST}; is this a directory written by 'mcdenoise render-pairs'?")
+    manifest = read_json(path)
+    if manifest.get("format") != FORMAT or not isinstance(manifest.get("frames"), dict):
+        raise JobError(f"{path}: not a render-pairs manifest of format {FORMAT}; render the set again into a new directory")
+    if not isinstance(manifest.get("settings", {}), dict):
+        raise JobError(f"{path}: its settings are malformed; render the set again into a new directory")
+    for name, record in manifest["frames"].items():
+        if not _valid_record(name, record):
+            raise JobError(f"{path}: frame entry {name!r} is malformed; render the set again into a new directory")
+    return PairsDirectory(directory, manifest.get("settings", {}), manifest["frames"])
+
+
+def _valid_record(name, record) -> bool:
+    if not isinstance(record, dict) or record.get("side") not in SIDES:
+        return False
+    if not all(type(record.get(key)) is int and record[key] >= 0 for key in ("view", "seed", "spp")):
+        return False
+    pair = record.get("pair")
+    if record["side"] == "ref":
+        return pair is None and name == frame_name(record["view"], None, "ref")
+    return type(pair) is int and pair >= 0 and name == frame_name(record["view"], pair, record["side"])
