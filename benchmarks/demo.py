@@ -11,8 +11,6 @@ against the 2048 spp reference.
 import argparse
 import datetime
 import json
-import os
-import platform
 import shutil
 import tempfile
 import time
@@ -24,6 +22,7 @@ from mcdenoise.demo import run_demo
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name
+from mcdenoise.learn.device import cpu_model
 from mcdenoise.metrics import psnr_t
 
 RESULTS = Path(__file__).parent / "results"
@@ -36,7 +35,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="mcdenoise-demo-"))
     start = time.monotonic()
     try:
-        result = run_demo(work, minutes=args.minutes)
+        result = run_demo(work, minutes=args.minutes, show_progress=True, log=print)
         wall = time.monotonic() - start
         noisy = read_exr(work / "test" / frame_name(0, 0, "a"))
         reference = read_exr(work / "test" / frame_name(0, None, "ref")).stack(COLOR)
@@ -45,7 +44,7 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     record = {
         "date": datetime.date.today().isoformat(),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "machine": cpu_model(),
         "train_minutes": args.minutes,
         "wall_seconds": round(wall, 1),
         "noisy_psnr_t": round(result.noisy_psnr, 2),

@@ -31,15 +31,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from cached_frames import cached_test_folders, load_test_frame, scene_name
 
+from mcdenoise.config import TrainConfig, UNetConfig
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.features import FeatureSet, encode, exposure_scale
 from mcdenoise.io.bundled import BUNDLED_MODELS
 from mcdenoise.io.checkpoint import load_checkpoint
 from mcdenoise.learn.device import autocast_dtype
-from mcdenoise.learn.model import UNetConfig
-from mcdenoise.learn.train import TrainConfig, train
+from mcdenoise.learn.train import train
 from mcdenoise.metrics import psnr_t
 
 HERE = Path(__file__).parent
@@ -51,6 +50,21 @@ DEFAULT_FRAMES = cached_test_folders()
 DEVICE = "cuda"
 #: Timed repetitions (fewer in a dry run).
 RUNS = 50
+
+
+def cached_test_folders(track: str = "box") -> list[Path]:
+    """The quality benchmark's cached test folders (benchmarks/cache/SCENE-65536px/TRACK/test), in scene order."""
+    return sorted((Path(__file__).parent / "cache").glob(f"*-65536px/{track}/test"))
+
+
+def scene_name(folder: Path) -> str:
+    """``.../mitsuba_cbox-65536px/box/test`` -> ``mitsuba_cbox``."""
+    return folder.parent.parent.name.rsplit("-", 1)[0]
+
+
+def load_test_frame(folder: Path):
+    """The 4 spp test frame of a folder and its reference color (H, W, 3)."""
+    return read_exr(folder / frame_name(0, 0, "a")), read_exr(folder / frame_name(0, None, "ref")).stack(COLOR)
 
 
 def _sync() -> None:
@@ -205,12 +219,12 @@ def measure_training(folders: list[Path], out: Path) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         for batch, precision in ((8, "fp32"), (8, "bf16"), (32, "bf16"), (128, "bf16")):
             steps = max(2, (300 if batch <= 32 else 100) * RUNS // 50)
-            config = TrainConfig(steps=steps, crop=128, batch=batch, precision=precision, checkpoint_seconds=1e9, validate_seconds=math.inf)
+            config = TrainConfig(steps=steps, crop=128, batch=batch, precision=precision, checkpoint_seconds=1e9, score_seconds=math.inf)
             model_file = Path(tmp) / f"{batch}-{precision}.pt"
             train(folders, model_file, config, device=DEVICE, restart=True, show_progress=False, log=lambda *a: None)  # warm-up
             result = train(folders, model_file, config, device=DEVICE, restart=True, show_progress=False, log=lambda *a: None)
             rows.append({"batch": batch, "precision": precision, "steps": steps, "crops_per_second": steps * batch / result.elapsed})
-        config = TrainConfig(steps=30, crop=128, batch=8, checkpoint_seconds=1e9, validate_seconds=math.inf)
+        config = TrainConfig(steps=30, crop=128, batch=8, checkpoint_seconds=1e9, score_seconds=math.inf)
         activities = [torch.profiler.ProfilerActivity.CPU] + ([torch.profiler.ProfilerActivity.CUDA] if DEVICE == "cuda" else [])
         with torch.profiler.profile(activities=activities) as profiler:
             train(folders, Path(tmp) / "profiled.pt", config, device=DEVICE, restart=True, show_progress=False, log=lambda *a: None)

@@ -2,7 +2,8 @@
 
     python benchmarks/quality.py                      # every scene in ../shared/scenes, both tracks
     python benchmarks/quality.py --scenes mitsuba_cbox --tracks box --budgets 2
-    python benchmarks/quality.py --quick --out /tmp/q # a one-minute smoke run (CI)
+    python benchmarks/quality.py --quick --out /tmp/q # a one-minute smoke run
+    python benchmarks/quality.py --quick --steps 300  # the same on a step budget, as the test suite runs it
 
 For each scene and track (box filter; the scene's own filter) it renders, once
 (cached under benchmarks/cache/):
@@ -26,8 +27,6 @@ import argparse
 import datetime
 import json
 import math
-import os
-import platform
 import sys
 import time
 from dataclasses import asdict
@@ -35,18 +34,19 @@ from pathlib import Path
 
 import numpy as np
 import pyoidn
-from cached_frames import linked_subset
 
+from mcdenoise.config import PairJob, TrainConfig
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.denoise.preview import side_by_side, write_png
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
 from mcdenoise.io.bundled import BASE_MODEL
 from mcdenoise.io.checkpoint import load_checkpoint
 from mcdenoise.io.exr import read_exr
-from mcdenoise.io.pairs_dir import frame_name
-from mcdenoise.learn.train import TrainConfig, train
+from mcdenoise.io.pairs_dir import frame_name, link_subset
+from mcdenoise.learn.device import cpu_model
+from mcdenoise.learn.train import train
 from mcdenoise.metrics import all_metrics, rel_mse
-from mcdenoise.render.job import PairJob, render_pairs
+from mcdenoise.render.job import render_pairs
 from mcdenoise.render.renderer import EMISSION_SAMPLER
 
 HERE = Path(__file__).parent
@@ -87,6 +87,13 @@ def parse_args(argv=None):
         default=1,
         help="also score each N2N model denoising in this many flips and rotations, averaged (apply --orientations)",
     )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        help="train every N2N and N2C row for this many steps instead of --budgets, --base-budgets and --n2c-minutes "
+        "(the same work on any machine)",
+    )
+    parser.add_argument("--crop", type=int, default=TrainConfig.crop, help="training crop side (default %(default)s; --quick: 32)")
     parser.add_argument("--no-base", action="store_true", help="leave out the base model's rows")
     parser.add_argument("--reuse-models", action="store_true", help="score models of a finished run of the same settings again, untrained")
     parser.add_argument("--n2c-minutes", type=float, default=10.0, help="N2C budget, minutes (0: no N2C row)")
@@ -100,7 +107,7 @@ def parse_args(argv=None):
     parser.add_argument("--max-raw-spp", type=int, default=1024)
     parser.add_argument("--cache", type=Path, default=HERE / "cache")
     parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--quick", action="store_true", help="smoke run: bundled Cornell box, 4096 px, 8 views, 20 s, no N2C")
+    parser.add_argument("--quick", action="store_true", help="smoke run: bundled Cornell box, 4096 px, 8 views, 32 px crops, 20 s, no N2C")
     args = parser.parse_args(argv)
     if args.quick:
         from mcdenoise.demo import BUNDLED_SCENES
@@ -108,7 +115,13 @@ def parse_args(argv=None):
         args.scene_dirs = [BUNDLED_SCENES / "mitsuba_cbox"]
         args.tracks, args.pixels, args.views, args.budgets, args.n2c_minutes = ["box"], 4096, 8, [20 / 60], 0.0
         args.base_budgets = [20 / 60] if BASE_MODEL.is_file() and not args.no_base else []
-        args.reference_spp, args.max_raw_spp = 256, 64
+        args.reference_spp, args.max_raw_spp, args.crop = 256, 64, 32
+    if args.steps is not None:
+        if args.steps < 1:
+            parser.error("--steps must be at least 1")
+        args.budgets = [args.steps] if args.budgets else []
+        args.base_budgets = [args.steps] if args.base_budgets else []
+        args.n2c_minutes = args.steps if args.n2c_minutes > 0 else 0
     else:
         names = args.scenes or sorted(p.parent.name for p in SHARED_SCENES.glob("*/scene.xml"))
         args.scene_dirs = [SHARED_SCENES / name for name in names]
@@ -126,20 +139,24 @@ def render_data(scene: Path, track: str, args) -> dict:
     # The same seeds give the same color frames with the split, now with the emission seen in their samples beside them.
     split = "-split" if args.split_emission else ""
     job = PairJob(
-        views=args.views, pairs=args.train_pairs, seed=TRAIN_SEED, reference_spp=clean, split_emission=args.split_emission, **common
+        views=args.views, pairs=args.train_pairs, seed=TRAIN_SEED, reference_spp=clean, emission_split=args.split_emission, **common
     )
     render_pairs(scene / "scene.xml", root / f"train{split}", job)
     # Training reads exactly --train-pairs pairs per view, whatever more an earlier run left in the cache.
-    folders["train"] = linked_subset(root / f"train{split}", root / f"train{split}-{args.train_pairs}pairs", pairs=args.train_pairs)
-    render_pairs(scene / "scene.xml", folders["test"], PairJob(seed=TEST_SEED, reference_spp=args.reference_spp, **common))
+    folders["train"] = link_subset(root / f"train{split}", root / f"train{split}-{args.train_pairs}pairs", pairs=args.train_pairs)
+    render_pairs(
+        scene / "scene.xml", folders["test"], PairJob(views=1, pairs=1, seed=TEST_SEED, reference_spp=args.reference_spp, **common)
+    )
     folders["reference"] = folders["test"]
     if args.split_emission:
         folders["test"] = root / f"test-split-{EMISSION_SAMPLER}{args.emission_spp}"
-        render_pairs(scene / "scene.xml", folders["test"], PairJob(seed=TEST_SEED, emission_spp=args.emission_spp, **common))
+        render_pairs(
+            scene / "scene.xml", folders["test"], PairJob(views=1, pairs=1, seed=TEST_SEED, emission_spp=args.emission_spp, **common)
+        )
     spp = 1
     while spp <= args.max_raw_spp:
         folders[f"spp{spp}"] = root / f"spp{spp}"
-        render_pairs(scene / "scene.xml", folders[f"spp{spp}"], PairJob(spp=spp, seed=TEST_SEED + spp, **common))
+        render_pairs(scene / "scene.xml", folders[f"spp{spp}"], PairJob(views=1, pairs=1, spp=spp, seed=TEST_SEED + spp, **common))
         spp *= 2
     return folders
 
@@ -160,12 +177,19 @@ def spp_equivalent(value: float, curve: dict[int, float], input_spp: int = 4) ->
     return float(math.exp(xs[-1] + (target - ys[-1]) / slope) / input_spp)
 
 
-def train_model(folders: dict, out: Path, minutes: float, targets: str, init: str = "scratch", reuse: bool = False) -> dict:
-    config = TrainConfig(minutes=minutes, targets=targets, validate_seconds=math.inf, init=init)
-    if reuse and out.is_file():
+def budget_name(budget: float, args) -> str:
+    """How a row names its training budget: ``2 min``, or ``300 steps`` with ``--steps``."""
+    return f"{budget:g} steps" if args.steps else f"{budget:g} min"
+
+
+def train_model(folders: dict, out: Path, budget: float, args, targets: str, init: str = "scratch") -> dict:
+    """Train one row's model (``budget``: steps with ``--steps``, else minutes); its steps and seconds."""
+    limit = {"steps": int(budget)} if args.steps else {"minutes": budget}
+    config = TrainConfig(targets=targets, score_seconds=math.inf, init=init, crop=args.crop, **limit)
+    if args.reuse_models and out.is_file():
         saved = load_checkpoint(out)
-        if saved.get("train_config") == asdict(config) and saved["elapsed"] >= minutes * 60:
-            return {"steps": saved["step"], "seconds": round(saved["elapsed"], 1), "reused": True}
+        if saved.train_config == asdict(config) and (args.steps or saved.elapsed >= budget * 60):
+            return {"steps": saved.step, "seconds": round(saved.elapsed, 1), "reused": True}
     result = train([folders["train"]], out, config, restart=True, show_progress=True, log=lambda *a: None)
     return {"steps": result.step, "seconds": round(result.elapsed, 1)}
 
@@ -189,25 +213,26 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
     model_dir = args.cache / "models"
     pairs = f"-p{args.train_pairs}" if args.train_pairs > 1 else ""  # in model names: 1 pair keeps the names of earlier runs
     split = "-split" if args.split_emission else ""
-    for minutes in args.budgets:
-        name = f"N2N {minutes:g} min"
-        path = model_dir / f"{scene.name}-{track}-n2n-{minutes:g}{pairs}{split}.pt"
-        training[name] = train_model(folders, path, minutes, "noisy", reuse=args.reuse_models)
+    unit = "steps" if args.steps else ""
+    for budget in args.budgets:
+        name = f"N2N {budget_name(budget, args)}"
+        path = model_dir / f"{scene.name}-{track}-n2n-{budget:g}{unit}{pairs}{split}.pt"
+        training[name] = train_model(folders, path, budget, args, "noisy")
         outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
         noisy_models[name] = path
     if not args.no_base and BASE_MODEL.is_file():
         outputs["base"] = Denoiser.load(BASE_MODEL, device="cpu").denoise_frame(test)
-        for minutes in args.base_budgets:
-            name = f"base + {minutes:g} min"
-            path = model_dir / f"{scene.name}-{track}-base-{minutes:g}{pairs}{split}.pt"
-            training[name] = train_model(folders, path, minutes, "noisy", init="base", reuse=args.reuse_models)
+        for budget in args.base_budgets:
+            name = f"base + {budget_name(budget, args)}"
+            path = model_dir / f"{scene.name}-{track}-base-{budget:g}{unit}{pairs}{split}.pt"
+            training[name] = train_model(folders, path, budget, args, "noisy", init="base")
             outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
             noisy_models[name] = path
     if args.n2c_minutes > 0:
         # Same network, init and budget as the N2N row it is compared with; only the targets differ.
-        name = f"N2C {'base + ' if args.n2c_init == 'base' else ''}{args.n2c_minutes:g} min"
-        path = model_dir / f"{scene.name}-{track}-n2c-{args.n2c_init}-{args.n2c_minutes:g}{pairs}{split}.pt"
-        training[name] = train_model(folders, path, args.n2c_minutes, "clean", init=args.n2c_init, reuse=args.reuse_models)
+        name = f"N2C {'base + ' if args.n2c_init == 'base' else ''}{budget_name(args.n2c_minutes, args)}"
+        path = model_dir / f"{scene.name}-{track}-n2c-{args.n2c_init}-{args.n2c_minutes:g}{unit}{pairs}{split}.pt"
+        training[name] = train_model(folders, path, args.n2c_minutes, args, "clean", init=args.n2c_init)
         outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
     if args.orientations > 1:
         for name, path in noisy_models.items():
@@ -222,8 +247,10 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
         scores = all_metrics(image, reference)
         scores["spp_equivalent"] = spp_equivalent(scores["rel_mse"], curve) if "spp" not in name or "4 spp" in name else None
         rows[name] = {**scores, **training.get(name, {})}
-    order = ["noisy 4 spp", "OIDN 2.5"] + ([f"N2N {max(args.budgets):g} min"] if args.budgets else [])
-    order += [f"base + {max(args.base_budgets):g} min" if args.base_budgets else "base"] + [k for k in outputs if k.startswith("N2C")]
+    order = ["noisy 4 spp", "OIDN 2.5"] + ([f"N2N {budget_name(max(args.budgets), args)}"] if args.budgets else [])
+    order += [f"base + {budget_name(max(args.base_budgets), args)}" if args.base_budgets else "base"] + [
+        k for k in outputs if k.startswith("N2C")
+    ]
     crops = side_by_side([_crop(outputs[k]) for k in order if k in outputs] + [_crop(reference)])
     record = {"scene": scene.name, "track": track, "render_seconds": round(render_seconds, 1), "size": list(noisy.shape[:2])}
     record.update(train_pairs=args.train_pairs, rows=rows, raw_rel_mse=curve)
@@ -267,7 +294,7 @@ def main(argv=None) -> list[dict]:
             write_png(args.out / "crops" / f"{scene.name}_{track}.png", crops)
             results.append(record)
             (args.out / "quality.json").write_text(json.dumps(results, indent=1) + "\n")  # partial results survive a crash
-    machine = f"{platform.machine()} CPU, {os.cpu_count()} cores"
+    machine = cpu_model()
     command = " ".join(["python benchmarks/quality.py", *(sys.argv[1:] if argv is None else argv)])
     header = f"Quality, {machine}, {datetime.date.today().isoformat()} (`{command}`), PSNR_T on the 4 spp test frame."
     if args.train_pairs > 1:

@@ -18,7 +18,6 @@ Writes benchmarks/results/speed.json and benchmarks/results/speed.md. Needs `pip
 import argparse
 import datetime
 import json
-import os
 import platform
 import statistics
 import subprocess
@@ -29,25 +28,28 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from cached_frames import CACHE, cached_test_folders, load_test_frame, scene_name
 
+from mcdenoise.config import PairJob, TrainConfig
 from mcdenoise.demo import DEMO_SCENE
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.features import ALBEDO, COLOR, NORMAL, FeatureSet
 from mcdenoise.io.bundled import BUNDLED_MODELS
 from mcdenoise.io.checkpoint import load_checkpoint
-from mcdenoise.io.exr import Frame, write_exr
-from mcdenoise.learn.device import autocast_dtype
+from mcdenoise.io.exr import Frame, read_exr, write_exr
+from mcdenoise.io.pairs_dir import frame_name
+from mcdenoise.learn.device import autocast_dtype, cpu_model
 from mcdenoise.learn.infer import DEFAULT_TILE, default_overlap
-from mcdenoise.learn.model import UNetConfig
-from mcdenoise.learn.train import TrainConfig, train
+from mcdenoise.learn.train import train
 from mcdenoise.metrics import psnr_t
-from mcdenoise.render import renderer as render
-from mcdenoise.render.job import PairJob, render_pairs
-from mcdenoise.render.renderer import feature_integrator, load_scene, make_sensor, render_features, render_frame, scene_camera
+from mcdenoise.render.job import render_pairs
+from mcdenoise.render.renderer import FrameRenderer, feature_channels, feature_integrator, render_pass
+from mcdenoise.render.scene import load_scene, make_sensor, scene_camera
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
+#: The quality benchmark's cache: its test folders are SCENE-65536px/TRACK/test, each with the 4 spp
+#: test frame (pair 0 of view 0) and its reference.
+CACHE = HERE / "cache"
 THREADS = 2
 #: The bundled models to time, by name; the first is the default.
 MODELS = ("base", "fast")
@@ -58,8 +60,23 @@ PRECISIONS = ("fp32", "bf16")
 FINE_TUNED_ROWS = {"base": "base + 10 min"}
 
 
+def cached_test_folders(cache: Path = CACHE, track: str = "box") -> list[Path]:
+    """The quality benchmark's cached test folders of a track, one per scene, in scene order."""
+    return sorted(Path(cache).glob(f"*-65536px/{track}/test"))
+
+
+def scene_name(folder: Path) -> str:
+    """The scene that a test folder belongs to: ``.../mitsuba_cbox-65536px/box/test`` -> ``mitsuba_cbox``."""
+    return folder.parent.parent.name.rsplit("-", 1)[0]
+
+
+def load_test_frame(folder: Path) -> tuple[Frame, np.ndarray]:
+    """The 4 spp test frame of a folder and its reference color (H, W, 3)."""
+    return read_exr(folder / frame_name(0, 0, "a")), read_exr(folder / frame_name(0, None, "ref")).stack(COLOR)
+
+
 def _label(name: str, precision: str) -> str:
-    width = UNetConfig.from_dict(load_checkpoint(BUNDLED_MODELS[name])["model_config"]).width
+    width = load_checkpoint(BUNDLED_MODELS[name]).model_config.width
     default = " (default)" if autocast_dtype("auto", torch.device("cpu")) == autocast_dtype(precision, torch.device("cpu")) else ""
     return f"mcdenoise {name} (width {width}) {precision}{default}"
 
@@ -76,8 +93,8 @@ def _median_time(function, runs: int = 5) -> float:
 
 def _render_frame(width: int, height: int, spp: int = 4, seed: int = 1) -> Frame:
     scene, _ = load_scene(DEMO_SCENE)
-    sensor = make_sensor(scene, scene_camera(scene), width, height)
-    return render_frame(scene, sensor, spp, seed, feature_seed=seed + 1)
+    renderer = FrameRenderer(scene, scene_camera(scene), width, height, replay=False)
+    return Frame({**renderer.color(spp, seed), **renderer.features(spp, seed + 1)})
 
 
 def measure_apply(frame: Frame, work: Path) -> list[dict]:
@@ -140,20 +157,16 @@ def measure_render_pairs(variant: str, pixels: int = 65536, pairs: int = 11, rou
     Both are measured in each of ``rounds`` rounds, one right after the other, and the ratio is the
     median of the rounds' ratios, so that a slow spell of a shared machine weighs on both sides
     alike. On the JIT variants each round also times the job with its render calls traced
-    afresh each time instead of replayed (``render.REPLAY_RENDER_CALLS`` off)."""
+    afresh each time instead of replayed (``render_pairs(replay=False)``)."""
     import mitsuba as mi
 
     side = int(pixels**0.5)
 
     def job(count: int, replay: bool = True) -> float:
-        render.REPLAY_RENDER_CALLS = replay
-        try:
-            with tempfile.TemporaryDirectory() as out:
-                start = time.perf_counter()
-                render_pairs(DEMO_SCENE, out, PairJob(pairs=count, size=(side, side), variant=variant), show_progress=False)
-                return time.perf_counter() - start
-        finally:
-            render.REPLAY_RENDER_CALLS = True
+        with tempfile.TemporaryDirectory() as out:
+            start = time.perf_counter()
+            render_pairs(DEMO_SCENE, out, PairJob(views=1, pairs=count, size=(side, side), variant=variant), replay=replay)
+            return time.perf_counter() - start
 
     job(1)  # warm-up: variant probe, JIT caches
     scene, variant = load_scene(DEMO_SCENE, variant)
@@ -166,7 +179,7 @@ def measure_render_pairs(variant: str, pixels: int = 65536, pairs: int = 11, rou
         if jit:  # the same without replaying render calls (FrameRenderer), for comparison
             unreplayed_times.append((job(pairs, replay=False) - job(1, replay=False)) / (pairs - 1))
         plain_times.append(_median_time(lambda: [np.array(mi.render(scene, sensor=sensor, spp=4, seed=s)) for s in (1, 2)], 3))
-        feature_times.append(_median_time(lambda: render_features(scene, sensor, 4, 3, features_by), 3))
+        feature_times.append(_median_time(lambda: feature_channels(render_pass(scene, sensor, 4, 3, features_by)), 3))
     ratios = [pair / plain for pair, plain in zip(pair_times, plain_times, strict=True)]
     feature_shares = [feature / plain for feature, plain in zip(feature_times, plain_times, strict=True)]
     unreplayed = [pair / plain for pair, plain in zip(unreplayed_times, plain_times, strict=False)]
@@ -199,12 +212,12 @@ def measure_exr_writing(frame: Frame, work: Path) -> list[dict]:
 def measure_training(work: Path) -> list[dict]:
     """Crops per second at 128x128, batch 8, per precision and device."""
     data = work / "train"
-    render_pairs(DEMO_SCENE, data, PairJob(views=4, size=(256, 256)), show_progress=False)
+    render_pairs(DEMO_SCENE, data, PairJob(pairs=1, views=4, size=(256, 256)), show_progress=False)
     setups = [("cpu", "fp32"), ("cpu", "bf16")] + ([("cuda", "auto")] if torch.cuda.is_available() else [])
     rows = []
     for device, precision in setups:
         steps = 40 if device == "cpu" else 300
-        config = TrainConfig(steps=steps, crop=128, batch=8, precision=precision, checkpoint_seconds=1e9, validate_seconds=1e9)
+        config = TrainConfig(steps=steps, crop=128, batch=8, precision=precision, checkpoint_seconds=1e9, score_seconds=1e9)
         result = train(
             [data], work / f"{device}-{precision}.pt", config, device=device, restart=True, show_progress=False, log=lambda *a: None
         )
@@ -293,7 +306,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.parse_args()
     torch.set_num_threads(THREADS)
-    record = {"date": datetime.date.today().isoformat(), "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores, {THREADS} threads"}
+    record = {"date": datetime.date.today().isoformat(), "machine": f"{cpu_model()}, {THREADS} threads"}
     with tempfile.TemporaryDirectory(prefix="mcdenoise-speed-") as tmp:
         work = Path(tmp)
         frame = _render_frame(1920, 1080)

@@ -29,14 +29,14 @@ from pathlib import Path
 
 import torch
 
+from mcdenoise.config import PairJob, TrainConfig, UNetConfig
 from mcdenoise.io.bundled import BASE_MODEL, resolve_model
 from mcdenoise.io.checkpoint import load_checkpoint, save_checkpoint
 from mcdenoise.io.pairs_dir import MANIFEST
 from mcdenoise.learn.device import resolve_device
-from mcdenoise.learn.model import UNetConfig
-from mcdenoise.learn.train import TrainConfig, train
+from mcdenoise.learn.train import train
 from mcdenoise.progress import Progress
-from mcdenoise.render.job import PairJob, render_pairs
+from mcdenoise.render.job import render_pairs
 from mcdenoise.render.scenes import generated_scene_dir, write_generated_scenes
 from mcdenoise.render.variants import choose_variant
 
@@ -65,6 +65,7 @@ def render_training_data(args) -> list[Path]:
             scene_file,
             generated_scene_dir(args.cache / "pairs", seed),
             PairJob(
+                pairs=1,
                 spp=SPP_CHOICES[seed % len(SPP_CHOICES)],
                 seed=seed + 1,
                 views=args.views,
@@ -153,7 +154,7 @@ def main(argv=None) -> dict:
         batch=args.batch,
         crop=args.crop,
         checkpoint_seconds=60,
-        validate_seconds=math.inf,
+        score_seconds=math.inf,
         init=args.init,
     )
     starting_provenance = load_checkpoint(resolve_model(args.init)).get("provenance") if start else None

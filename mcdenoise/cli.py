@@ -6,15 +6,31 @@ This is the only module that turns errors into exit codes: a
 
 import argparse
 import sys
+from dataclasses import fields
 
-from mcdenoise.errors import McDenoiseError
+from mcdenoise.config import Device, PairJob, PixelFilter, Precision, Targets, TrainConfig, UNetConfig, choices
+from mcdenoise.errors import ConfigError, McDenoiseError
+
+#: The flag of each option field whose flag is not ``--`` + the field's name with dashes.
+_FLAGS = {
+    "pixel_filter": "--filter",
+    "learning_rate": "--lr",
+    "checkpoint_seconds": "--checkpoint-every",
+    "emission_split": "--split-emission",
+}
+
+
+def flag_of(field: str) -> str:
+    """The command-line flag of a field of the option dataclasses: ``reference_spp`` -> ``--reference-spp``."""
+    return _FLAGS.get(field, "--" + field.replace("_", "-"))
+
 
 _DESCRIPTION = """\
 mcdenoise: a Monte Carlo denoiser that learns from pairs of noisy renders (Noise2Noise).
 No clean reference images are needed to train it.
 
 The loop:
-  mcdenoise render-pairs scene.xml --out renders/myscene --views 32   # noisy pairs
+  mcdenoise render-pairs scene.xml --out renders/myscene              # 32 views x 4 noisy pairs
   mcdenoise train renders/myscene --out myscene.pt --minutes 10       # learn from them
   mcdenoise apply frame.exr --model myscene.pt                        # -> frame.denoised.exr
 Training starts from the bundled base model (itself trained on noisy pairs of generated
@@ -54,6 +70,33 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
+#: Field types whose values the command line parses with something other than the type itself.
+_PARSERS = {"size": _size}
+#: The choices of the fields that have them.
+_CHOICES = {"pixel_filter": choices(PixelFilter), "precision": choices(Precision), "targets": choices(Targets)}
+
+
+def _options(parser: argparse.ArgumentParser, config, **helps: str) -> None:
+    """Add a flag for each field of the option dataclass ``config`` named in ``helps``, with the
+    field's default (shown in the help) and type; the values land in ``args.FIELD``."""
+    for name, text in helps.items():
+        default = getattr(config, name)
+        if isinstance(default, bool):
+            parser.add_argument(flag_of(name), dest=name, action="store_true", help=text)
+            continue
+        kind = _PARSERS.get(name) or (type(default) if default is not None else str)
+        shown = "" if default is None else " (default %(default)s)"
+        metavar = None if name in _CHOICES else flag_of(name).lstrip("-").upper().replace("-", "_")
+        parser.add_argument(
+            flag_of(name), dest=name, type=kind, default=default, choices=_CHOICES.get(name), metavar=metavar, help=text + shown
+        )
+
+
+def _fields_of(config, args) -> dict:
+    """The values of ``config``'s fields that the command line has flags for."""
+    return {field.name: getattr(args, field.name) for field in fields(config) if hasattr(args, field.name)}
+
+
 class _Parser(argparse.ArgumentParser):
     """Reports a bad option in one line, pointing at --help, instead of a usage dump."""
 
@@ -78,44 +121,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     render.add_argument("scene", help="Mitsuba 3 scene file (scene.xml)")
     render.add_argument("--out", required=True, help="output directory (created; reused to resume)")
-    render.add_argument("--spp", type=_positive_int, default=4, help="samples per pixel of each noisy frame (default 4)")
-    render.add_argument("--seed", type=int, default=1, help="base seed; every frame's seed is derived from it (default 1)")
-    render.add_argument("--views", type=_positive_int, default=1, help="camera variations; 1 is the scene's own camera (default 1)")
-    render.add_argument(
-        "--jitter",
-        type=_non_negative_float,
-        default=0.05,
-        help="size of camera moves for --views > 1, as a fraction of the distance to the scene (default 0.05)",
-    )
-    render.add_argument(
-        "--pairs",
-        type=_positive_int,
-        default=1,
-        help="pairs per view (default 1); with more, train's target for each frame is the mean of its view's "
-        "other frames, less noisy and still unbiased: worth rendering, as a pair costs far less than training "
-        "(see benchmarks/NOTES.md)",
-    )
-    size = render.add_mutually_exclusive_group()
-    size.add_argument("--size", type=_size, help="image size WIDTHxHEIGHT")
-    size.add_argument("--pixels", type=_positive_int, help="about this many pixels, at the scene's aspect ratio")
-    render.add_argument(
-        "--filter", dest="pixel_filter", choices=("box", "scene"), default="box", help="pixel filter: box (default) or the scene's own"
-    )
-    render.add_argument("--reference-spp", type=int, default=0, help="also render a high-spp reference per view, for evaluation only")
-    render.add_argument("--variant", default="auto", help="auto (fastest that works here), scalar_rgb, llvm_ad_rgb or cuda_ad_rgb")
-    render.add_argument(
-        "--split-emission",
-        action="store_true",
-        help="also write the emission seen directly in each frame's own samples (emission.R,G,B); train then learns "
-        "without it, so lights seen by the camera no longer bleed into their neighbours",
-    )
-    render.add_argument(
-        "--emission-spp",
-        type=int,
-        default=0,
-        help="also write each pair's emission seen directly from a pass of this many spp (emission_mean.R,G,B; implies "
-        "--split-emission): the frames to denoise with a model trained on split frames need it; its samples are "
-        "stratified, so 64 is plenty, and it costs camera rays only (default 0: none)",
+    _options(
+        render,
+        PairJob,
+        spp="samples per pixel of each noisy frame",
+        seed="base seed; every frame's seed is derived from it",
+        views="camera views: 1 is the scene's own camera, more are small moves of it",
+        jitter="size of the camera moves, as a fraction of the distance to the scene",
+        pairs="pairs per view; each frame's training target is the mean of its view's other frames, less noisy "
+        "and still unbiased: worth rendering, as a pair costs far less than training (docs/experiments.md)",
+        size="image size WIDTHxHEIGHT (wins over --pixels)",
+        pixels="about this many pixels, at the scene's aspect ratio (0: the scene's own size)",
+        pixel_filter="pixel filter: box, or the scene's own",
+        reference_spp="also render a high-spp reference per view, for evaluation only (0: none)",
+        variant="auto (the fastest that works here), scalar_rgb, llvm_ad_rgb or cuda_ad_rgb",
+        emission_split="also write the emission seen directly in each frame's own samples (emission.R,G,B); train then "
+        "learns without it, so lights seen by the camera no longer bleed into their neighbours",
+        emission_spp="also write each pair's emission seen directly from a pass of this many spp (emission_mean.R,G,B; "
+        "implies --split-emission), added back to frames denoised by a model trained on split frames; its samples "
+        "are stratified, so 64 is plenty, and it costs camera rays only (0: none)",
     )
 
     trainer = commands.add_parser(
@@ -135,48 +159,25 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument(
         "--validate", nargs="+", default=[], metavar="DIR", help="directories with references to score on, never trained on"
     )
-    trainer.add_argument("--minutes", type=_non_negative_float, default=0.0, help="training time budget")
-    trainer.add_argument("--steps", type=int, default=0, help="training step budget")
-    trainer.add_argument("--batch", type=_positive_int, default=8, help="crops per step (default 8)")
-    trainer.add_argument("--crop", type=_positive_int, default=64, help="crop side in pixels (default 64)")
-    trainer.add_argument(
-        "--lr",
-        type=float,
-        default=0.0,
-        help="peak learning rate (default: 2e-3 when fine-tuning a model, 1e-3 from random weights)",
+    _options(
+        trainer,
+        TrainConfig,
+        minutes="training time budget (0: none)",
+        steps="training step budget (0: none)",
+        batch="crops per step",
+        crop="crop side in pixels",
+        learning_rate="peak learning rate (0: 2e-3 when fine-tuning a model, 1e-3 from random weights)",
+        init="starting weights: auto fine-tunes the bundled base model when --features match it and no other "
+        "--width/--depth is asked for, else starts from random weights; base; fast; scratch; or a model file",
+        precision="auto: bf16 on CUDA GPUs that have it (else fp16), bf16 on CPUs with native bf16, else fp32",
+        seed="seed of the initial weights and crop sampling",
+        targets="noisy: Noise2Noise; clean: each frame's target is its view's reference (needs --reference-spp renders)",
+        checkpoint_seconds="how often to save --out while training, in seconds",
     )
-    trainer.add_argument(
-        "--init",
-        default="auto",
-        metavar="auto|base|fast|scratch|MODEL.pt",
-        help="starting weights: auto (default) fine-tunes the bundled base model when --features match it and "
-        "no other --width/--depth is asked for, else starts from random weights; base; fast; scratch; or a model file",
-    )
-    # The defaults named here are UNetConfig's (tests/test_train.py checks); importing it would load torch for --help.
-    trainer.add_argument("--width", type=_positive_int, help="U-Net channels per level (default 32; from scratch only)")
-    trainer.add_argument("--depth", type=_positive_int, help="U-Net pooling levels (default 4; from scratch only)")
+    trainer.add_argument("--width", type=_positive_int, help=f"U-Net channels per level (default {UNetConfig.width}; from scratch only)")
+    trainer.add_argument("--depth", type=_positive_int, help=f"U-Net pooling levels (default {UNetConfig.depth}; from scratch only)")
     trainer.add_argument("--features", default="albedo,normal", help="auxiliary features, comma-separated: albedo, normal, depth, or none")
-    trainer.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto uses CUDA when available")
-    trainer.add_argument(
-        "--precision",
-        default="auto",
-        choices=("auto", "fp32", "bf16", "fp16"),
-        help="auto: bf16 on CUDA GPUs that have it (else fp16), bf16 on CPUs with native bf16, else fp32",
-    )
-    trainer.add_argument("--seed", type=int, default=0, help="seed of the initial weights and crop sampling")
-    trainer.add_argument(
-        "--targets",
-        choices=("noisy", "clean"),
-        default="noisy",
-        help="noisy: Noise2Noise (default); clean: each frame's target is its view's reference (needs --reference-spp renders)",
-    )
-    trainer.add_argument(
-        "--checkpoint-every",
-        type=_non_negative_float,
-        default=30.0,
-        metavar="SECONDS",
-        help="how often to save --out while training (default 30)",
-    )
+    trainer.add_argument("--device", default="auto", choices=choices(Device), help="auto uses CUDA when available")
     trainer.add_argument("--restart", action="store_true", help="overwrite --out instead of resuming from it")
 
     apply = commands.add_parser(
@@ -202,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="denoise each frame in this many flips and rotations and average them: less of the network's own "
         "error, N times the time (default 1; see the README's quality section)",
     )
-    apply.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    apply.add_argument("--device", default="auto", choices=choices(Device))
     apply.add_argument(
         "--strict", action="store_true", help="fail on NaN, infinite or negative color instead of treating those values as 0 with a warning"
     )
@@ -216,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument(
         "--precision",
         default="auto",
-        choices=("auto", "fp32", "bf16", "fp16"),
+        choices=choices(Precision),
         help="auto: fp16 on CUDA (as fast as bf16 and closer to fp32), bf16 on CPUs with native bf16 "
         "(about twice as fast as fp32), else fp32",
     )
@@ -238,44 +239,35 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--work", default="renders/demo", help="working directory (default renders/demo)")
     demo.add_argument("--minutes", type=_non_negative_float, default=6.0, help="training budget (default 6)")
     demo.add_argument("--variant", default="auto")
-    demo.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    demo.add_argument("--device", default="auto", choices=choices(Device))
     return parser
 
 
 def _run(args) -> int:
     show = not args.quiet
     if args.command == "render-pairs":
-        from mcdenoise.render.job import PairJob, render_pairs
+        from mcdenoise.render.job import render_pairs
 
-        job = PairJob(
-            spp=args.spp, seed=args.seed, views=args.views, jitter=args.jitter, pairs=args.pairs, size=args.size,
-            pixels=args.pixels, pixel_filter=args.pixel_filter, reference_spp=args.reference_spp, variant=args.variant,
-            split_emission=args.split_emission, emission_spp=args.emission_spp,
-        )  # fmt: skip
+        job = PairJob(**_fields_of(PairJob, args))
         manifest = render_pairs(args.scene, args.out, job, show_progress=show)
         print(f"{args.out}: {len(manifest['frames'])} frames, {manifest['settings']['width']}x{manifest['settings']['height']}")
         return 0
     if args.command == "train":
         from mcdenoise.features import FeatureSet
-        from mcdenoise.learn.model import UNetConfig
-        from mcdenoise.learn.train import TrainConfig, train
+        from mcdenoise.learn.train import train
 
         aux = tuple(f for f in args.features.split(",") if f and f != "none")
         try:
             features = FeatureSet(aux)
         except ValueError as error:
             raise McDenoiseError(f"--features: {error}") from None
-        config = TrainConfig(
-            steps=args.steps, minutes=args.minutes, batch=args.batch, crop=args.crop, learning_rate=args.lr,
-            seed=args.seed, targets=args.targets, precision=args.precision, checkpoint_seconds=args.checkpoint_every,
-            init=args.init,
-        )  # fmt: skip
+        config = TrainConfig(**_fields_of(TrainConfig, args))
         model_config = None
         if args.width or args.depth:
             model_config = UNetConfig(
                 in_channels=features.input_width, width=args.width or UNetConfig.width, depth=args.depth or UNetConfig.depth
             )
-        result = train(args.dirs, args.out, config, model_config, features, args.device, args.validate, args.restart, show)
+        result = train(args.dirs, args.out, config, model_config, features, args.device, args.validate, args.restart, show, log=print)
         print(f"{args.out}: {result.step} steps in {result.elapsed:.0f} s, loss {result.loss:.4f}")
         return 0
     if args.command == "apply":
@@ -320,7 +312,7 @@ def _run(args) -> int:
     if args.command == "demo":
         from mcdenoise.demo import run_demo
 
-        run_demo(args.work, minutes=args.minutes, variant=args.variant, device=args.device, show_progress=show)
+        run_demo(args.work, minutes=args.minutes, variant=args.variant, device=args.device, show_progress=show, log=print)
         return 0
     raise AssertionError(args.command)
 
@@ -330,6 +322,9 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _run(args)
+    except ConfigError as error:
+        print(f"mcdenoise: error: {error.naming({field: flag_of(field) for field in error.fields})}", file=sys.stderr)
+        return 1
     except McDenoiseError as error:
         print(f"mcdenoise: error: {error}", file=sys.stderr)
         return 1

@@ -9,6 +9,7 @@ high-spp reference.
 from dataclasses import dataclass
 from pathlib import Path
 
+from mcdenoise.config import PairJob, TrainConfig
 from mcdenoise.denoise.apply import apply_file
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.denoise.preview import side_by_side, write_png
@@ -16,9 +17,9 @@ from mcdenoise.features import COLOR
 from mcdenoise.io.bundled import BASE_MODEL
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name
-from mcdenoise.learn.train import TrainConfig, train
+from mcdenoise.learn.train import train
 from mcdenoise.metrics import psnr_t
-from mcdenoise.render.job import PairJob, render_pairs
+from mcdenoise.render.job import render_pairs
 
 BUNDLED_SCENES = Path(__file__).parent / "data" / "scenes"
 DEMO_SCENE = BUNDLED_SCENES / "mitsuba_cbox" / "scene.xml"
@@ -44,16 +45,20 @@ def run_demo(
     reference_spp: int = 2048,
     variant: str = "auto",
     device: str = "auto",
-    show_progress: bool = True,
-    log=print,
+    show_progress: bool = False,
+    log=None,
 ) -> DemoResult:
-    """Run render-pairs, train, apply and scoring in ``work_dir``; reruns resume."""
+    """Run render-pairs, train, apply and scoring in ``work_dir``; reruns resume. ``log`` (such as
+    ``print``) receives a line per step and the scores."""
+    log = log or (lambda line: None)
     work = Path(work_dir)
     train_dir, test_dir, model_path = work / "train", work / "test", work / "model.pt"
     log(f"1/4 rendering {views} training pairs of {DEMO_SCENE.parent.name} at 4 spp")
-    render_pairs(DEMO_SCENE, train_dir, PairJob(views=views, pixels=pixels, variant=variant), show_progress)
+    render_pairs(DEMO_SCENE, train_dir, PairJob(pairs=1, views=views, pixels=pixels, variant=variant), show_progress)
     log(f"2/4 rendering the held-out test view (scene camera) at 4 spp and a {reference_spp} spp reference")
-    render_pairs(DEMO_SCENE, test_dir, PairJob(views=1, pixels=pixels, seed=2, reference_spp=reference_spp, variant=variant), show_progress)
+    render_pairs(
+        DEMO_SCENE, test_dir, PairJob(pairs=1, views=1, pixels=pixels, seed=2, reference_spp=reference_spp, variant=variant), show_progress
+    )
     noisy_frame = read_exr(test_dir / frame_name(0, 0, "a"))
     reference = read_exr(test_dir / frame_name(0, None, "ref")).stack(COLOR)
     base_psnr = None

@@ -31,3 +31,23 @@ class OutputError(McDenoiseError):
 
 class JobError(McDenoiseError):
     """A render or training job cannot go on as asked (bad options, mismatched resume)."""
+
+
+class ConfigError(McDenoiseError):
+    """Options that cannot make a job.
+
+    ``template`` names each option at fault as ``{field}``: the message speaks of parameters
+    (``spp must be at least 1``), and the command line puts flags in their place
+    (``--spp must be at least 1``) with :meth:`naming`.
+    """
+
+    def __init__(self, template: str, *fields: str):
+        self.template, self.fields = template, fields
+        super().__init__(self.naming({field: field for field in fields}))
+
+    def naming(self, names: dict[str, str]) -> str:
+        """The message with each field called by ``names[field]`` (a flag, say)."""
+        text = self.template
+        for field in self.fields:
+            text = text.replace("{" + field + "}", names.get(field, field))
+        return text

@@ -2,15 +2,16 @@
 
 This is the one place that defines channel layout. The model's input width is
 derived from a :class:`FeatureSet`, never typed twice.
+
+The emission split is part of the table too. A model trained with it
+(``render-pairs --split-emission``) learns without the light seen directly:
+:meth:`FeatureSet.read` takes that light out of a frame's color on the way in,
+and :meth:`FeatureSet.emission_to_add` says what goes back on the way out.
 """
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-
-from mcdenoise.tonemap import tonemap
 
 COLOR = ("R", "G", "B")
 ALBEDO = ("albedo.R", "albedo.G", "albedo.B")
@@ -23,6 +24,15 @@ AUX_CHANNELS = {"albedo": ALBEDO, "normal": NORMAL, "depth": DEPTH}
 #: Every channel that render-pairs writes, in file order.
 ALL_CHANNELS = COLOR + ALBEDO + NORMAL + DEPTH
 
+#: Emission at each camera ray's first hit, in the color's own samples (the emission split).
+SEEN_EMISSION = ("emission.R", "emission.G", "emission.B")
+#: The same, from a pass of its own with many samples (``render-pairs --emission-spp``).
+EMISSION_MEAN = ("emission_mean.R", "emission_mean.G", "emission_mean.B")
+_SPLIT_HINT = (
+    " of the emission split that the model was trained with (render with 'mcdenoise render-pairs --split-emission', "
+    "and --emission-spp N for the converged emission_mean.R,G,B to add back)"
+)
+
 
 @dataclass(frozen=True)
 class FeatureSet:
@@ -33,6 +43,9 @@ class FeatureSet:
     """
 
     aux: tuple[str, ...] = ("albedo", "normal")
+    #: Learn without the light seen directly: frames carry :data:`SEEN_EMISSION`, which is
+    #: taken out of the color on the way in and added back (converged, where there is a pass) on the way out.
+    emission_split: bool = False
 
     def __post_init__(self) -> None:
         unknown = [name for name in self.aux if name not in AUX_CHANNELS]
@@ -57,12 +70,52 @@ class FeatureSet:
         have = set(available)
         return [c for c in self.channels if c not in have]
 
+    def read(self, frame, name, hint: str = "") -> np.ndarray:
+        """(H, W, C) channels of ``frame`` (an :class:`mcdenoise.io.exr.Frame`) in :attr:`channels` order.
+
+        With :attr:`emission_split` the color is the frame's color minus the emission seen in its own
+        samples. Raises :class:`mcdenoise.errors.ExrError` naming ``name`` and every missing channel
+        (``hint`` is appended to the message).
+        """
+        channels = frame.require(self.channels, name, " that the model needs" + hint)
+        if self.emission_split:
+            seen = frame.require(SEEN_EMISSION, name, _SPLIT_HINT)
+            channels[..., :3] = without_emission(channels[..., :3], np.nan_to_num(seen))
+        return channels
+
+    def emission_to_add(self, frame) -> np.ndarray | None:
+        """(H, W, 3) emission to add to the denoised color of ``frame``; None without the split.
+
+        The converged :data:`EMISSION_MEAN` where the frame has it, else the frame's own seen
+        emission (as noisy as the input's, but in the right place).
+        """
+        if not self.emission_split:
+            return None
+        names = EMISSION_MEAN if all(c in frame.channels for c in EMISSION_MEAN) else SEEN_EMISSION
+        return np.maximum(np.nan_to_num(frame.stack(names), nan=0.0, posinf=0.0), 0.0)
+
+    def to_dict(self) -> dict:
+        """The set as saved in a checkpoint."""
+        return {"aux": list(self.aux), "emission_split": self.emission_split}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FeatureSet":
+        """The set saved by :meth:`to_dict`."""
+        return cls(tuple(data["aux"]), bool(data["emission_split"]))
+
 
 def invalid_color(color):
     """Mask of color values that are NaN, infinite or negative (numpy array or torch tensor)."""
-    if isinstance(color, torch.Tensor):
-        return ~torch.isfinite(color) | (color < 0)
+    if hasattr(color, "isfinite"):  # a torch tensor
+        return ~color.isfinite() | (color < 0)
     return ~np.isfinite(color) | (color < 0)
+
+
+def without_emission(color: np.ndarray, seen_emission: np.ndarray) -> np.ndarray:
+    """Color minus the emission seen in its own samples: the light that arrived by a bounce.
+
+    NaN, infinite and negative color values are kept as they are, for the caller's checks."""
+    return np.where(invalid_color(color), color, np.maximum(color - seen_emission, 0.0)).astype(color.dtype)
 
 
 def sanitize(color: np.ndarray) -> tuple[np.ndarray, int]:
@@ -75,69 +128,3 @@ def sanitize(color: np.ndarray) -> tuple[np.ndarray, int]:
     if count:
         color = np.where(bad, 0.0, color).astype(np.float32)
     return color, count
-
-
-def _percentile(values: torch.Tensor, q: float) -> float:
-    """``np.percentile(values, q)`` (linear interpolation) of a 1-D tensor, on its own device and
-    at any size (``torch.quantile`` refuses more than 2^24 values)."""
-    position = q / 100 * (values.numel() - 1)
-    low = int(math.floor(position))
-    high = min(low + 1, values.numel() - 1)
-    if values.is_cuda:  # one sort: a GPU's kthvalue runs a single slice in one thread block
-        below, above = values.sort().values[[low, high]].double().tolist()
-    else:
-        below, above = (float(values.kthvalue(k + 1).values) for k in (low, high))
-    return below + (above - below) * (position - low)
-
-
-def exposure_scale(color) -> float:
-    """The factor that brings a frame's typical brightness to mid-grey (0.18).
-
-    ``color`` is (..., 3) linear radiance, a numpy array or a torch tensor on any device.
-    Luminance is clipped at its 99th percentile first, so a few fireflies do
-    not darken the whole frame.
-    """
-    color = torch.as_tensor(color)
-    if not color.numel():
-        return 0.18 / 1e-4
-    luminance = torch.zeros(color.shape[:-1], dtype=torch.float32, device=color.device)
-    for i, weight in enumerate((0.2126, 0.7152, 0.0722)):  # NaN, infinite and negative values count as 0
-        luminance += weight * torch.nan_to_num(color[..., i].float().clamp(min=0.0), nan=0.0, posinf=0.0)
-    ceiling = _percentile(luminance.flatten(), 99)
-    mean = float(luminance.clamp(max=ceiling).mean(dtype=torch.float64))
-    return 0.18 / max(mean, 1e-4)
-
-
-def depth_normaliser(channels, features: FeatureSet) -> float:
-    """The largest finite depth of a frame laid out as ``features.channels`` (1 without depth);
-    ``channels`` is a numpy array or a torch tensor."""
-    if "depth" not in features.aux:
-        return 1.0
-    offset = features.channels.index(DEPTH[0])
-    depth = torch.nan_to_num(torch.as_tensor(channels)[..., offset], nan=0.0, posinf=0.0, neginf=0.0)
-    return max(float(depth.max()) if depth.numel() else 0.0, 1e-6)
-
-
-def encode(channels: torch.Tensor, features: FeatureSet, exposure: float, depth_scale: float | None = None) -> torch.Tensor:
-    """Network input (C, H, W) from stacked ``features.channels`` (H, W, C) in linear HDR, on
-    the tensor's own device.
-
-    Color becomes T(exposure * color); albedo is clamped to [0, 1]; normals
-    map from [-1, 1] to [0, 1]; depth is divided by ``depth_scale`` (default:
-    this tensor's :func:`depth_normaliser`; pass the whole frame's for a tile).
-    """
-    channels = channels.float()
-    parts = [tonemap(channels[..., 0:3] * exposure)]
-    offset = 3
-    for name in features.aux:
-        width = len(AUX_CHANNELS[name])
-        block = torch.nan_to_num(channels[..., offset : offset + width], nan=0.0, posinf=0.0, neginf=0.0)
-        offset += width
-        if name == "albedo":
-            block = block.clamp(0.0, 1.0)
-        elif name == "normal":
-            block = (block * 0.5 + 0.5).clamp(0.0, 1.0)
-        elif name == "depth":
-            block = block / (depth_scale if depth_scale is not None else depth_normaliser(channels, features))
-        parts.append(block)
-    return torch.cat(parts, dim=-1).permute(2, 0, 1).contiguous()

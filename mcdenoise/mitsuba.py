@@ -21,7 +21,7 @@ import numpy as np
 
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.features import AUX_CHANNELS
-from mcdenoise.render.renderer import AOV_SOURCES
+from mcdenoise.render.scene import AOV_SOURCES
 
 
 @cache

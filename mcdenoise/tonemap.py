@@ -19,9 +19,3 @@ def tonemap_np(v: np.ndarray) -> np.ndarray:
     """NumPy twin of :func:`tonemap`; keeps the input's float dtype."""
     v = np.maximum(np.asarray(v), 0.0)
     return (v / (1.0 + v)) ** (1.0 / GAMMA)
-
-
-def inverse_tonemap(t: torch.Tensor) -> torch.Tensor:
-    """Inverse of :func:`tonemap` on [0, 1): v = t^2.2 / (1 - t^2.2)."""
-    p = t.clamp(0.0, 1.0 - 1e-6).pow(GAMMA)
-    return p / (1.0 - p)

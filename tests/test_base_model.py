@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from mcdenoise.config import TrainConfig
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.errors import ModelError
 from mcdenoise.features import COLOR
@@ -10,8 +11,7 @@ from mcdenoise.io.bundled import BASE_MODEL, BUNDLED_MODELS, resolve_model
 from mcdenoise.io.checkpoint import load_checkpoint
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name
-from mcdenoise.learn.model import UNetConfig
-from mcdenoise.learn.train import FINE_TUNE_LEARNING_RATE, TrainConfig, train
+from mcdenoise.learn.train import FINE_TUNE_LEARNING_RATE, train
 from mcdenoise.metrics import psnr_t
 
 from conftest import run_cli
@@ -23,10 +23,10 @@ def _test_frame(test_dir):
 
 @pytest.mark.parametrize("name", BUNDLED_MODELS)
 def test_bundled_models_ship_as_weights_with_provenance(name):
-    payload = load_checkpoint(BUNDLED_MODELS[name])
-    assert "optimizer" not in payload  # weights only, a few MB
+    checkpoint = load_checkpoint(BUNDLED_MODELS[name])
+    assert checkpoint.training is None  # weights only, a few MB
     assert BUNDLED_MODELS[name].stat().st_size < 8 * 2**20
-    provenance = payload["provenance"]
+    provenance = checkpoint.provenance
     assert provenance["targets"].startswith("noisy") and provenance["steps"] > 0
     assert provenance["command"].startswith("python benchmarks/train_base.py")
 
@@ -40,7 +40,7 @@ def test_bundled_models_improve_a_real_4spp_frame(test_dir, name):
 
 
 def test_the_fast_model_is_the_narrower_network():
-    widths = {name: load_checkpoint(path)["model_config"]["width"] for name, path in BUNDLED_MODELS.items()}
+    widths = {name: load_checkpoint(path).model_config.width for name, path in BUNDLED_MODELS.items()}
     assert widths["fast"] < widths["base"]
 
 
@@ -66,7 +66,7 @@ def test_fine_tuning_from_base_beats_scratch_for_the_same_steps(train_dir, test_
     source, reference = _test_frame(test_dir)
     scores = {}
     for init in ("base", "scratch"):
-        config = TrainConfig(steps=150, init=init, checkpoint_seconds=1e9, validate_seconds=1e9)
+        config = TrainConfig(steps=150, crop=32, init=init, checkpoint_seconds=1e9, score_seconds=1e9)
         train([train_dir], tmp_path / f"{init}.pt", config, show_progress=False, log=lambda *a: None)
         scores[init] = psnr_t(Denoiser.load(tmp_path / f"{init}.pt", device="cpu")(source), reference)
     assert scores["base"] > scores["scratch"] + 1.0, scores
@@ -76,10 +76,10 @@ def test_train_fine_tunes_the_base_model_by_default(train_dir, tmp_path):
     result = run_cli("train", train_dir, "--out", tmp_path / "m.pt", "--steps", "2")
     assert result.returncode == 0, result.stderr
     assert "fine-tuning from the base model" in result.stdout and "peak learning rate 0.002" in result.stdout
-    assert load_checkpoint(tmp_path / "m.pt")["peak_learning_rate"] == FINE_TUNE_LEARNING_RATE
+    assert load_checkpoint(tmp_path / "m.pt").peak_learning_rate == FINE_TUNE_LEARNING_RATE
     resumed = run_cli("train", train_dir, "--out", tmp_path / "m.pt", "--steps", "3")
     assert "resuming" in resumed.stdout and "peak learning rate 0.002" in resumed.stdout  # keeps its peak
-    saved, base = (UNetConfig.from_dict(load_checkpoint(p)["model_config"]) for p in (tmp_path / "m.pt", BASE_MODEL))
+    saved, base = (load_checkpoint(p).model_config for p in (tmp_path / "m.pt", BASE_MODEL))
     assert saved == base
     result = run_cli("train", train_dir, "--out", tmp_path / "w.pt", "--steps", "2", "--width", "8")
     assert result.returncode == 0 and "fine-tuning" not in result.stdout  # another shape starts from scratch

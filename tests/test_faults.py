@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 import torch
 
+from mcdenoise.config import PairJob, TrainConfig
 from mcdenoise.io.checkpoint import load_checkpoint
 from mcdenoise.io.exr import Frame, read_exr, write_exr
 from mcdenoise.io.pairs_dir import frame_name
-from mcdenoise.learn.train import TrainConfig, train
-from mcdenoise.render.job import PairJob, render_pairs
+from mcdenoise.learn.train import train
+from mcdenoise.render.job import render_pairs
 
 from conftest import TINY_NET, run_cli
 
@@ -40,14 +41,14 @@ def _wait_for(condition, timeout=120.0):
 def uninterrupted(tmp_path_factory, scene_path):
     """The same render-pairs job, never interrupted: what every resumed run must equal."""
     out = tmp_path_factory.mktemp("straight")
-    render_pairs(scene_path, out, PairJob(views=VIEWS, size=(48, 48), spp=16), show_progress=False)
+    render_pairs(scene_path, out, PairJob(pairs=1, views=VIEWS, size=(48, 48), spp=16), show_progress=False)
     return out
 
 
 @pytest.mark.parametrize("kill_after_files", [1, 5, 11])
 def test_killed_render_pairs_finishes_on_rerun(tmp_path, scene_path, uninterrupted, kill_after_files):
     out = tmp_path / "r"
-    command = _cli("render-pairs", scene_path, "--out", out, "--views", VIEWS, "--size", "48x48", "--spp", 16)
+    command = _cli("render-pairs", scene_path, "--out", out, "--views", VIEWS, "--pairs", 1, "--size", "48x48", "--spp", 16)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait_for(lambda: len(list(out.glob("*.exr"))) >= kill_after_files)
     process.kill()  # SIGKILL at an arbitrary point between or inside frame writes
@@ -72,40 +73,42 @@ def test_killed_training_resumes_exactly_from_its_checkpoint(train_dir, tmp_path
         "train", train_dir, "--out", path, "--steps", 400, "--width", 16, "--depth", 3, "--crop", 32, "--checkpoint-every", 0.2, "--seed", 5
     )
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert _wait_for(lambda: path.exists() and load_checkpoint(path)["step"] >= 20)
+    assert _wait_for(lambda: path.exists() and load_checkpoint(path).step >= 20)
     process.kill()  # SIGKILL: no cleanup runs
     process.wait()
-    killed_at = load_checkpoint(path)["step"]  # the checkpoint is never corrupt
+    killed_at = load_checkpoint(path).step  # the checkpoint is never corrupt
     assert 20 <= killed_at < 400
     assert not list(tmp_path.glob("*.partial"))
 
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert f"resuming {path} at step" in result.stdout
-    assert load_checkpoint(path)["step"] == 400
+    assert load_checkpoint(path).step == 400
 
     # Resuming is exact: the same weights as a run that was never interrupted.
     straight = tmp_path / "straight.pt"
-    config = TrainConfig(steps=400, crop=32, seed=5, checkpoint_seconds=1e9, validate_seconds=1e9)
+    config = TrainConfig(steps=400, crop=32, seed=5, checkpoint_seconds=1e9, score_seconds=1e9)
     train([train_dir], straight, config, TINY_NET, show_progress=False, log=lambda *a: None)
-    a, b = load_checkpoint(path)["model"], load_checkpoint(straight)["model"]
+    a, b = load_checkpoint(path).weights, load_checkpoint(straight).weights
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-5)
 
 
 def test_two_render_jobs_on_one_directory(tmp_path, scene_path):
     out = tmp_path / "r"
-    first = subprocess.Popen(_cli("render-pairs", scene_path, "--out", out, "--views", 200, "--size", "64x64", "--spp", 64))
+    job = ("--views", 200, "--pairs", 1, "--size", "64x64", "--spp", 64)
+    first = subprocess.Popen(_cli("render-pairs", scene_path, "--out", out, *job))
     try:
         assert _wait_for(lambda: (out / ".mcdenoise.lock").exists())
-        second = run_cli("render-pairs", scene_path, "--out", out, "--views", 200, "--size", "64x64", "--spp", 64)
+        second = run_cli("render-pairs", scene_path, "--out", out, *job)
         assert second.returncode == 1
         assert "another mcdenoise job" in second.stderr and str(first.pid) in second.stderr
+        assert _wait_for(lambda: (out / "manifest.json").exists())  # it has recorded work to resume
     finally:
         first.kill()
         first.wait()
     # The lock of a killed job is stale: the next run takes it over and resumes.
-    result = run_cli("render-pairs", scene_path, "--out", out, "--views", 2, "--size", "16x16")
+    result = run_cli("render-pairs", scene_path, "--out", out, "--views", 2, "--pairs", 1, "--size", "16x16")
     assert result.returncode == 1 and "other settings" in result.stderr  # settings differ, but not locked
 
 

@@ -5,7 +5,8 @@ samples; a replayed kernel may round differently, hence the float32-rounding tol
 import numpy as np
 import pytest
 
-from mcdenoise.render.renderer import FrameRenderer, jitter_camera, load_scene, make_sensor, render_color, render_features, scene_camera
+from mcdenoise.render.renderer import FrameRenderer, color_channels, feature_channels, feature_integrator, render_pass
+from mcdenoise.render.scene import jitter_camera, load_scene, make_sensor, scene_camera
 
 SIZE = (48, 32)
 
@@ -14,6 +15,14 @@ def _views(scene, scene_path, count=7):
     base = scene_camera(scene, scene_path)
     rng = np.random.default_rng(3)
     return [base] + [jitter_camera(base, scene, 0.05, rng) for _ in range(count)] + [base]
+
+
+def render_color(scene, sensor, spp, seed):
+    return color_channels(render_pass(scene, sensor, spp, seed))
+
+
+def render_features(scene, sensor, spp, seed):
+    return feature_channels(render_pass(scene, sensor, spp, seed, feature_integrator()))
 
 
 def _assert_same(got: dict, want: dict, what: str) -> None:
@@ -61,8 +70,9 @@ def test_a_failing_replay_falls_back_to_plain_renders(scene_path):
     assert renderer.recordings == 0
 
 
-def test_plain_calls_when_freezing_is_off(scene_path):
+def test_plain_calls_when_replay_is_off(scene_path):
     scene, _ = load_scene(scene_path, "auto")
-    renderer = FrameRenderer(scene, scene_camera(scene, scene_path), *SIZE, freeze=False)
-    renderer.color(4, 1)
-    assert renderer.recordings == 0
+    camera = scene_camera(scene, scene_path)
+    renderer = FrameRenderer(scene, camera, *SIZE, replay=False)
+    _assert_same(renderer.color(4, 1), render_color(scene, make_sensor(scene, camera, *SIZE), 4, 1), "plain calls")
+    assert renderer.recordings == 0 and not renderer.replays

@@ -5,11 +5,12 @@ import json
 import numpy as np
 import pytest
 
+from mcdenoise.config import PairJob
 from mcdenoise.errors import JobError
 from mcdenoise.features import ALL_CHANNELS
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name, frame_seed
-from mcdenoise.render.job import PairJob, render_pairs
+from mcdenoise.render.job import render_pairs
 
 from conftest import SHARED_SCENES, run_cli
 
@@ -66,7 +67,7 @@ def test_seed_is_never_the_default_zero_and_sides_differ():
 
 
 def test_resume_skips_finished_pairs(scene_path, tmp_path):
-    job = PairJob(views=3, size=(32, 32))
+    job = PairJob(pairs=1, views=3, size=(32, 32))
     render_pairs(scene_path, tmp_path, job, show_progress=False)
     kept = tmp_path / frame_name(0, 0, "a")
     kept_stamp = kept.stat().st_mtime_ns
@@ -81,9 +82,9 @@ def test_resume_skips_finished_pairs(scene_path, tmp_path):
 
 
 def test_resume_with_other_settings_is_refused(scene_path, tmp_path):
-    render_pairs(scene_path, tmp_path, PairJob(size=(32, 32)), show_progress=False)
+    render_pairs(scene_path, tmp_path, PairJob(views=1, pairs=1, size=(32, 32)), show_progress=False)
     with pytest.raises(JobError, match="other settings"):
-        render_pairs(scene_path, tmp_path, PairJob(size=(32, 32), spp=8), show_progress=False)
+        render_pairs(scene_path, tmp_path, PairJob(views=1, pairs=1, size=(32, 32), spp=8), show_progress=False)
 
 
 def test_views_move_the_camera_and_references_are_written(test_dir, train_dir):
@@ -95,7 +96,9 @@ def test_views_move_the_camera_and_references_are_written(test_dir, train_dir):
 
 
 def test_cli_size_filter_and_help(scene_path, tmp_path):
-    result = run_cli("render-pairs", scene_path, "--out", tmp_path / "r", "--pixels", 1024, "--filter", "scene", "--spp", 2)
+    result = run_cli(
+        "render-pairs", scene_path, "--out", tmp_path / "r", "--views", 1, "--pairs", 1, "--pixels", 1024, "--filter", "scene", "--spp", 2
+    )
     assert result.returncode == 0, result.stderr
     frame = read_exr(tmp_path / "r" / frame_name(0, 0, "a"))
     assert frame.shape == (32, 32)
@@ -106,9 +109,24 @@ def test_cli_size_filter_and_help(scene_path, tmp_path):
 @pytest.mark.skipif(not SHARED_SCENES.is_dir(), reason="needs ../shared/scenes beside the repository")
 @pytest.mark.parametrize("name", sorted(p.parent.name for p in SHARED_SCENES.glob("*/scene.xml")))
 def test_every_shared_scene_renders_pairs_at_16384_pixels(name, tmp_path):
-    manifest = render_pairs(SHARED_SCENES / name / "scene.xml", tmp_path, PairJob(pixels=16384), show_progress=False)
+    manifest = render_pairs(SHARED_SCENES / name / "scene.xml", tmp_path, PairJob(views=1, pairs=1, pixels=16384), show_progress=False)
     settings = manifest["settings"]
     assert abs(settings["width"] * settings["height"] - 16384) < 16384 * 0.1
     assert settings["width"] % 8 == 0 and settings["height"] % 8 == 0
     a = read_exr(tmp_path / frame_name(0, 0, "a")).stack("RGB")
     assert np.isfinite(a).all() and a.mean() > 0
+
+
+def test_the_defaults_are_the_recommended_training_set():
+    from mcdenoise.cli import build_parser
+
+    job = PairJob()
+    assert (job.views, job.pairs, job.spp, job.pixels) == (32, 4, 4, 65536)
+    args = build_parser().parse_args(["render-pairs", "scene.xml", "--out", "out"])
+    assert (args.views, args.pairs, args.spp, args.pixels, args.pixel_filter) == (
+        job.views,
+        job.pairs,
+        job.spp,
+        job.pixels,
+        job.pixel_filter,
+    )

@@ -13,12 +13,14 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mcdenoise.config import UNetConfig
 from mcdenoise.errors import ExrError, JobError
-from mcdenoise.features import FeatureSet, exposure_scale
+from mcdenoise.features import FeatureSet
 from mcdenoise.io.exr import Frame, read_exr, write_exr
 from mcdenoise.io.pairs_dir import FORMAT, frame_name, read_pairs_directory
+from mcdenoise.learn.encode import exposure_scale
 from mcdenoise.learn.infer import denoise_array
-from mcdenoise.learn.model import UNet, UNetConfig
+from mcdenoise.learn.model import UNet
 
 #: More cases with MCDENOISE_LONG_TESTS=1 (the long run recorded in tests/README.md).
 SCALE = 20 if os.environ.get("MCDENOISE_LONG_TESTS") else 1
@@ -45,8 +47,8 @@ def small_model():
 def test_tiled_equals_untiled_for_any_size_tile_and_overlap(small_model, height, width, tile, overlap, seed, precision):
     rng = np.random.default_rng(seed)
     frame = rng.random((height, width, 9), dtype=np.float32) * np.array([4, 4, 4, 1, 1, 1, 2, 2, 2], np.float32)
-    whole, _ = denoise_array(small_model, FeatureSet(), frame, tile=4096, precision=precision)
-    tiled, _ = denoise_array(small_model, FeatureSet(), frame, tile=tile, overlap=overlap, precision=precision)
+    whole = denoise_array(small_model, FeatureSet(), frame, tile=4096, precision=precision)
+    tiled = denoise_array(small_model, FeatureSet(), frame, tile=tile, overlap=overlap, precision=precision)
     assert tiled.shape == (height, width, 3)
     assert np.abs(tiled - whole).max() <= 1e-4
 

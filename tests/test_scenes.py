@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
+from mcdenoise.config import PairJob
 from mcdenoise.errors import SceneError
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name
-from mcdenoise.render.job import PairJob, render_pairs
+from mcdenoise.render.job import render_pairs
 from mcdenoise.render.scenes import generate_scene, scene_xml, write_generated_scenes
 
 #: Enough seeds to meet every shape, material and light kind at least once.
@@ -62,7 +63,7 @@ def test_every_generated_scene_renders(tmp_path):
     lit = 0
     for seed, scene_file in enumerate(files):
         out = tmp_path / "pairs" / str(seed)
-        render_pairs(scene_file, out, PairJob(spp=2, size=(32, 32), pixel_filter="scene"), show_progress=False)
+        render_pairs(scene_file, out, PairJob(views=1, pairs=1, spp=2, size=(32, 32), pixel_filter="scene"), show_progress=False)
         frame = read_exr(out / frame_name(0, 0, "a"))
         color = frame.stack(COLOR)
         assert np.isfinite(color).all() and (color >= 0).all(), scene_file

@@ -4,34 +4,35 @@ import numpy as np
 import pytest
 import torch
 
-from mcdenoise.errors import JobError
+from mcdenoise.config import PairJob, TrainConfig
+from mcdenoise.errors import ConfigError, JobError
 from mcdenoise.features import FeatureSet
-from mcdenoise.io.checkpoint import load_checkpoint, load_model
+from mcdenoise.io.checkpoint import load_checkpoint
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name
 from mcdenoise.learn.dataset import load_examples
 from mcdenoise.learn.infer import denoise_array
 from mcdenoise.learn.loss import relative_l2
-from mcdenoise.learn.train import (
-    FINE_TUNE_LEARNING_RATE,
-    SCRATCH_LEARNING_RATE,
-    TrainConfig,
-    learning_rate,
-    peak_learning_rate,
-)
+from mcdenoise.learn.model import inference_model
+from mcdenoise.learn.train import FINE_TUNE_LEARNING_RATE, SCRATCH_LEARNING_RATE, learning_rate, peak_learning_rate
 from mcdenoise.metrics import psnr_t
-from mcdenoise.render.job import PairJob, render_pairs
+from mcdenoise.render.job import render_pairs
 
 from conftest import TINY_NET
 
 QUIET = {"show_progress": False, "log": lambda *a: None}
 
 
+def load_model(path):
+    checkpoint = load_checkpoint(path)
+    return inference_model(checkpoint, path), checkpoint.features
+
+
 def _scores(model_path, test_dir):
     model, features = load_model(model_path)
     noisy = read_exr(test_dir / frame_name(0, 0, "a"))
     reference = read_exr(test_dir / frame_name(0, None, "ref")).stack("RGB")
-    denoised, _ = denoise_array(model, features, noisy.stack(features.channels))
+    denoised = denoise_array(model, features, noisy.stack(features.channels))
     return psnr_t(noisy.stack("RGB"), reference), psnr_t(denoised, reference), denoised, reference
 
 
@@ -54,10 +55,10 @@ def test_relative_l2_gradient_survives_a_blown_out_estimate():
 def test_checkpoint_reload_gives_identical_outputs(trained_model, test_dir, tmp_path):
     model, features = load_model(trained_model)
     frame = read_exr(test_dir / frame_name(0, 0, "a")).stack(features.channels)
-    first, _ = denoise_array(model, features, frame)
-    payload = load_checkpoint(trained_model)
-    assert payload["model_config"]["width"] == TINY_NET.width and payload["features"] == ["albedo", "normal"]
-    again, _ = denoise_array(*load_model(trained_model), frame)
+    first = denoise_array(model, features, frame)
+    checkpoint = load_checkpoint(trained_model)
+    assert checkpoint.model_config.width == TINY_NET.width and checkpoint.features == FeatureSet(("albedo", "normal"))
+    again = denoise_array(*load_model(trained_model), frame)
     np.testing.assert_array_equal(first, again)
 
 
@@ -92,10 +93,11 @@ def test_clean_targets_pair_noisy_frames_with_their_reference(test_dir, train_di
 
 
 def test_budget_is_required_and_lr_warms_up_then_decays():
-    with pytest.raises(JobError, match="budget"):
-        TrainConfig().validate()
-    with pytest.raises(JobError, match="--lr"):
-        TrainConfig(steps=1, learning_rate=-1.0).validate()
+    with pytest.raises(ConfigError, match="budget: minutes and/or steps"):
+        TrainConfig().check()
+    with pytest.raises(ConfigError, match="learning_rate must not be negative") as error:
+        TrainConfig(steps=1, learning_rate=-1.0).check()
+    assert error.value.fields == ("learning_rate",)
     config = TrainConfig(steps=1000, warmup_steps=100)
     assert learning_rate(config, 0, 0.0, 1e-3) < learning_rate(config, 99, 0.1, 1e-3)
     assert learning_rate(config, 999, 1.0, 1e-3) == pytest.approx(1e-3 * config.final_lr_fraction)
@@ -110,7 +112,7 @@ def test_the_automatic_peak_learning_rate_is_higher_for_fine_tuning():
 
 def test_train_help_names_the_network_defaults():
     from mcdenoise.cli import build_parser
-    from mcdenoise.learn.model import UNetConfig
+    from mcdenoise.config import UNetConfig
 
     train_parser = build_parser()._subparsers._group_actions[0].choices["train"]
     text = train_parser.format_help()

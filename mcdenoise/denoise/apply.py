@@ -6,7 +6,7 @@ from pathlib import Path
 
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.errors import McDenoiseError, OutputError
-from mcdenoise.features import COLOR
+from mcdenoise.features import COLOR, invalid_color
 from mcdenoise.io.exr import Frame, read_exr, write_exr
 from mcdenoise.io.files import ensure_writable_directory
 from mcdenoise.progress import Progress
@@ -48,10 +48,10 @@ def apply_file(denoiser: Denoiser, source, output=None) -> ApplyResult:
     attributes = dict(frame.attributes)
     attributes["mcdenoise.model"] = Path(denoiser.source).name
     write_exr(output, Frame(channels, attributes))
-    return ApplyResult(source, output, sanitized=denoiser.last_sanitized)
+    return ApplyResult(source, output, sanitized=int(invalid_color(frame.stack(COLOR)).sum()))
 
 
-def apply_files(denoiser: Denoiser, sources, output=None, show_progress: bool = True) -> list[ApplyResult]:
+def apply_files(denoiser: Denoiser, sources, output=None, show_progress: bool = False) -> list[ApplyResult]:
     """Denoise many files; one file's failure is recorded and the others go on."""
     sources = [Path(s) for s in sources]
     if output is not None and len(sources) > 1:

@@ -8,9 +8,10 @@ clean = denoiser(tensor)                                # torch (H, W, C), C = 3
 clean = denoiser("frame.exr")                           # EXR path -> numpy (H, W, 3)
 
 A model trained on frames rendered with the emission split (``render-pairs
---split-emission``) denoises EXR frames that carry the split's channels
-(``render-pairs --emission-spp``): the light seen directly is taken out of the
-color, the rest denoised, and the converged emission added back.
+--split-emission``) denoises EXR frames that carry the split's channels: the
+light seen directly is taken out of the color, the rest denoised, and the
+emission added back, converged where the frame has an emission pass
+(``render-pairs --emission-spp``); see :class:`mcdenoise.features.FeatureSet`.
 """
 
 from pathlib import Path
@@ -18,15 +19,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mcdenoise.config import Precision, choices
 from mcdenoise.denoise.ensemble import COUNTS, denoise_in_orientations
-from mcdenoise.errors import McDenoiseError, PixelError
+from mcdenoise.errors import ConfigError, McDenoiseError, PixelError
 from mcdenoise.features import AUX_CHANNELS, COLOR, FeatureSet, invalid_color
 from mcdenoise.io.bundled import resolve_model
-from mcdenoise.io.checkpoint import inference_model, load_checkpoint
+from mcdenoise.io.checkpoint import load_checkpoint
 from mcdenoise.io.exr import Frame, read_exr
-from mcdenoise.learn.device import PRECISIONS, resolve_device
+from mcdenoise.learn.device import resolve_device
 from mcdenoise.learn.infer import denoise_array, denoise_tensor
-from mcdenoise.render.emission import EMISSION_MEAN, SEEN_EMISSION, with_emission, without_emission
+from mcdenoise.learn.model import inference_model
 
 
 class Denoiser:
@@ -40,15 +42,15 @@ class Denoiser:
         source: str = "model",
         strict: bool = False,
         precision: str = "auto",
-        emission_split: bool = False,
         orientations: int = 1,
     ):
         if orientations not in COUNTS:
-            raise McDenoiseError(f"orientations must be one of {', '.join(map(str, COUNTS))}, not {orientations}")
+            raise ConfigError(f"{{orientations}} must be one of {', '.join(map(str, COUNTS))}, not {orientations}", "orientations")
+        if precision not in choices(Precision):
+            raise ConfigError(f"unknown {{precision}} {precision!r}; choose {', '.join(choices(Precision))}", "precision")
         self.model = model
+        #: What the model reads, the emission split included (frames then need its channels).
         self.features = features
-        #: The model learnt without the light seen directly (frames need the emission split's channels).
-        self.emission_split = emission_split
         #: Tiles hold at most tile x tile pixels (None: 768 on the CPU, 2048 on a GPU).
         self.tile = tile
         #: auto (fp16 on a GPU, bf16 on CPUs that have it, else fp32), fp32, bf16 or fp16.
@@ -56,8 +58,6 @@ class Denoiser:
         self.source = source
         #: Refuse frames with NaN, infinite or negative color instead of treating those values as 0.
         self.strict = strict
-        #: Color values that were NaN, infinite or negative in the last frame (treated as 0).
-        self.last_sanitized = 0
         #: Denoise each frame in this many flips and rotations and average (mcdenoise.denoise.ensemble):
         #: 1, 2, 4 or 8; better, and that many times slower.
         self.orientations = orientations
@@ -77,22 +77,10 @@ class Denoiser:
         ``path`` may name a bundled model: ``"base"`` (the default) or ``"fast"`` (about twice as
         fast, less accurate). ``orientations`` > 1 averages that many flips and rotations of each frame.
         """
-        if precision not in PRECISIONS:
-            raise McDenoiseError(f"unknown precision {precision!r}; choose {', '.join(PRECISIONS)}")
         path = resolve_model(path)
-        payload = load_checkpoint(path)
-        model, features = inference_model(payload, path, resolve_device(device))
-        split = bool(payload.get("emission_split", False))
-        return cls(
-            model,
-            features,
-            tile=tile,
-            source=str(path),
-            strict=strict,
-            precision=precision,
-            emission_split=split,
-            orientations=orientations,
-        )
+        checkpoint = load_checkpoint(path)
+        model = inference_model(checkpoint, path, resolve_device(device))
+        return cls(model, checkpoint.features, tile, str(path), strict, precision, orientations)
 
     def __call__(self, image, albedo=None, normal=None, depth=None):
         """Denoise one frame and return its linear HDR color.
@@ -104,7 +92,7 @@ class Denoiser:
         """
         if isinstance(image, (str, Path)):
             return self.denoise_frame(read_exr(image), name=str(image))
-        if self.emission_split:
+        if self.features.emission_split:
             raise McDenoiseError(
                 f"{self.source} was trained with the emission split; give it EXR frames (a path, or denoise_frame) "
                 "rendered with 'mcdenoise render-pairs --emission-spp N'"
@@ -150,15 +138,10 @@ class Denoiser:
         """Denoised (H, W, 3) color of an EXR frame; raises :class:`ExrError` naming missing channels."""
         aux_missing = set(self.features.missing(frame.channels)) - set(COLOR)
         hint = " (render with 'mcdenoise render-pairs' or add the AOVs)" if aux_missing else ""
-        channels = frame.require(self.features.channels, name, " that the model needs" + hint)
-        if not self.emission_split:
-            return self._denoise(channels, name)
-        reason = " of the emission split that the model was trained with (render with 'mcdenoise render-pairs --emission-spp N')"
-        split = frame.require(SEEN_EMISSION + EMISSION_MEAN, name, reason)  # names every missing channel at once
-        seen, mean = split[..., :3], split[..., 3:]
-        self._check_frame(channels, name)  # strict mode judges the color as given
-        channels[..., :3] = without_emission(channels[..., :3], np.nan_to_num(seen))
-        return with_emission(self._denoise(channels, name), np.maximum(np.nan_to_num(mean), 0.0))
+        channels = self.features.read(frame, name, hint)  # the split keeps invalid color values as given
+        denoised = self._denoise(channels, name)
+        emission = self.features.emission_to_add(frame)
+        return denoised if emission is None else denoised + emission
 
     def _check_frame(self, channels, name: str) -> None:
         if channels.shape[0] < 1 or channels.shape[1] < 1:
@@ -174,13 +157,8 @@ class Denoiser:
 
     def _in_orientations(self, denoise, channels):
         """``denoise`` (denoise_array or denoise_tensor) over :attr:`orientations` orientations of ``channels``."""
-        sanitized = []
 
         def one(oriented_channels):
-            result, bad = denoise(self.model, self.features, oriented_channels, tile=self.tile, precision=self.precision)
-            sanitized.append(bad)
-            return result
+            return denoise(self.model, self.features, oriented_channels, tile=self.tile, precision=self.precision)
 
-        result = denoise_in_orientations(one, channels, self.orientations)
-        self.last_sanitized = sanitized[0]
-        return result
+        return denoise_in_orientations(one, channels, self.orientations)

@@ -1,31 +1,74 @@
-"""Checkpoints: model config, features, weights and training state in one file.
+"""Model files: the one module that reads and writes their format.
 
-Files are written atomically (write, then rename) and read with
-``torch.load(weights_only=True)``, so a model file can never run code.
+A model file holds one :class:`Checkpoint`: the network's shape, the features it
+reads, its weights and, while it trains, the state that resumes the run. Files are
+written atomically (write, then rename) and read with ``torch.load(weights_only=True)``,
+so a model file can never run code.
 """
 
 import warnings
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import torch
 
+from mcdenoise.config import UNetConfig
 from mcdenoise.errors import ModelError
 from mcdenoise.features import FeatureSet
 from mcdenoise.io.files import atomic_output
-from mcdenoise.learn.model import UNet, UNetConfig
 
-FORMAT_VERSION = 1
+#: Version of the layout below; files of another version are refused, never guessed at.
+FORMAT_VERSION = 2
 
 
-def save_checkpoint(path, payload: dict) -> None:
-    """Write ``payload`` (plain types and tensors) to ``path`` atomically."""
+@dataclass
+class TrainingState:
+    """What resumes a training run where it stopped (absent from a shipped model)."""
+
+    optimizer: dict
+    generator: torch.Tensor
+
+
+@dataclass
+class Checkpoint:
+    """Everything a model file holds."""
+
+    model_config: UNetConfig
+    features: FeatureSet
+    weights: dict[str, torch.Tensor]
+    #: How it was trained (``TrainConfig`` as a dict), and the peak learning rate that it chose.
+    train_config: dict = field(default_factory=dict)
+    peak_learning_rate: float = 0.0
+    step: int = 0
+    elapsed: float = 0.0
+    #: The directories it was trained on, and PSNR_T per held-out view at the last validation.
+    data: list[str] = field(default_factory=list)
+    validation_psnr: dict[str, float] = field(default_factory=dict)
+    #: How a shipped model was made (command, commit, machine, data), kept through every re-save.
+    provenance: dict = field(default_factory=dict)
+    training: TrainingState | None = None
+
+    def without_training_state(self) -> "Checkpoint":
+        """The same model, to ship: no optimiser or sampler state."""
+        return replace(self, training=None)
+
+
+def save_checkpoint(path, checkpoint: Checkpoint) -> None:
+    """Write ``checkpoint`` to ``path`` atomically."""
+    payload = {f.name: getattr(checkpoint, f.name) for f in fields(Checkpoint)}
+    payload.update(
+        format_version=FORMAT_VERSION,
+        model_config=checkpoint.model_config.to_dict(),
+        features=checkpoint.features.to_dict(),
+        training=asdict(checkpoint.training) if checkpoint.training else None,
+    )
     with atomic_output(path) as temp:
-        torch.save({"format_version": FORMAT_VERSION, **payload}, temp)
+        torch.save(payload, temp)
 
 
-def load_checkpoint(path) -> dict:
-    """Read a checkpoint safely; raises :class:`ModelError` naming the file when it is
-    missing, not a mcdenoise model, or from a newer format version."""
+def load_checkpoint(path) -> Checkpoint:
+    """Read a model file safely; raises :class:`ModelError` naming the file when it is missing,
+    not a mcdenoise model, of another format version, or inconsistent."""
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: no such model file")
@@ -42,35 +85,24 @@ def load_checkpoint(path) -> dict:
         raise ModelError(f"{path}: not a mcdenoise model file ({reason})") from None
     if not isinstance(payload, dict) or "format_version" not in payload or "model_config" not in payload:
         raise ModelError(f"{path}: not a mcdenoise model file")
-    if payload["format_version"] > FORMAT_VERSION:
-        raise ModelError(
-            f"{path}: model format {payload['format_version']} is newer than this mcdenoise "
-            f"understands ({FORMAT_VERSION}); upgrade mcdenoise"
-        )
-    return payload
-
-
-def build_model(payload: dict, path="model") -> tuple[UNet, FeatureSet]:
-    """The network and feature set that a checkpoint describes, with its weights loaded."""
+    version = payload.pop("format_version")
+    if version != FORMAT_VERSION:
+        advice = "upgrade mcdenoise" if isinstance(version, int) and version > FORMAT_VERSION else "train it again"
+        raise ModelError(f"{path}: model format {version} is not the format {FORMAT_VERSION} that this mcdenoise reads; {advice}")
     try:
-        config = UNetConfig.from_dict(payload["model_config"])
-        features = FeatureSet(tuple(payload["features"]))
-        model = UNet(config)
-        model.load_state_dict(payload["model"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        training = payload.pop("training")
+        checkpoint = Checkpoint(
+            **{
+                **payload,
+                "model_config": UNetConfig.from_dict(payload["model_config"]),
+                "features": FeatureSet.from_dict(payload["features"]),
+            },
+            training=TrainingState(**training) if training else None,
+        )
+    except (KeyError, TypeError, ValueError) as error:
         raise ModelError(f"{path}: the model file is inconsistent ({str(error).splitlines()[0][:200]})") from None
-    if config.in_channels != features.input_width:
-        raise ModelError(f"{path}: model takes {config.in_channels} channels but features need {features.input_width}")
-    model.eval()
-    return model, features
-
-
-def load_model(path, device: str | torch.device = "cpu") -> tuple[UNet, FeatureSet]:
-    """Load a model file for inference on ``device``, in channels-last layout (faster convolutions)."""
-    return inference_model(load_checkpoint(path), path, device)
-
-
-def inference_model(payload: dict, path="model", device: str | torch.device = "cpu") -> tuple[UNet, FeatureSet]:
-    """:func:`load_model` for a checkpoint already read (whose other fields the caller also needs)."""
-    model, features = build_model(payload, path)
-    return model.to(device, memory_format=torch.channels_last), features
+    if checkpoint.model_config.in_channels != checkpoint.features.input_width:
+        raise ModelError(
+            f"{path}: model takes {checkpoint.model_config.in_channels} channels but its features need {checkpoint.features.input_width}"
+        )
+    return checkpoint

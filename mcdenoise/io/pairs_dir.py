@@ -13,6 +13,7 @@ so a frame copied out of its directory still says how it was made.
 """
 
 import hashlib
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,9 +143,9 @@ class PairsDirectory:
     frames: dict
 
     @property
-    def splits_emission(self) -> bool:
+    def emission_split(self) -> bool:
         """Whether its frames carry the emission seen in their own samples (the emission split)."""
-        return bool(self.settings.get("split_emission"))
+        return bool(self.settings.get("emission_split"))
 
     def views(self) -> list[View]:
         """Every view with a finished pair or a reference, in view order."""
@@ -187,3 +188,22 @@ def _valid_record(name, record) -> bool:
     if record["side"] == "ref":
         return pair is None and name == frame_name(record["view"], None, "ref")
     return type(pair) is int and pair >= 0 and name == frame_name(record["view"], pair, record["side"])
+
+
+def link_subset(source: Path, out: Path, views: int | None = None, pairs: int | None = None) -> Path:
+    """A pairs directory at ``out`` holding the first ``views`` views and ``pairs`` pairs per view of
+    ``source`` (None: all), references included; files are linked, not copied. ``out`` is made anew."""
+    manifest = read_json(Path(source) / MANIFEST)
+    manifest["frames"] = {
+        name: record
+        for name, record in manifest["frames"].items()
+        if (views is None or record["view"] < views) and (pairs is None or record["pair"] is None or record["pair"] < pairs)
+    }
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    for name in manifest["frames"]:
+        (out / name).symlink_to((Path(source) / name).resolve())
+    write_json(out / MANIFEST, manifest)
+    return out

@@ -10,8 +10,8 @@ Targets are scaled by the input's exposure, so the network always works on a
 mid-grey-normalised frame.
 
 Frames rendered with the emission split (``render-pairs --split-emission``) are
-learnt from without the light seen directly: input and target colors are each
-frame's color minus the emission seen in its own samples (mcdenoise.render.emission).
+learnt from without the light seen directly: the feature set's
+:meth:`~mcdenoise.features.FeatureSet.read` takes it out of input and target colors alike.
 """
 
 from dataclasses import dataclass
@@ -21,10 +21,10 @@ import numpy as np
 import torch
 
 from mcdenoise.errors import JobError
-from mcdenoise.features import FeatureSet, encode, exposure_scale, sanitize
-from mcdenoise.io.exr import Frame, read_exr
+from mcdenoise.features import FeatureSet, sanitize
+from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import read_pairs_directory
-from mcdenoise.render.emission import EMISSION_MEAN, SEEN_EMISSION, without_emission
+from mcdenoise.learn.encode import encode, exposure_scale
 
 
 @dataclass
@@ -46,34 +46,18 @@ class ValidationView:
     emission: np.ndarray | None = None  # (H, W, 3) to add to the denoised color: the split-off emission
 
 
-def load_frame_channels(path: Path, features: FeatureSet, split_emission: bool = False) -> np.ndarray:
-    """(H, W, C) channels of an EXR in ``features.channels`` order; raises if any is missing.
-
-    With ``split_emission`` the color is the frame's color minus the emission seen in its samples.
-    """
-    return _channels(read_exr(path), path, features, split_emission)
-
-
-def _channels(frame: Frame, path: Path, features: FeatureSet, split_emission: bool) -> np.ndarray:
-    channels = frame.require(features.channels, path, " that the model needs")
-    if split_emission:
-        seen = frame.require(SEEN_EMISSION, path, " of the emission split")
-        channels[..., :3] = without_emission(channels[..., :3], seen)
-    return channels
-
-
-def data_splits_emission(directories) -> bool:
+def emission_split_of(directories) -> bool:
     """Whether the render-pairs ``directories`` were rendered with the emission split; raises
     :class:`JobError` when some were and some were not."""
-    splits = {str(d): read_pairs_directory(d).splits_emission for d in directories}
+    splits = {str(d): read_pairs_directory(d).emission_split for d in directories}
     if len(set(splits.values())) > 1:
         split = ", ".join(d for d, v in splits.items() if v)
         raise JobError(f"only some directories were rendered with --split-emission ({split}); train on one kind at a time")
     return any(splits.values())
 
 
-def _noisy_frame(path: Path, features: FeatureSet, split_emission: bool) -> NoisyFrame:
-    channels = load_frame_channels(path, features, split_emission)
+def _noisy_frame(path: Path, features: FeatureSet) -> NoisyFrame:
+    channels = features.read(read_exr(path), path)
     color, _ = sanitize(channels[..., :3])
     channels[..., :3] = color
     exposure = exposure_scale(color)
@@ -88,44 +72,36 @@ def _noisy_frame(path: Path, features: FeatureSet, split_emission: bool) -> Nois
 Example = tuple[NoisyFrame, torch.Tensor]
 
 
-def load_examples(
-    directories, features: FeatureSet, targets: str = "noisy", split_emission: bool = False
-) -> tuple[list[Example], list[ValidationView]]:
+def load_examples(directories, features: FeatureSet, targets: str = "noisy") -> tuple[list[Example], list[ValidationView]]:
     """Training examples, and every view that has a reference, from render-pairs directories.
 
     ``targets`` is ``noisy`` (each frame's target is the mean of its view's other
     finished frames) or ``clean`` (each noisy frame's target is its view's reference).
-    ``split_emission``: learn without the emission seen directly (see :func:`data_splits_emission`);
-    clean targets are then the references without the emission seen in their own samples.
+    With ``features.emission_split`` (see :func:`emission_split_of`) clean targets are the
+    references without the emission seen in their own samples.
     """
     if targets not in ("noisy", "clean"):
         raise JobError(f"unknown targets {targets!r}; choose noisy or clean")
     examples, views = [], []
     for directory in map(Path, directories):
         for view in read_pairs_directory(directory).views():
-            noisy = [_noisy_frame(path, features, split_emission) for pair in view.pairs for path in pair]
+            noisy = [_noisy_frame(path, features) for pair in view.pairs for path in pair]
             if targets == "noisy":
                 examples += noisy_target_examples(noisy)
             elif view.reference is not None:
-                color, _ = sanitize(_channels(read_exr(view.reference), view.reference, FeatureSet(()), split_emission))
+                colors_only = FeatureSet((), features.emission_split)
+                color, _ = sanitize(colors_only.read(read_exr(view.reference), view.reference))
                 target = torch.from_numpy(np.ascontiguousarray(color.transpose(2, 0, 1)))
                 examples += [(frame, target) for frame in noisy]
             if view.reference is not None and view.pairs:
-                views.append(_validation_view(view.name, view.pairs[0][0], view.reference, features, split_emission))
+                noisy_frame = read_exr(view.pairs[0][0])
+                channels = features.read(noisy_frame, view.pairs[0][0])
+                reference = read_exr(view.reference).stack(features.channels[:3])
+                views.append(ValidationView(view.name, channels, reference, features.emission_to_add(noisy_frame)))
     if not examples:
         hint = "with --reference-spp " if targets == "clean" else ""
         raise JobError(f"no finished pairs {hint}in {', '.join(map(str, directories))}; run 'mcdenoise render-pairs {hint}' first")
     return examples, views
-
-
-def _validation_view(name: str, first: Path, reference: Path, features: FeatureSet, split_emission: bool) -> ValidationView:
-    noisy = read_exr(first)
-    emission = None
-    if split_emission:  # add back the converged emission where there is one
-        names = EMISSION_MEAN if all(c in noisy.channels for c in EMISSION_MEAN) else SEEN_EMISSION
-        emission = noisy.require(names, first, " of the emission split")
-    channels = _channels(noisy, first, features, split_emission)
-    return ValidationView(name, channels, read_exr(reference).stack(features.channels[:3]), emission)
 
 
 def noisy_target_examples(frames: list[NoisyFrame]) -> list[Example]:

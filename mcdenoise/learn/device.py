@@ -4,21 +4,31 @@ from pathlib import Path
 
 import torch
 
-from mcdenoise.errors import JobError
-
-#: Precision names that training and inference accept.
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+from mcdenoise.config import Device, Precision, choices
+from mcdenoise.errors import ConfigError, JobError
 
 
-def resolve_device(requested: str = "auto") -> torch.device:
-    """``auto`` is CUDA when available, else the CPU."""
+def resolve_device(requested: Device = "auto") -> torch.device:
+    """``auto`` is CUDA when available, else the CPU; raises when CUDA is asked for and missing."""
     if requested == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if requested not in choices(Device):
+        raise ConfigError(f"unknown {{device}} {requested!r}; choose {', '.join(choices(Device))}", "device")
     if requested == "cuda" and not torch.cuda.is_available():
-        raise JobError("--device cuda was asked for, but no CUDA GPU is available to torch")
-    if requested not in ("cpu", "cuda"):
-        raise JobError(f"unknown device {requested!r}; choose auto, cpu or cuda")
+        raise JobError("a CUDA device was asked for, but no CUDA GPU is available to torch")
     return torch.device(requested)
+
+
+def cpu_model() -> str:
+    """The CPU's model name and core count, as ``lscpu`` names it (``AMD EPYC 7B13, 2 cores``), for records."""
+    import os
+    import platform
+
+    try:
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")]
+    except OSError:
+        names = []
+    return f"{names[0] if names else platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
 
 def _cpu_has_bf16() -> bool:
@@ -29,7 +39,7 @@ def _cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def autocast_dtype(precision: str, device: torch.device, training: bool = False) -> torch.dtype | None:
+def autocast_dtype(precision: Precision, device: torch.device, training: bool = False) -> torch.dtype | None:
     """The autocast dtype for ``precision`` on ``device`` (None: plain fp32).
 
     ``auto`` is, on CUDA, fp16 for inference (as fast as bf16 there and about ten times closer

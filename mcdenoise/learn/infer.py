@@ -11,9 +11,11 @@ from contextlib import nullcontext
 import numpy as np
 import torch
 
-from mcdenoise.features import FeatureSet, depth_normaliser, encode, exposure_scale, invalid_color
+from mcdenoise.config import UNetConfig
+from mcdenoise.features import FeatureSet
 from mcdenoise.learn.device import autocast_dtype
-from mcdenoise.learn.model import UNet, UNetConfig, to_radiance
+from mcdenoise.learn.encode import depth_normaliser, encode, exposure_scale
+from mcdenoise.learn.model import UNet, to_radiance
 
 #: Default tile side on the CPU and on a GPU (see :func:`tile_for`).
 DEFAULT_TILE = 768
@@ -27,9 +29,9 @@ def receptive_radius(config: UNetConfig) -> int:
         radius += 2**level * 2 + 2 ** (level - 1)  # pooling, then two convolutions at this scale
     for level in range(config.depth):
         radius += 2**level * 2  # two convolutions per decoder level
-    if config.magnitude_input:  # the blurred base is an input too
-        return radius + config.base_blur // 2
-    return max(radius, config.base_blur // 2)
+    if config.magnitude_input:  # the blurred input is an input too
+        return radius + config.blur_size // 2
+    return max(radius, config.blur_size // 2)
 
 
 def default_overlap(config: UNetConfig) -> int:
@@ -122,12 +124,12 @@ def denoise_tensor(
     tile: int | None = None,
     overlap: int | None = None,
     precision: str = "auto",
-) -> tuple[torch.Tensor, int]:
+) -> torch.Tensor:
     """Denoise (H, W, C) linear channels laid out as ``features.channels``, on the model's device.
 
     ``channels`` is a tensor on any device (a frame already on the GPU stays there). Returns the
-    (H, W, 3) float32 radiance on the model's device and how many color values were NaN, infinite
-    or negative (they are treated as 0). The frame is encoded tile by tile, so memory beyond the
+    (H, W, 3) float32 radiance on the model's device; NaN, infinite and negative color values
+    are treated as 0. The frame is encoded tile by tile, so memory beyond the
     input and output is bounded by the tile. Tiles hold at most ``tile``² pixels (default:
     :func:`tile_for` the device), shaped to the frame so that overlap costs least (``tile`` is
     rounded down to the model's alignment); ``overlap`` is at least the receptive radius (a
@@ -138,7 +140,6 @@ def denoise_tensor(
     device = next(model.parameters()).device
     channels = channels.to(device)
     height, width = channels.shape[:2]
-    bad = int(invalid_color(channels[..., :3]).sum())
     exposure = exposure_scale(channels[..., :3])
     depth_scale = depth_normaliser(channels, features)
     align = model.alignment
@@ -153,9 +154,7 @@ def denoise_tensor(
             # Rows and columns past the frame repeat its last ones: replicate padding to the alignment.
             rows = torch.arange(y, y + th, device=device).clamp(max=height - 1)
             cols = torch.arange(x, x + tw, device=device).clamp(max=width - 1)
-            window = channels.index_select(0, rows).index_select(1, cols).float()
-            color = window[..., :3]
-            window[..., :3] = torch.where(invalid_color(color), 0.0, color)
+            window = channels.index_select(0, rows).index_select(1, cols)
             encoded = encode(window, features, exposure, depth_scale)[None].contiguous(memory_format=torch.channels_last)
             with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None), _fp32_means_fp32(device, dtype):
                 log_radiance = model(encoded)[0].float()
@@ -163,7 +162,7 @@ def denoise_tensor(
             if bottom > top and right > left:
                 kept = to_radiance(log_radiance[:, top:bottom, left:right], exposure_on_device)
                 radiance[y + top : y + bottom, x + left : x + right] = kept.permute(1, 2, 0)
-    return radiance, bad
+    return radiance
 
 
 def denoise_array(
@@ -173,9 +172,7 @@ def denoise_array(
     tile: int | None = None,
     overlap: int | None = None,
     precision: str = "auto",
-) -> tuple[np.ndarray, int]:
-    """:func:`denoise_tensor` for a numpy (H, W, C) frame: returns (H, W, 3) float32 numpy radiance
-    and the count of NaN, infinite or negative color values."""
+) -> np.ndarray:
+    """:func:`denoise_tensor` for a numpy (H, W, C) frame: returns (H, W, 3) float32 numpy radiance."""
     frame = torch.from_numpy(np.ascontiguousarray(channels, dtype=np.float32))
-    radiance, bad = denoise_tensor(model, features, frame, tile=tile, overlap=overlap, precision=precision)
-    return radiance.cpu().numpy(), bad
+    return denoise_tensor(model, features, frame, tile=tile, overlap=overlap, precision=precision).cpu().numpy()

@@ -1,6 +1,7 @@
 """The denoising network: a U-Net in the spirit of the Noise2Noise paper's.
 
-Its output is log-radiance, as a correction to the log of the box-blurred
+It takes the encoded frame (:mod:`mcdenoise.learn.encode`), tonemaps the color
+with T, and outputs log-radiance as a correction to the log of the box-blurred
 input, so training starts from a smoothed frame rather than from nothing.
 Radiance is ``exp(output) / exposure``, which
 keeps radiance positive and, unlike a linear output, keeps the relative-L2
@@ -8,58 +9,25 @@ gradient alive when an estimate is far too bright (see ``loss.py``).
 """
 
 import math
-from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from mcdenoise.tonemap import inverse_tonemap
+from mcdenoise.config import UNetConfig
+from mcdenoise.errors import ModelError
+from mcdenoise.io.checkpoint import Checkpoint
+from mcdenoise.tonemap import tonemap
 
 #: Log-output is clamped here so exp() never overflows, even in a broken model.
 _LOG_LIMIT = 30.0
 #: Mid-grey, the brightness a frame has after exposure normalisation.
 MID_GREY = 0.18
-#: Keeps the log of a black blurred base finite.
-BASE_EPSILON = 1e-3
+#: Keeps the log of a black blurred input finite.
+BLUR_EPSILON = 1e-3
 #: Brings log-radiance (about -7 to 8 after exposure normalisation) near the other inputs' range.
 _MAGNITUDE_SCALE = 0.25
-
-
-@dataclass(frozen=True)
-class UNetConfig:
-    """Shape of the U-Net. Stored in every checkpoint, so weights describe themselves."""
-
-    in_channels: int = 9
-    out_channels: int = 3
-    width: int = 32
-    depth: int = 4
-    #: Side of the box blur of the input color that the log output is a correction to (0: none).
-    base_blur: int = 5
-    #: Also feed the network the log of each pixel's radiance and of the blurred base. The tonemapped
-    #: color saturates (T(30) and T(3000) differ by 1e-3), so without these the network cannot tell
-    #: how far a bright neighbour spreads through the base, nor undo it. Checkpoints written before
-    #: this field existed lack it and load as False.
-    magnitude_input: bool = False
-
-    @property
-    def alignment(self) -> int:
-        """Input height and width must be multiples of this (one per pooling level)."""
-        return 2**self.depth
-
-    def to_dict(self) -> dict:
-        """Plain dict for checkpoints."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "UNetConfig":
-        """The config stored in a checkpoint (fields added since it was written take their defaults)."""
-        return cls(**{"magnitude_input": False, **values})
-
-    @property
-    def network_inputs(self) -> int:
-        """Channels that the first convolution takes: the encoded input, plus 6 magnitude channels."""
-        return self.in_channels + (6 if self.magnitude_input else 0)
 
 
 def _conv(cin: int, cout: int) -> nn.Conv2d:
@@ -85,7 +53,7 @@ class UNet(nn.Module):
         # Start as the blurred input (or, without a base, a flat mid-grey image): a sane,
         # finite estimate for any input, close to the target from the first step.
         nn.init.zeros_(self.out.weight)
-        nn.init.constant_(self.out.bias, 0.0 if config.base_blur else math.log(MID_GREY))
+        nn.init.constant_(self.out.bias, 0.0 if config.blur_size else math.log(MID_GREY))
 
     @property
     def alignment(self) -> int:
@@ -94,11 +62,13 @@ class UNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map (N, C, H, W) encoded input to (N, 3, H, W) log-radiance (H, W multiples of ``alignment``)."""
-        radiance = inverse_tonemap(x[:, :3].float())
-        base = self._log_base(radiance)
+        radiance = x[:, :3].float()
+        blurred = self._log_blurred(radiance)
+        parts = [tonemap(radiance).to(x.dtype), x[:, 3:]]
         if self.config.magnitude_input:
-            log_radiance = torch.log(radiance + BASE_EPSILON)
-            x = torch.cat([x, (_MAGNITUDE_SCALE * torch.cat([log_radiance, base], dim=1)).to(x.dtype)], dim=1)
+            log_radiance = torch.log(radiance + BLUR_EPSILON)
+            parts.append((_MAGNITUDE_SCALE * torch.cat([log_radiance, blurred], dim=1)).to(x.dtype))
+        x = torch.cat(parts, dim=1)
         skips = []
         h = self.inc(x)
         for block in self.down:
@@ -107,18 +77,34 @@ class UNet(nn.Module):
         for block in self.up:
             # One expression, so the upsampled tensor is freed once concatenated, not held through the block.
             h = block(torch.cat([F.interpolate(h, scale_factor=2, mode="nearest"), skips.pop()], dim=1))
-        return (self.out(h).float() + base).clamp(-_LOG_LIMIT, _LOG_LIMIT)
+        return (self.out(h).float() + blurred).clamp(-_LOG_LIMIT, _LOG_LIMIT)
 
-    def _log_base(self, radiance: torch.Tensor) -> torch.Tensor:
-        """Log of the box-blurred, exposure-normalised input radiance, (N, 3, H, W); zeros without a base."""
-        size = self.config.base_blur
+    def _log_blurred(self, radiance: torch.Tensor) -> torch.Tensor:
+        """Log of the box-blurred, exposure-normalised input radiance, (N, 3, H, W); zeros without a blur."""
+        size = self.config.blur_size
         if not size:
             return torch.zeros_like(radiance)
         # Three channels pool faster in the plain layout than as a slice of the channels_last input.
         blurred = F.avg_pool2d(radiance.contiguous(), size, stride=1, padding=size // 2, count_include_pad=False)
-        return torch.log(blurred + BASE_EPSILON)
+        return torch.log(blurred + BLUR_EPSILON)
 
 
 def to_radiance(log_output: torch.Tensor, exposure: torch.Tensor) -> torch.Tensor:
     """Linear HDR radiance from the network's log output and the input's exposure scale."""
     return torch.exp(log_output) / exposure
+
+
+def build_model(checkpoint: Checkpoint, path="model") -> UNet:
+    """The network that a checkpoint describes, with its weights loaded, in eval mode;
+    raises :class:`ModelError` naming ``path`` when the weights do not fit."""
+    model = UNet(checkpoint.model_config)
+    try:
+        model.load_state_dict(checkpoint.weights)
+    except RuntimeError as error:
+        raise ModelError(f"{path}: the model file is inconsistent ({str(error).splitlines()[0][:200]})") from None
+    return model.eval()
+
+
+def inference_model(checkpoint: Checkpoint, path: str | Path = "model", device: str | torch.device = "cpu") -> UNet:
+    """:func:`build_model` on ``device``, in channels-last layout (faster convolutions)."""
+    return build_model(checkpoint, path).to(device, memory_format=torch.channels_last)

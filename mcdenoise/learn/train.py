@@ -7,71 +7,33 @@ backward under autocast, gradient clipping, optimiser step, progress.
 import math
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
 
-from mcdenoise.errors import JobError
+from mcdenoise.config import TrainConfig, UNetConfig
+from mcdenoise.errors import ConfigError, JobError
 from mcdenoise.features import FeatureSet
 from mcdenoise.io.bundled import BASE_MODEL, resolve_model
-from mcdenoise.io.checkpoint import build_model, load_checkpoint, save_checkpoint
+from mcdenoise.io.checkpoint import Checkpoint, TrainingState, load_checkpoint, save_checkpoint
 from mcdenoise.io.files import ensure_writable_directory, remove_stale_partials
-from mcdenoise.learn.dataset import ExampleSampler, data_splits_emission, load_examples
+from mcdenoise.learn.dataset import ExampleSampler, emission_split_of, load_examples
 from mcdenoise.learn.device import autocast_dtype, resolve_device
 from mcdenoise.learn.infer import denoise_array
 from mcdenoise.learn.loss import relative_l2
-from mcdenoise.learn.model import UNet, UNetConfig
+from mcdenoise.learn.model import UNet, build_model
 from mcdenoise.metrics import psnr_t
 from mcdenoise.progress import Progress
 
 #: Peak learning rates for ``TrainConfig.learning_rate = 0`` (auto). Fine-tuning the bundled
 #: base gains 0.3-0.5 dB PSNR_T in 2 minutes at 2e-3 over 1e-3 on all five benchmark
-#: scenes, and 4e-3 is worse (benchmarks/NOTES.md, "Fine-tuning learning rate").
+#: scenes, and 4e-3 is worse (docs/experiments.md, "Fine-tuning learning rate").
 SCRATCH_LEARNING_RATE = 1e-3
 FINE_TUNE_LEARNING_RATE = 2e-3
 
 #: Steps between reads of the smoothed loss for the progress line.
 LOSS_READ_STEPS = 16
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """How to train. Stored in the checkpoint beside the model config."""
-
-    steps: int = 0  # 0: no step limit
-    minutes: float = 0.0  # 0: no time limit
-    batch: int = 8
-    crop: int = 64
-    #: Peak learning rate; 0 (auto): FINE_TUNE_LEARNING_RATE when training starts from a model,
-    #: SCRATCH_LEARNING_RATE from random weights.
-    learning_rate: float = 0.0
-    warmup_steps: int = 200
-    final_lr_fraction: float = 0.05
-    clip_norm: float = 1.0
-    seed: int = 0
-    precision: str = "auto"  # auto | fp32 | bf16 | fp16
-    targets: str = "noisy"  # noisy (Noise2Noise) | clean (Noise2Clean, for comparison; needs references)
-    checkpoint_seconds: float = 30.0
-    #: Starting weights: "auto" (the base model when its features match, else random),
-    #: "base", "scratch" (random), or the path of a model file to fine-tune.
-    init: str = "auto"
-    validate_seconds: float = 30.0  # math.inf: never validate, not even at the end
-
-    def validate(self) -> None:
-        """Raise :class:`JobError` for a budget or setting that cannot train."""
-        if self.steps < 0 or self.minutes < 0:
-            raise JobError("--steps and --minutes must not be negative")
-        if self.steps == 0 and self.minutes == 0:
-            raise JobError("give a training budget: --minutes M and/or --steps N (both above 0)")
-        if self.learning_rate < 0:
-            raise JobError("--lr must not be negative (0 picks it automatically)")
-        if self.batch < 1 or self.crop < 8:
-            raise JobError("--batch must be at least 1 and --crop at least 8")
-        if self.targets not in ("noisy", "clean"):
-            raise JobError(f"unknown targets {self.targets!r}; choose noisy or clean")
-        if self.precision not in ("auto", "fp32", "bf16", "fp16"):
-            raise JobError(f"unknown precision {self.precision!r}; choose auto, fp32, bf16 or fp16")
 
 
 @dataclass
@@ -104,36 +66,39 @@ def budget_progress(config: TrainConfig, step: int, elapsed: float) -> float:
     return max(by_steps, by_time)
 
 
-def initial_weights(init: str, features: FeatureSet, model_config: UNetConfig | None = None) -> dict | None:
-    """The checkpoint to start training from (None: random weights), per ``TrainConfig.init``.
+def initial_weights(init: str, features: FeatureSet, model_config: UNetConfig | None = None) -> tuple[Checkpoint, str] | None:
+    """The checkpoint to start training from and how to name it (None: random weights), per
+    ``TrainConfig.init``.
 
-    ``auto`` picks the bundled base model when it exists, its features equal
-    ``features`` and no other network shape was asked for. An explicit model
-    whose features differ raises :class:`JobError`.
+    ``auto`` picks the bundled base model when it exists, its auxiliary features equal
+    ``features``' and no other network shape was asked for. An explicit model whose
+    features differ raises :class:`JobError`.
     """
     if init == "scratch":
         return None
     if init == "auto":
         if not BASE_MODEL.is_file():
             return None
-        payload = load_checkpoint(BASE_MODEL)
-        same_shape = model_config is None or UNetConfig.from_dict(payload["model_config"]) == model_config
-        return {**payload, "source": "the base model"} if tuple(payload["features"]) == features.aux and same_shape else None
+        checkpoint = load_checkpoint(BASE_MODEL)
+        same_shape = model_config is None or checkpoint.model_config == model_config
+        return (checkpoint, "the base model") if checkpoint.features.aux == features.aux and same_shape else None
     path = resolve_model(init)
-    payload = load_checkpoint(path)
-    if tuple(payload["features"]) != features.aux:
-        raise JobError(
-            f"{path}: the model takes features {', '.join(payload['features']) or 'none'}, but training asked for "
-            f"{', '.join(features.aux) or 'none'}; pass the same --features or --init scratch"
+    checkpoint = load_checkpoint(path)
+    if checkpoint.features.aux != features.aux:
+        raise ConfigError(
+            f"{path}: the model takes features {', '.join(checkpoint.features.aux) or 'none'}, but training asked for "
+            f"{', '.join(features.aux) or 'none'}; pass the same {{features}} or {{init}} scratch",
+            "features",
+            "init",
         )
-    return {**payload, "source": "the base model" if init == "base" else str(path)}
+    return checkpoint, "the base model" if init == "base" else str(path)
 
 
-def _validate(model: UNet, features: FeatureSet, views) -> dict[str, float]:
+def _score_views(model: UNet, features: FeatureSet, views) -> dict[str, float]:
     model.eval()
     scores = {}
     for view in views:
-        denoised, _ = denoise_array(model, features, view.channels)
+        denoised = denoise_array(model, features, view.channels)
         if view.emission is not None:
             denoised = denoised + view.emission
         scores[view.name] = psnr_t(denoised, view.reference)
@@ -150,8 +115,8 @@ def train(
     device: str = "auto",
     validation_directories=(),
     restart: bool = False,
-    show_progress: bool = True,
-    log=print,
+    show_progress: bool = False,
+    log=None,
 ) -> TrainResult:
     """Train a denoiser on the pairs in ``directories`` and save it to ``out_path``.
 
@@ -159,9 +124,12 @@ def train(
     are scored (PSNR_T) as training goes; pairs of ``validation_directories``
     are never trained on. If ``out_path`` already holds a checkpoint of this run, training resumes
     from it (step, weights, optimiser and sampling state); ``restart`` starts
-    over instead. Raises :class:`JobError` or :class:`ModelError` on bad input.
+    over instead. ``log`` (such as ``print``) receives a line on what the run does; progress is
+    drawn on stderr with ``show_progress``. Raises :class:`ConfigError`, :class:`JobError` or
+    :class:`ModelError` on bad input.
     """
-    config.validate()
+    config.check()
+    log = log or (lambda line: None)
     out_path = Path(out_path)
     dev = resolve_device(device)
     features = features or FeatureSet()
@@ -170,42 +138,42 @@ def train(
     resume = None
     if out_path.exists() and not restart:
         resume = load_checkpoint(out_path)
-        if "optimizer" not in resume:
+        if resume.training is None:
             raise JobError(f"{out_path}: holds a model without training state; use --restart to overwrite it")
-        features = FeatureSet(tuple(resume["features"]))
+        features = replace(features, aux=resume.features.aux)
     start = None if resume else initial_weights(config.init, features, model_config)
-    weights = resume or start  # the checkpoint whose network is built, if any
+    weights = resume or (start[0] if start else None)  # the checkpoint whose network is built, if any
     if weights:
-        model_config = UNetConfig.from_dict(weights["model_config"])
+        model_config = weights.model_config
     else:
         model_config = model_config or UNetConfig(in_channels=features.input_width)
     if model_config.in_channels != features.input_width:
-        model_config = UNetConfig(**{**asdict(model_config), "in_channels": features.input_width})
+        model_config = replace(model_config, in_channels=features.input_width)
 
-    split = data_splits_emission(list(directories) + list(validation_directories))
-    if resume and bool(resume.get("emission_split", False)) != split:
+    split = emission_split_of(list(directories) + list(validation_directories))
+    if resume and resume.features.emission_split != split:
         raise JobError(f"{out_path}: was trained {'without' if split else 'with'} the emission split, unlike this data; use --restart")
-    examples, views = load_examples(directories, features, config.targets, split_emission=split)
+    features = replace(features, emission_split=split)
+    examples, views = load_examples(directories, features, config.targets)
     if validation_directories:
-        views += load_examples(validation_directories, features, split_emission=split)[1]
+        views += load_examples(validation_directories, features)[1]
     if weights:
-        model, _ = build_model(weights, out_path if resume else config.init)
+        model = build_model(weights, out_path if resume else config.init)
         if start:
-            log(f"fine-tuning from {start['source']}")
+            log(f"fine-tuning from {start[1]}")
     else:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)  # the same seed gives the same initial weights
             model = UNet(model_config)
     model.to(dev).train()
-    resumed_peak = resume.get("peak_learning_rate", resume["train_config"].get("learning_rate", 0.0)) if resume else 0.0
-    peak = peak_learning_rate(config, fine_tuning=start is not None, resumed_peak=float(resumed_peak))
+    peak = peak_learning_rate(config, fine_tuning=start is not None, resumed_peak=resume.peak_learning_rate if resume else 0.0)
     optimizer = torch.optim.Adam(model.parameters(), lr=peak, betas=(0.9, 0.99))
     generator = torch.Generator().manual_seed(config.seed)
     step, elapsed = 0, 0.0
     if resume:
-        optimizer.load_state_dict(resume["optimizer"])
-        generator.set_state(resume["generator"])
-        step, elapsed = int(resume["step"]), float(resume["elapsed"])
+        optimizer.load_state_dict(resume.training.optimizer)
+        generator.set_state(resume.training.generator)
+        step, elapsed = resume.step, resume.elapsed
         log(f"resuming {out_path} at step {step} ({elapsed:.0f} s trained)")
     sampler = ExampleSampler(examples, config.crop, model.alignment, generator, dev)
     example_count = len(examples)
@@ -214,29 +182,26 @@ def train(
     scaler = torch.amp.GradScaler(dev.type, enabled=amp_dtype == torch.float16)
 
     def save(scores=None):
-        save_checkpoint(
-            out_path,
-            {
-                "model_config": model_config.to_dict(),
-                "features": list(features.aux),
-                "emission_split": split,
-                "train_config": asdict(config),
-                "peak_learning_rate": peak,
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "generator": generator.get_state(),
-                "step": step,
-                "elapsed": elapsed,
-                "data": [str(d) for d in directories],
-                "validation_psnr": scores or {},
-            },
+        checkpoint = Checkpoint(
+            model_config=model_config,
+            features=features,
+            weights=model.state_dict(),
+            train_config=asdict(config),
+            peak_learning_rate=peak,
+            step=step,
+            elapsed=elapsed,
+            data=[str(d) for d in directories],
+            validation_psnr=scores or {},
+            provenance=resume.provenance if resume else {},
+            training=TrainingState(optimizer.state_dict(), generator.get_state()),
         )
+        save_checkpoint(out_path, checkpoint)
 
     total = config.steps or 0
     progress = Progress(1000, f"train {out_path.name}", enabled=show_progress, percent=True)
     progress.done = int(1000 * min(budget_progress(config, step, elapsed), 1.0))
     loss_value, scores, smoothed = float("nan"), {}, None
-    last_save = last_validate = time.monotonic()
+    last_save = last_score = time.monotonic()
     started = time.monotonic() - elapsed
     log(
         f"training on {example_count} examples ({config.targets} targets, {len(views)} views with references), device {dev.type}, "
@@ -253,9 +218,9 @@ def train(
             if now - last_save >= config.checkpoint_seconds:
                 save(scores)
                 last_save = now
-            if views and now - last_validate >= config.validate_seconds:
-                scores = _validate(model, features, views)
-                last_validate = now
+            if views and now - last_score >= config.score_seconds:
+                scores = _score_views(model, features, views)
+                last_score = now
             inputs, targets = sampler.sample(config.batch)
             context = torch.autocast(dev.type, dtype=amp_dtype) if amp_dtype else nullcontext()
             with context:
@@ -280,8 +245,8 @@ def train(
             progress.advance(int(1000 * min(budget_progress(config, step, elapsed), 1.0)) - progress.done, note)
     if smoothed is not None:
         loss_value = smoothed.item()
-    if views and math.isfinite(config.validate_seconds):
-        scores = _validate(model, features, views)
+    if views and math.isfinite(config.score_seconds):
+        scores = _score_views(model, features, views)
         log("validation PSNR_T: " + ", ".join(f"{k} {v:.2f} dB" for k, v in scores.items()))
     save(scores)
     return TrainResult(step=step, elapsed=elapsed, loss=loss_value, validation_psnr=scores)

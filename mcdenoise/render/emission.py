@@ -19,12 +19,7 @@ Two integrators do it, each for the active Mitsuba variant:
 
 import numpy as np
 
-from mcdenoise.features import COLOR, invalid_color
-
-#: Emission at each camera ray's first hit, in the color's own samples.
-SEEN_EMISSION = ("emission.R", "emission.G", "emission.B")
-#: The same, from a pass of its own with many samples.
-EMISSION_MEAN = ("emission_mean.R", "emission_mean.G", "emission_mean.B")
+from mcdenoise.features import COLOR, EMISSION_MEAN, SEEN_EMISSION
 
 _CLASSES: dict[str, tuple[type, type]] = {}
 
@@ -122,15 +117,3 @@ def split_channels(data: np.ndarray) -> dict[str, np.ndarray]:
 def emission_mean_channels(data: np.ndarray) -> dict[str, np.ndarray]:
     """:data:`EMISSION_MEAN` channels from a render of :func:`emission_integrator`."""
     return {name: np.ascontiguousarray(data[..., i]) for i, name in enumerate(EMISSION_MEAN)}
-
-
-def without_emission(color: np.ndarray, seen_emission: np.ndarray) -> np.ndarray:
-    """Color minus the emission seen in its own samples: the light that arrived by a bounce.
-
-    NaN, infinite and negative color values are kept as they are, for the caller's checks."""
-    return np.where(invalid_color(color), color, np.maximum(color - seen_emission, 0.0)).astype(color.dtype)
-
-
-def with_emission(denoised: np.ndarray, emission_mean: np.ndarray) -> np.ndarray:
-    """A denoised frame of :func:`without_emission` color with the converged emission added back."""
-    return denoised + emission_mean

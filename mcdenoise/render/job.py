@@ -7,71 +7,18 @@ after a crash skips the recorded work and redoes at most a second of it.
 """
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from mcdenoise.errors import JobError
+from mcdenoise.config import PairJob
 from mcdenoise.io.exr import Frame, write_exr
 from mcdenoise.io.files import DirectoryLock, ensure_writable_directory, file_sha256, remove_stale_partials
 from mcdenoise.io.pairs_dir import ManifestSaver, frame_attributes, frame_name, frame_record, frame_seed, is_finished, start_or_resume
 from mcdenoise.progress import Progress
-from mcdenoise.render.renderer import (
-    EMISSION_SAMPLER,
-    Camera,
-    FrameRenderer,
-    jitter_camera,
-    load_scene,
-    resolve_size,
-    scene_camera,
-    scene_resolution,
-)
-
-
-@dataclass(frozen=True)
-class PairJob:
-    """What render-pairs renders. Fields that change the images must match on resume."""
-
-    spp: int = 4
-    seed: int = 1
-    views: int = 1
-    jitter: float = 0.05
-    pairs: int = 1
-    size: tuple[int, int] | None = None
-    pixels: int | None = None
-    pixel_filter: str = "box"
-    reference_spp: int = 0
-    variant: str = "auto"
-    #: Write the emission seen in each frame's own samples beside its color (mcdenoise.render.emission).
-    split_emission: bool = False
-    #: Also write each pair's first-hit emission from a pass of this many spp (0: none; implies the split).
-    emission_spp: int = 0
-
-    @property
-    def splits_emission(self) -> bool:
-        """Whether frames carry the emission seen in their samples."""
-        return self.split_emission or self.emission_spp > 0
-
-    def validate(self) -> None:
-        """Raise :class:`JobError` for options that cannot make a render."""
-        checks = [
-            (self.spp >= 1, f"--spp must be at least 1, not {self.spp}"),
-            (self.views >= 1, f"--views must be at least 1, not {self.views}"),
-            (self.pairs >= 1, f"--pairs must be at least 1, not {self.pairs}"),
-            (self.jitter >= 0, f"--jitter must not be negative, not {self.jitter}"),
-            (self.reference_spp >= 0, f"--reference-spp must not be negative, not {self.reference_spp}"),
-            (self.pixel_filter in ("box", "scene"), f"--filter must be box or scene, not {self.pixel_filter!r}"),
-            (self.seed >= 0, f"--seed must not be negative, not {self.seed}"),
-            (self.emission_spp >= 0, f"--emission-spp must not be negative, not {self.emission_spp}"),
-        ]
-        if self.size is not None:
-            checks.append((min(self.size) >= 1, f"--size {self.size[0]}x{self.size[1]} must be at least 1x1"))
-        if self.pixels is not None:
-            checks.append((self.pixels >= 64, f"--pixels must be at least 64, not {self.pixels}"))
-        for ok, message in checks:
-            if not ok:
-                raise JobError(message)
+from mcdenoise.render.renderer import EMISSION_SAMPLER, FrameRenderer
+from mcdenoise.render.scene import Camera, jitter_camera, load_scene, resolve_size, scene_camera, scene_resolution
 
 
 def _view_camera(base: Camera, scene, job: PairJob, view: int) -> Camera:
@@ -83,7 +30,7 @@ def _view_camera(base: Camera, scene, job: PairJob, view: int) -> Camera:
 
 def _image_settings(job: PairJob, scene_path: Path, scene_hash: str, width: int, height: int) -> dict:
     return {
-        "split_emission": job.splits_emission,
+        "emission_split": job.writes_emission_split,
         "emission_spp": job.emission_spp,
         "emission_sampler": EMISSION_SAMPLER if job.emission_spp else None,
         "scene": str(scene_path),
@@ -98,14 +45,15 @@ def _image_settings(job: PairJob, scene_path: Path, scene_hash: str, width: int,
     }
 
 
-def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = True) -> dict:
+def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = False, replay: bool = True) -> dict:
     """Render ``job.views`` x ``job.pairs`` pairs (plus optional references) into ``out_dir``.
 
-    Finished pairs from an earlier run with the same settings are skipped.
-    Returns the manifest. Raises :class:`JobError`, :class:`SceneError` or
-    :class:`OutputError` with a message naming the problem.
+    Finished pairs from an earlier run with the same settings are skipped. ``replay`` off
+    renders with plain calls instead of replaying traced ones (the same images; for timing).
+    Returns the manifest. Raises :class:`ConfigError`, :class:`JobError`, :class:`SceneError`
+    or :class:`OutputError` with a message naming the problem.
     """
-    job.validate()
+    job.check()
     scene_path = Path(scene_path).resolve()
     out = ensure_writable_directory(out_dir)
 
@@ -116,7 +64,7 @@ def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = True) 
         settings = _image_settings(job, scene_path, file_sha256(scene_path), width, height)
         manifest = start_or_resume(out, settings)
         base_camera = scene_camera(scene, scene_path)
-        renderer = FrameRenderer(scene, base_camera, width, height, job.pixel_filter)
+        renderer = FrameRenderer(scene, base_camera, width, height, job.pixel_filter, replay=replay)
 
         work = []
         for view in range(job.views):
@@ -160,7 +108,7 @@ def _render_item(renderer: FrameRenderer, job: PairJob, settings: dict, variant:
     # One feature pass serves both frames of a pair: features carry no light-transport noise.
     feature_seed = frame_seed(job.seed, view, pair or 0, "ref-features" if pair is None else "features")
     features = renderer.features(min(spp, job.spp), feature_seed)
-    split = job.splits_emission  # a reference too: clean targets (N2C) leave its seen emission out as well
+    split = job.writes_emission_split  # a reference too: clean targets (N2C) leave its seen emission out as well
     extra = {}
     if split and job.emission_spp and pair is not None:
         extra["emission_seed"] = frame_seed(job.seed, view, pair, "emission")

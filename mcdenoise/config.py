@@ -1,0 +1,157 @@
+"""What a job is asked to do: the option dataclasses and their choices, written once.
+
+Torch-free, so the command line reads its defaults and choices from here without
+loading a network. Each ``check()`` raises :class:`ConfigError` naming the fields
+at fault; the command line names the matching flags.
+"""
+
+from dataclasses import asdict, dataclass
+from typing import Literal, get_args
+
+from mcdenoise.errors import ConfigError
+
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
+Device = Literal["auto", "cpu", "cuda"]
+Targets = Literal["noisy", "clean"]
+PixelFilter = Literal["box", "scene"]
+
+
+def choices(kind) -> tuple[str, ...]:
+    """The values of a ``Literal`` choice: ``choices(Precision)`` -> ``("auto", "fp32", "bf16", "fp16")``."""
+    return get_args(kind)
+
+
+@dataclass(frozen=True)
+class UNetConfig:
+    """Shape of the U-Net. Stored in every checkpoint, so weights describe themselves."""
+
+    in_channels: int = 9
+    out_channels: int = 3
+    width: int = 32
+    depth: int = 4
+    #: Side of the box blur of the input color that the log output is a correction to (0: none).
+    blur_size: int = 5
+    #: Also feed the network the log of each pixel's radiance and of the blurred input. The tonemapped
+    #: color saturates (T(30) and T(3000) differ by 1e-3), so without these the network cannot tell
+    #: how far a bright neighbour spreads through the blur, nor undo it.
+    magnitude_input: bool = False
+
+    @property
+    def alignment(self) -> int:
+        """Input height and width must be multiples of this (one per pooling level)."""
+        return 2**self.depth
+
+    @property
+    def network_inputs(self) -> int:
+        """Channels that the first convolution takes: the encoded input, plus 6 magnitude channels."""
+        return self.in_channels + (6 if self.magnitude_input else 0)
+
+    def to_dict(self) -> dict:
+        """Plain dict for checkpoints."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "UNetConfig":
+        """The config stored by :meth:`to_dict`."""
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class PairJob:
+    """What ``render-pairs`` renders. The defaults are the recommended training set: 32 views of
+    4 pairs each at 4 spp and about 65536 pixels. Fields that change the images must match on resume."""
+
+    spp: int = 4
+    seed: int = 1
+    #: Camera views; 1 is the scene's own camera, more are small random moves of it.
+    views: int = 32
+    #: Size of the camera moves, as a fraction of the distance to the scene.
+    jitter: float = 0.05
+    #: Pairs per view; each frame's target averages its view's other frames.
+    pairs: int = 4
+    #: (width, height); wins over ``pixels``.
+    size: tuple[int, int] | None = None
+    #: About this many pixels at the scene's aspect ratio (0: the scene's own size).
+    pixels: int = 65536
+    pixel_filter: PixelFilter = "box"
+    #: Also render a high-spp reference per view, for evaluation only (0: none).
+    reference_spp: int = 0
+    variant: str = "auto"
+    #: Write the emission seen in each frame's own samples beside its color (mcdenoise.render.emission).
+    emission_split: bool = False
+    #: Also write each pair's first-hit emission from a pass of this many spp (0: none; implies the split).
+    emission_spp: int = 0
+
+    @property
+    def writes_emission_split(self) -> bool:
+        """Whether frames carry the emission seen in their samples (:attr:`emission_split`, or an emission pass)."""
+        return self.emission_split or self.emission_spp > 0
+
+    def check(self) -> None:
+        """Raise :class:`ConfigError` for options that cannot make a render."""
+        _check(
+            (self.spp >= 1, f"{{spp}} must be at least 1, not {self.spp}", "spp"),
+            (self.views >= 1, f"{{views}} must be at least 1, not {self.views}", "views"),
+            (self.pairs >= 1, f"{{pairs}} must be at least 1, not {self.pairs}", "pairs"),
+            (self.jitter >= 0, f"{{jitter}} must not be negative, not {self.jitter}", "jitter"),
+            (self.reference_spp >= 0, f"{{reference_spp}} must not be negative, not {self.reference_spp}", "reference_spp"),
+            (
+                self.pixel_filter in choices(PixelFilter),
+                f"{{pixel_filter}} must be box or scene, not {self.pixel_filter!r}",
+                "pixel_filter",
+            ),
+            (self.seed >= 0, f"{{seed}} must not be negative, not {self.seed}", "seed"),
+            (self.emission_spp >= 0, f"{{emission_spp}} must not be negative, not {self.emission_spp}", "emission_spp"),
+            (self.size is None or min(self.size) >= 1, f"{{size}} {'x'.join(map(str, self.size or ()))} must be at least 1x1", "size"),
+            (self.pixels == 0 or self.pixels >= 64, f"{{pixels}} must be 0 (the scene's size) or at least 64, not {self.pixels}", "pixels"),
+        )
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train. Stored in the checkpoint beside the model config."""
+
+    steps: int = 0  # 0: no step limit
+    minutes: float = 0.0  # 0: no time limit
+    batch: int = 8
+    crop: int = 64
+    #: Peak learning rate; 0 (auto): 2e-3 when training starts from a model, 1e-3 from random
+    #: weights (mcdenoise.learn.train.FINE_TUNE_LEARNING_RATE, SCRATCH_LEARNING_RATE).
+    learning_rate: float = 0.0
+    warmup_steps: int = 200
+    final_lr_fraction: float = 0.05
+    clip_norm: float = 1.0
+    seed: int = 0
+    precision: Precision = "auto"
+    #: noisy (Noise2Noise) | clean (Noise2Clean, for comparison; needs references).
+    targets: Targets = "noisy"
+    checkpoint_seconds: float = 30.0
+    #: Starting weights: "auto" (the base model when its features match, else random),
+    #: "base", "fast", "scratch" (random), or the path of a model file to fine-tune.
+    init: str = "auto"
+    #: How often to score the views that have references (math.inf: never, not even at the end).
+    score_seconds: float = 30.0
+
+    def check(self) -> None:
+        """Raise :class:`ConfigError` for a budget or setting that cannot train."""
+        _check(
+            (self.steps >= 0 and self.minutes >= 0, "{steps} and {minutes} must not be negative", "steps", "minutes"),
+            (self.steps > 0 or self.minutes > 0, "give a training budget: {minutes} and/or {steps} above 0", "minutes", "steps"),
+            (self.learning_rate >= 0, "{learning_rate} must not be negative (0 picks it automatically)", "learning_rate"),
+            (self.batch >= 1, f"{{batch}} must be at least 1, not {self.batch}", "batch"),
+            (self.crop >= 8, f"{{crop}} must be at least 8, not {self.crop}", "crop"),
+            (self.targets in choices(Targets), f"unknown {{targets}} {self.targets!r}; choose noisy or clean", "targets"),
+            (
+                self.precision in choices(Precision),
+                f"unknown {{precision}} {self.precision!r}; choose {', '.join(choices(Precision))}",
+                "precision",
+            ),
+            (self.checkpoint_seconds >= 0, "{checkpoint_seconds} must not be negative", "checkpoint_seconds"),
+        )
+
+
+def _check(*rules) -> None:
+    """Raise :class:`ConfigError` for the first rule ``(holds, template, *fields)`` that does not hold."""
+    for holds, template, *fields in rules:
+        if not holds:
+            raise ConfigError(template, *fields)
