@@ -32,12 +32,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mcdenoise.config import TrainConfig, UNetConfig
+from mcdenoise.config import TrainConfig
 from mcdenoise.denoise.hook import Denoiser
-from mcdenoise.features import FeatureSet, encode, exposure_scale
+from mcdenoise.features import COLOR, FeatureSet
 from mcdenoise.io.bundled import BUNDLED_MODELS
 from mcdenoise.io.checkpoint import load_checkpoint
+from mcdenoise.io.exr import read_exr
+from mcdenoise.io.pairs_dir import frame_name
 from mcdenoise.learn.device import autocast_dtype
+from mcdenoise.learn.encode import encode, exposure_scale
 from mcdenoise.learn.train import train
 from mcdenoise.metrics import psnr_t
 
@@ -45,16 +48,11 @@ HERE = Path(__file__).parent
 RESULTS = HERE / "results"
 MODELS = ("base", "fast")
 PRECISIONS = ("fp32", "bf16", "fp16")
-DEFAULT_FRAMES = cached_test_folders()
+DEFAULT_FRAMES = sorted((HERE / "cache").glob("*-65536px/box/test"))  # the quality benchmark's box-track test frames
 #: Where the measurements run; `--device cpu` is a quick dry run of this script's logic.
 DEVICE = "cuda"
 #: Timed repetitions (fewer in a dry run).
 RUNS = 50
-
-
-def cached_test_folders(track: str = "box") -> list[Path]:
-    """The quality benchmark's cached test folders (benchmarks/cache/SCENE-65536px/TRACK/test), in scene order."""
-    return sorted((Path(__file__).parent / "cache").glob(f"*-65536px/{track}/test"))
 
 
 def scene_name(folder: Path) -> str:
@@ -73,7 +71,7 @@ def _sync() -> None:
 
 
 def _width(name: str) -> int:
-    return UNetConfig.from_dict(load_checkpoint(BUNDLED_MODELS[name])["model_config"]).width
+    return load_checkpoint(BUNDLED_MODELS[name]).model_config.width
 
 
 def _median_ms(function, runs: int) -> float:

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -157,12 +158,12 @@ def main(argv=None) -> dict:
         score_seconds=math.inf,
         init=args.init,
     )
-    starting_provenance = load_checkpoint(resolve_model(args.init)).get("provenance") if start else None
+    starting_provenance = load_checkpoint(resolve_model(args.init)).provenance if start else None
     device = resolve_device(args.device)
     model_config = UNetConfig(width=args.width, magnitude_input=args.magnitude_input)
-    result = train(folders, checkpoint, config, model_config=model_config, device=str(device.type))
+    result = train(folders, checkpoint, config, model_config=model_config, device=str(device.type), show_progress=True, log=print)
 
-    payload = load_checkpoint(checkpoint)
+    trained = load_checkpoint(checkpoint)
     provenance = {
         "command": "python benchmarks/train_base.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "git_commit": _git_commit(),
@@ -177,8 +178,7 @@ def main(argv=None) -> dict:
     }
     if start:
         provenance["started_from"] = starting_provenance or args.init
-    weights = {key: payload[key] for key in ("model_config", "features", "train_config", "model")}
-    save_checkpoint(args.out, {**weights, "provenance": provenance})
+    save_checkpoint(args.out, replace(trained.without_training_state(), provenance=provenance))
     args.out.with_suffix(".json").write_text(json.dumps(provenance, indent=1) + "\n")
     print(json.dumps(provenance, indent=1))
     return provenance
