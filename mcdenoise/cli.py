@@ -256,11 +256,7 @@ def _run(args) -> int:
         from mcdenoise.features import FeatureSet
         from mcdenoise.learn.train import train
 
-        aux = tuple(f for f in args.features.split(",") if f and f != "none")
-        try:
-            features = FeatureSet(aux)
-        except ValueError as error:
-            raise McDenoiseError(f"--features: {error}") from None
+        features = FeatureSet(tuple(f for f in args.features.split(",") if f and f != "none"))
         config = TrainConfig(**_fields_of(TrainConfig, args))
         model_config = None
         if args.width or args.depth:

@@ -17,6 +17,10 @@ class SceneError(McDenoiseError):
     """A Mitsuba scene cannot be loaded or rendered as asked."""
 
 
+class FrameError(McDenoiseError):
+    """A frame given as arrays or tensors does not have the shape or features that the model needs."""
+
+
 class PixelError(McDenoiseError):
     """A frame holds NaN, infinite or negative color values and strict mode is on."""
 

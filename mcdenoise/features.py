@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mcdenoise.errors import ConfigError
+
 COLOR = ("R", "G", "B")
 ALBEDO = ("albedo.R", "albedo.G", "albedo.B")
 NORMAL = ("normal.X", "normal.Y", "normal.Z")
@@ -50,7 +52,7 @@ class FeatureSet:
     def __post_init__(self) -> None:
         unknown = [name for name in self.aux if name not in AUX_CHANNELS]
         if unknown:
-            raise ValueError(f"unknown features {unknown}; known: {sorted(AUX_CHANNELS)}")
+            raise ConfigError(f"unknown {{features}} {', '.join(unknown)}; choose from {', '.join(AUX_CHANNELS)}", "features")
 
     @property
     def channels(self) -> tuple[str, ...]:

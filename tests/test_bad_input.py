@@ -361,7 +361,16 @@ def test_bad_render_options(tmp_path, scene_path, args, fragment):
     assert not (tmp_path / "r").exists() or not list((tmp_path / "r").glob("*.exr"))
 
 
-@pytest.mark.parametrize("args, fragment", [(["--minutes", "0"], "budget"), (["--minutes", "-1"], "--minutes"), ([], "budget")])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--minutes", "0"], "budget"),
+        (["--minutes", "-1"], "--minutes"),
+        ([], "budget"),
+        (["--steps", "2", "--features", "albedo,sheen"], "unknown --features sheen"),
+        (["--steps", "2", "--crop", "4"], "--crop must be at least 8"),
+    ],
+)
 def test_bad_train_options(tmp_path, train_dir, args, fragment):
     result = run_cli("train", train_dir, "--out", tmp_path / "m.pt", *args)
     assert result.returncode != 0 and fragment in result.stderr and "Traceback" not in result.stderr

@@ -21,7 +21,7 @@ import torch
 
 from mcdenoise.config import Precision, choices
 from mcdenoise.denoise.ensemble import COUNTS, denoise_in_orientations
-from mcdenoise.errors import ConfigError, McDenoiseError, PixelError
+from mcdenoise.errors import ConfigError, FrameError, ModelError, PixelError
 from mcdenoise.features import AUX_CHANNELS, COLOR, FeatureSet, invalid_color
 from mcdenoise.io.bundled import resolve_model
 from mcdenoise.io.checkpoint import load_checkpoint
@@ -93,9 +93,9 @@ class Denoiser:
         if isinstance(image, (str, Path)):
             return self.denoise_frame(read_exr(image), name=str(image))
         if self.features.emission_split:
-            raise McDenoiseError(
+            raise ModelError(
                 f"{self.source} was trained with the emission split; give it EXR frames (a path, or denoise_frame) "
-                "rendered with 'mcdenoise render-pairs --emission-spp N'"
+                "rendered with 'mcdenoise render-pairs --split-emission' (best with --emission-spp N)"
             )
         if isinstance(image, torch.Tensor):
             return self._denoise_tensor(image, albedo, normal, depth)
@@ -115,22 +115,22 @@ class Denoiser:
     def _stack(self, array, albedo, normal, depth, concatenate):
         """(H, W, C) channels in the model's order, from color (or color and features) plus keyword features."""
         if array.ndim != 3:
-            raise McDenoiseError(f"expected an (H, W, C) image, got shape {tuple(array.shape)}")
+            raise FrameError(f"expected an (H, W, C) image, got shape {tuple(array.shape)}")
         given = {"albedo": albedo, "normal": normal, "depth": depth}
         if array.shape[-1] == self.features.input_width and all(v is None for v in given.values()):
             return array
         if array.shape[-1] != 3:
-            raise McDenoiseError(
+            raise FrameError(
                 f"expected 3 or {self.features.input_width} channels ({', '.join(self.features.channels)}), got {array.shape[-1]}"
             )
         blocks = [array]
         for name in self.features.aux:
             block = given[name]
             if block is None:
-                raise McDenoiseError(f"the model needs the {name} feature; pass {name}= an (H, W, {len(AUX_CHANNELS[name])}) array")
+                raise FrameError(f"the model needs the {name} feature; pass {name}= an (H, W, {len(AUX_CHANNELS[name])}) array")
             expected = tuple(array.shape[:2]) + (len(AUX_CHANNELS[name]),)
             if tuple(block.shape) != expected:
-                raise McDenoiseError(f"{name} has shape {tuple(block.shape)}, but the color is {tuple(array.shape)}; expected {expected}")
+                raise FrameError(f"{name} has shape {tuple(block.shape)}, but the color is {tuple(array.shape)}; expected {expected}")
             blocks.append(block)
         return concatenate(blocks, -1)
 
@@ -145,7 +145,7 @@ class Denoiser:
 
     def _check_frame(self, channels, name: str) -> None:
         if channels.shape[0] < 1 or channels.shape[1] < 1:
-            raise McDenoiseError(f"{name}: the image is empty ({channels.shape[1]}x{channels.shape[0]})")
+            raise FrameError(f"{name}: the image is empty ({channels.shape[1]}x{channels.shape[0]})")
         if self.strict:
             bad = int(invalid_color(channels[..., :3]).sum())
             if bad:

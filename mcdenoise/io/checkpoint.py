@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from mcdenoise.config import UNetConfig
-from mcdenoise.errors import ModelError
+from mcdenoise.errors import ConfigError, ModelError
 from mcdenoise.features import FeatureSet
 from mcdenoise.io.files import atomic_output
 
@@ -99,7 +99,7 @@ def load_checkpoint(path) -> Checkpoint:
             },
             training=TrainingState(**training) if training else None,
         )
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, ConfigError) as error:
         raise ModelError(f"{path}: the model file is inconsistent ({str(error).splitlines()[0][:200]})") from None
     if checkpoint.model_config.in_channels != checkpoint.features.input_width:
         raise ModelError(
