@@ -25,7 +25,7 @@ from mcdenoise.io.exr import Frame, read_exr, write_exr
 from mcdenoise.io.pairs_dir import frame_name
 from mcdenoise.learn.infer import receptive_radius
 
-from conftest import run_cli
+from conftest import run_cli, run_cli_process
 
 
 def assert_clean_failure(result, *fragments, code=1):
@@ -271,11 +271,12 @@ def test_bad_scenes(tmp_path, name, body, fragment):
     scene.write_text(body if body.startswith("<scene") else f"<scene version='3.0.0'>{body}</scene>")
     result = run_cli("render-pairs", scene, "--out", tmp_path / "out")
     assert_clean_failure(result, f"{name}.xml", fragment)
-    assert not list(tmp_path.rglob("*.exr"))
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_missing_scene_file(tmp_path):
     assert_clean_failure(run_cli("render-pairs", tmp_path / "nope.xml", "--out", tmp_path / "out"), "nope.xml", "no such scene")
+    assert not (tmp_path / "out").exists()  # no empty output directory left behind
 
 
 # --- Paths -------------------------------------------------------------------------------------
@@ -375,3 +376,19 @@ def test_bad_train_options(tmp_path, train_dir, args, fragment):
     result = run_cli("train", train_dir, "--out", tmp_path / "m.pt", *args)
     assert result.returncode != 0 and fragment in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "m.pt").exists()
+
+
+# --- The command in its own process ------------------------------------------------------------
+
+
+def test_the_command_in_its_own_process_fails_in_one_line(tmp_path, trained_model, train_dir):
+    # The tests above call cli.main in this process; here the interpreter runs the real command,
+    # so the exit status and every byte on stderr are what a shell sees.
+    (tmp_path / "text.exr").write_bytes(b"this is not an EXR file")
+    apply = run_cli_process("apply", tmp_path / "text.exr", "--model", trained_model)
+    assert_clean_failure(apply, "text.exr", "not a readable EXR")
+    scene = run_cli_process("render-pairs", tmp_path / "nope.xml", "--out", tmp_path / "out")
+    assert_clean_failure(scene, "nope.xml", "no such scene")
+    options = run_cli_process("train", train_dir, "--out", tmp_path / "m.pt", "--steps", "2", "--crop", "4")
+    assert_clean_failure(options, "--crop must be at least 8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["text.exr"]

@@ -55,15 +55,15 @@ def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = False,
     """
     job.check()
     scene_path = Path(scene_path).resolve()
+    scene, variant = load_scene(scene_path, job.variant)  # before the output exists: a bad scene leaves none
+    width, height = resolve_size(scene_resolution(scene), job.size, job.pixels)
+    base_camera = scene_camera(scene, scene_path)
     out = ensure_writable_directory(out_dir)
 
     with DirectoryLock(out):
         remove_stale_partials(out)  # left by a run that was killed mid-write
-        scene, variant = load_scene(scene_path, job.variant)
-        width, height = resolve_size(scene_resolution(scene), job.size, job.pixels)
         settings = _image_settings(job, scene_path, file_sha256(scene_path), width, height)
         manifest = start_or_resume(out, settings)
-        base_camera = scene_camera(scene, scene_path)
         renderer = FrameRenderer(scene, base_camera, width, height, job.pixel_filter, replay=replay)
 
         work = []
