@@ -3,11 +3,15 @@
     python benchmarks/train_base.py                 # the bundled base: about 46 minutes on 2 CPU cores
     python benchmarks/train_base.py --width 16 --no-magnitude-input --minutes 20 --out mcdenoise/data/fast_model.pt
     python benchmarks/train_base.py --minutes 2 --scenes 8 --out /tmp/base.pt   # a smoke run
+    python benchmarks/train_base.py --prior oidn --init mcdenoise/data/base_model.pt --minutes 20 \
+        --out mcdenoise/data/base_oidn_model.pt   # the base that corrects OIDN, grown from the plain one
 
 1. Writes ``--scenes`` random scenes (``mcdenoise.render.scenes``, seeds 0 ... N-1) as scene.xml files.
 2. Renders each as ``--views`` jittered views, one pair each, at 2, 4 or 8 spp (by seed), with the
    scene's own random pixel filter (box, gaussian or tent), about ``--pixels`` pixels a frame.
-3. Trains the network (noisy targets only; no clean image is ever rendered) for ``--minutes``.
+3. Trains the network (noisy targets only; no clean image is ever rendered) for ``--minutes``; with
+   ``--prior oidn`` it takes OIDN's output as an input and learns to correct it (a plain ``--init``
+   model is made to start as OIDN, see ``mcdenoise.learn.model.correcting_prior``).
 4. Writes the weights, without training state, to ``--out`` (default: the package's data file),
    with how they were made recorded inside and in a JSON file beside them.
 
@@ -30,7 +34,8 @@ from pathlib import Path
 
 import torch
 
-from mcdenoise.config import PairJob, TrainConfig, UNetConfig
+from mcdenoise.config import PairJob, Prior, TrainConfig, UNetConfig, choices
+from mcdenoise.features import FeatureSet
 from mcdenoise.io.bundled import BASE_MODEL, resolve_model
 from mcdenoise.io.checkpoint import load_checkpoint, save_checkpoint
 from mcdenoise.io.pairs_dir import MANIFEST
@@ -90,6 +95,15 @@ def render_training_data(args) -> list[Path]:
     return [folder for _, folder, _ in work]
 
 
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def _machine(device: torch.device) -> str:
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)} (torch {torch.__version__}), {platform.machine()} CPU"
@@ -115,6 +129,7 @@ def main(argv=None) -> dict:
         help="starting weights: scratch (default), or a model to train on (base, fast or a file; a warm restart "
         "of the schedule, recorded in the provenance with the starting model's own)",
     )
+    parser.add_argument("--prior", default="none", choices=choices(Prior), help="the prior that the network corrects (default none)")
     parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default 1e-3)")
     parser.add_argument("--batch", type=int, default=TrainConfig.batch, help="crops per step")
     parser.add_argument("--crop", type=int, default=TrainConfig.crop, help="crop size in pixels")
@@ -147,7 +162,8 @@ def main(argv=None) -> dict:
     magnitude = "-mag" if args.magnitude_input else ""
     start = "" if args.init == "scratch" else f"-from-{Path(args.init).stem}"
     shape = "" if (args.batch, args.crop) == (TrainConfig.batch, TrainConfig.crop) else f"-b{args.batch}-c{args.crop}"
-    run_name = f"{args.scenes}x{args.views}-{args.pixels}px-w{args.width}{magnitude}{shape}-{args.minutes:g}min{start}"
+    prior = "" if args.prior == "none" else f"-{args.prior}"
+    run_name = f"{args.scenes}x{args.views}-{args.pixels}px-w{args.width}{magnitude}{prior}{shape}-{args.minutes:g}min{start}"
     checkpoint = args.cache / f"train-{run_name}.pt"
     config = TrainConfig(
         minutes=args.minutes,
@@ -161,7 +177,8 @@ def main(argv=None) -> dict:
     starting_provenance = load_checkpoint(resolve_model(args.init)).provenance if start else None
     device = resolve_device(args.device)
     model_config = UNetConfig(width=args.width, magnitude_input=args.magnitude_input)
-    result = train(folders, checkpoint, config, model_config=model_config, device=str(device.type), show_progress=True, log=print)
+    features = FeatureSet(prior=args.prior)
+    result = train(folders, checkpoint, config, model_config, features, device=str(device.type), show_progress=True, log=print)
 
     trained = load_checkpoint(checkpoint)
     provenance = {
@@ -172,6 +189,7 @@ def main(argv=None) -> dict:
         "data": f"{len(folders)} generated scenes (mcdenoise.render.scenes, of seeds 0-{args.scenes - 1}), {args.views} views each, "
         f"one pair per view at {'/'.join(map(str, SPP_CHOICES))} spp, {args.pixels} px, each scene's own pixel filter",
         "targets": "noisy (Noise2Noise); no clean image was rendered",
+        "prior": args.prior if args.prior == "none" else f"{args.prior} (pyoidn {_version('pyoidn')}), RT filter, hdr, quality high",
         "steps": result.step,
         "training_seconds": round(result.elapsed, 1),
         "render_seconds": round(render_seconds, 1),

@@ -8,7 +8,7 @@ import argparse
 import sys
 from dataclasses import fields
 
-from mcdenoise.config import Device, PairJob, PixelFilter, Precision, Targets, TrainConfig, UNetConfig, choices
+from mcdenoise.config import Device, PairJob, PixelFilter, Precision, Prior, Targets, TrainConfig, UNetConfig, choices
 from mcdenoise.errors import ConfigError, McDenoiseError
 
 #: The flag of each option field whose flag is not ``--`` + the field's name with dashes.
@@ -50,14 +50,22 @@ def _size(text: str) -> tuple[int, int]:
     return width, height
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
+def _int_at_least(minimum: int):
+    """An argparse type: a whole number of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
+        return value
+
+    return parse
+
+
+_positive_int = _int_at_least(1)
 
 
 def _non_negative_float(text: str) -> float:
@@ -177,6 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--width", type=_positive_int, help=f"U-Net channels per level (default {UNetConfig.width}; from scratch only)")
     trainer.add_argument("--depth", type=_positive_int, help=f"U-Net pooling levels (default {UNetConfig.depth}; from scratch only)")
     trainer.add_argument("--features", default="albedo,normal", help="auxiliary features, comma-separated: albedo, normal, depth, or none")
+    trainer.add_argument(
+        "--prior",
+        default="none",
+        choices=choices(Prior),
+        help="oidn: the network takes Intel OIDN's output as an input and learns to correct it, starting as OIDN "
+        "(needs 'pip install pyoidn'); none: it denoises on its own (default %(default)s)",
+    )
     trainer.add_argument("--device", default="auto", choices=choices(Device), help="auto uses CUDA when available")
     trainer.add_argument("--restart", action="store_true", help="overwrite --out instead of resuming from it")
 
@@ -192,9 +207,30 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("frames", nargs="+", help="EXR files")
     apply.add_argument(
         "--model",
-        help="model file written by 'mcdenoise train', or a bundled model: base (the default) or fast (about twice as fast, less accurate)",
+        help="model file written by 'mcdenoise train', or a bundled model: base (the default), fast (about twice as "
+        "fast, less accurate) or base-oidn (corrects Intel OIDN's output; needs 'pip install pyoidn')",
+    )
+    apply.add_argument(
+        "--prior",
+        choices=choices(Prior),
+        help="without --model: oidn picks the bundled base-oidn model, none the plain base model (the default)",
     )
     apply.add_argument("-o", "--output", help="output file (one input only)")
+    apply.add_argument(
+        "--other-half",
+        metavar="B.exr",
+        help="the same frame rendered with another seed (FRAME.exr and B.exr each with half the samples, as "
+        "render-pairs --views 1 writes them): the output is the mean of both denoised (one input only)",
+    )
+    apply.add_argument(
+        "--adapt",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="SECONDS",
+        help="first fine-tune the model on the frame's own two halves for this long (needs --other-half; "
+        "no scene and no training set: the halves are each other's Noise2Noise target)",
+    )
+    apply.add_argument("--adapt-steps", type=_int_at_least(0), default=0, metavar="N", help="or for this many steps")
     apply.add_argument(
         "--orientations",
         type=int,
@@ -256,7 +292,7 @@ def _run(args) -> int:
         from mcdenoise.features import FeatureSet
         from mcdenoise.learn.train import train
 
-        features = FeatureSet(tuple(f for f in args.features.split(",") if f and f != "none"))
+        features = FeatureSet(tuple(f for f in args.features.split(",") if f and f != "none"), prior=args.prior)
         config = TrainConfig(**_fields_of(TrainConfig, args))
         model_config = None
         if args.width or args.depth:
@@ -269,16 +305,20 @@ def _run(args) -> int:
     if args.command == "apply":
         from mcdenoise.denoise.apply import apply_files
         from mcdenoise.denoise.hook import Denoiser
+        from mcdenoise.io.bundled import BASE_MODEL_OF_PRIOR
 
+        if args.model and args.prior:
+            raise ConfigError("give {model} or {prior}, not both: a model file has its own prior", "model", "prior")
         denoiser = Denoiser.load(
-            args.model or "base",
+            args.model or BASE_MODEL_OF_PRIOR[args.prior or "none"],
             device=args.device,
             tile=args.tile,
             strict=args.strict,
             precision=args.precision,
             orientations=args.orientations,
         )
-        results = apply_files(denoiser, args.frames, args.output, show_progress=show)
+        halves = {"other_half": args.other_half, "adapt_steps": args.adapt_steps, "adapt_seconds": args.adapt}
+        results = apply_files(denoiser, args.frames, args.output, show_progress=show, **halves)
         failed = [r for r in results if r.error]
         for r in results:
             if r.error:

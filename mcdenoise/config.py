@@ -14,6 +14,8 @@ Precision = Literal["auto", "fp32", "bf16", "fp16"]
 Device = Literal["auto", "cpu", "cuda"]
 Targets = Literal["noisy", "clean"]
 PixelFilter = Literal["box", "scene"]
+#: A supervised denoiser whose output the network takes as an input and corrects (none: no prior).
+Prior = Literal["none", "oidn"]
 
 
 def choices(kind) -> tuple[str, ...]:
@@ -35,6 +37,9 @@ class UNetConfig:
     #: color saturates (T(30) and T(3000) differ by 1e-3), so without these the network cannot tell
     #: how far a bright neighbour spreads through the blur, nor undo it.
     magnitude_input: bool = False
+    #: The last 3 input channels are a prior denoiser's radiance, and the log output is a correction
+    #: to its log instead of to the blur's: the network starts as the prior and learns what it misses.
+    prior_base: bool = False
 
     @property
     def alignment(self) -> int:

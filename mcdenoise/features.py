@@ -3,6 +3,10 @@
 This is the one place that defines channel layout. The model's input width is
 derived from a :class:`FeatureSet`, never typed twice.
 
+A prior (``--prior oidn``) adds 3 input channels after these: a supervised
+denoiser's output for the frame, computed from the channels read
+(:mod:`mcdenoise.learn.prior`), never read from a file.
+
 The emission split is part of the table too. A model trained with it
 (``render-pairs --split-emission``) learns without the light seen directly:
 :meth:`FeatureSet.read` takes that light out of a frame's color on the way in,
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mcdenoise.config import Prior, choices
 from mcdenoise.errors import ConfigError
 
 COLOR = ("R", "G", "B")
@@ -48,11 +53,15 @@ class FeatureSet:
     #: Learn without the light seen directly: frames carry :data:`SEEN_EMISSION`, which is
     #: taken out of the color on the way in and added back (converged, where there is a pass) on the way out.
     emission_split: bool = False
+    #: The denoiser whose output the network corrects (see :data:`mcdenoise.config.Prior`).
+    prior: Prior = "none"
 
     def __post_init__(self) -> None:
         unknown = [name for name in self.aux if name not in AUX_CHANNELS]
         if unknown:
             raise ConfigError(f"unknown {{features}} {', '.join(unknown)}; choose from {', '.join(AUX_CHANNELS)}", "features")
+        if self.prior not in choices(Prior):
+            raise ConfigError(f"unknown {{prior}} {self.prior}; choose from {', '.join(choices(Prior))}", "prior")
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -63,9 +72,19 @@ class FeatureSet:
         return tuple(names)
 
     @property
+    def has_prior(self) -> bool:
+        """Whether the network takes a prior denoiser's output as 3 more input channels."""
+        return self.prior != "none"
+
+    @property
     def input_width(self) -> int:
-        """Number of network input channels."""
-        return len(self.channels)
+        """Number of network input channels: :attr:`channels`, then the prior's 3 if there is one."""
+        return len(self.channels) + (3 if self.has_prior else 0)
+
+    def describe(self) -> str:
+        """The set in words, for messages: ``albedo, normal, prior oidn`` (``none`` for color alone)."""
+        words = list(self.aux) + ([f"prior {self.prior}"] if self.has_prior else [])
+        return ", ".join(words) or "none"
 
     def missing(self, available) -> list[str]:
         """Channels of this set that are not in ``available``."""
@@ -98,12 +117,12 @@ class FeatureSet:
 
     def to_dict(self) -> dict:
         """The set as saved in a checkpoint."""
-        return {"aux": list(self.aux), "emission_split": self.emission_split}
+        return {"aux": list(self.aux), "emission_split": self.emission_split, "prior": self.prior}
 
     @classmethod
     def from_dict(cls, data: dict) -> "FeatureSet":
-        """The set saved by :meth:`to_dict`."""
-        return cls(tuple(data["aux"]), bool(data["emission_split"]))
+        """The set saved by :meth:`to_dict` (a set saved without a prior has none)."""
+        return cls(tuple(data["aux"]), bool(data["emission_split"]), str(data.get("prior", "none")))
 
 
 def invalid_color(color):

@@ -67,9 +67,7 @@ def run_cli(*args):
             except Exception:  # what the interpreter would print
                 traceback.print_exc()
                 code = 1
-    return subprocess.CompletedProcess(
-        ["mcdenoise", *argv], code, stdout.getvalue() + native_out[0], stderr.getvalue() + native_err[0]
-    )
+    return subprocess.CompletedProcess(["mcdenoise", *argv], code, stdout.getvalue() + native_out[0], stderr.getvalue() + native_err[0])
 
 
 def run_cli_process(*args, timeout=600):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcdenoise.denoise.hook import Denoiser
-from mcdenoise.errors import McDenoiseError, OutputError
+from mcdenoise.errors import ConfigError, McDenoiseError, OutputError
 from mcdenoise.features import COLOR, invalid_color
 from mcdenoise.io.exr import Frame, read_exr, write_exr
 from mcdenoise.io.files import ensure_writable_directory
@@ -33,34 +33,57 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def apply_file(denoiser: Denoiser, source, output=None) -> ApplyResult:
-    """Denoise one EXR into ``output`` (default ``SOURCE.denoised.exr``); never overwrites the input."""
+def apply_file(denoiser: Denoiser, source, output=None, other_half=None, adapt_steps: int = 0, adapt_seconds: float = 0.0) -> ApplyResult:
+    """Denoise one EXR into ``output`` (default ``SOURCE.denoised.exr``); never overwrites an input.
+
+    With ``other_half`` (the same frame rendered with another seed, both with half the samples)
+    the output is the mean of the two denoised halves; ``adapt_steps`` and/or ``adapt_seconds``
+    first fine-tune the model on those halves (:meth:`Denoiser.adapted_to`). The other channels
+    and the header are the source's.
+    """
     source = Path(source)
     output = Path(output) if output else denoised_path(source)
-    if _same_file(source, output):
-        raise OutputError(f"{output}: refusing to overwrite the input frame; choose another -o")
+    inputs = [source] + ([Path(other_half)] if other_half is not None else [])
+    for path in inputs:
+        if _same_file(path, output):
+            raise OutputError(f"{output}: refusing to overwrite the input frame {path}; choose another -o")
+    if (adapt_steps or adapt_seconds) and other_half is None:
+        raise ConfigError("{adapt} fine-tunes on a frame's two halves: give the other half with {other_half}", "adapt", "other_half")
     ensure_writable_directory(output.parent)  # before the work, not after
-    frame = read_exr(source)
-    color = denoiser.denoise_frame(frame, name=str(source))
-    channels = dict(frame.channels)
+    frames = [read_exr(path) for path in inputs]
+    attributes = dict(frames[0].attributes)
+    attributes["mcdenoise.model"] = Path(denoiser.source).name
+    if other_half is None:
+        color = denoiser.denoise_frame(frames[0], name=str(source))
+    else:
+        names = tuple(map(str, inputs))
+        if adapt_steps or adapt_seconds:
+            denoiser = denoiser.adapted_to(*frames, steps=adapt_steps, seconds=adapt_seconds, names=names)
+            attributes["mcdenoise.adapted"] = f"fine-tuned on both halves ({adapt_steps or 'no'} step budget, {adapt_seconds:g} s budget)"
+        color = denoiser.denoise_halves(*frames, names=names)
+        attributes["mcdenoise.other_half"] = str(other_half)
+    channels = dict(frames[0].channels)
     for i, name in enumerate(COLOR):
         channels[name] = color[..., i]
-    attributes = dict(frame.attributes)
-    attributes["mcdenoise.model"] = Path(denoiser.source).name
     write_exr(output, Frame(channels, attributes))
-    return ApplyResult(source, output, sanitized=int(invalid_color(frame.stack(COLOR)).sum()))
+    return ApplyResult(source, output, sanitized=sum(int(invalid_color(frame.stack(COLOR)).sum()) for frame in frames))
 
 
-def apply_files(denoiser: Denoiser, sources, output=None, show_progress: bool = False) -> list[ApplyResult]:
-    """Denoise many files; one file's failure is recorded and the others go on."""
+def apply_files(denoiser: Denoiser, sources, output=None, show_progress: bool = False, **halves) -> list[ApplyResult]:
+    """Denoise many files; one file's failure is recorded and the others go on. ``halves``
+    (``other_half``, ``adapt_steps``, ``adapt_seconds``) go to :func:`apply_file`, for one source only."""
     sources = [Path(s) for s in sources]
     if output is not None and len(sources) > 1:
         raise OutputError("-o names one output file; with several inputs leave it out")
+    if halves.get("other_half") is not None and len(sources) > 1:
+        raise ConfigError("{other_half} is the other half of one frame; give one input with it", "other_half")
     results = []
     with Progress(len(sources), "apply", enabled=show_progress) as progress:
         for source in sources:
             try:
-                results.append(apply_file(denoiser, source, output))
+                results.append(apply_file(denoiser, source, output, **halves))
+            except ConfigError:  # the options, not this frame: no other frame would fare better
+                raise
             except McDenoiseError as error:
                 results.append(ApplyResult(source, None, error=str(error)))
             progress.advance(note=source.name)

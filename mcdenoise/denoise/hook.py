@@ -26,9 +26,11 @@ from mcdenoise.features import AUX_CHANNELS, COLOR, FeatureSet, invalid_color
 from mcdenoise.io.bundled import resolve_model
 from mcdenoise.io.checkpoint import load_checkpoint
 from mcdenoise.io.exr import Frame, read_exr
+from mcdenoise.learn.adapt import adapt, check_halves
 from mcdenoise.learn.device import resolve_device
 from mcdenoise.learn.infer import denoise_array, denoise_tensor
 from mcdenoise.learn.model import inference_model
+from mcdenoise.learn.prior import require_prior
 
 
 class Denoiser:
@@ -48,6 +50,7 @@ class Denoiser:
             raise ConfigError(f"{{orientations}} must be one of {', '.join(map(str, COUNTS))}, not {orientations}", "orientations")
         if precision not in choices(Precision):
             raise ConfigError(f"unknown {{precision}} {precision!r}; choose {', '.join(choices(Precision))}", "precision")
+        require_prior(features)
         self.model = model
         #: What the model reads, the emission split included (frames then need its channels).
         self.features = features
@@ -74,8 +77,9 @@ class Denoiser:
     ) -> "Denoiser":
         """Load a model file written by ``mcdenoise train`` onto ``device`` (auto, cpu or cuda).
 
-        ``path`` may name a bundled model: ``"base"`` (the default) or ``"fast"`` (about twice as
-        fast, less accurate). ``orientations`` > 1 averages that many flips and rotations of each frame.
+        ``path`` may name a bundled model: ``"base"`` (the default), ``"fast"`` (about twice as
+        fast, less accurate) or ``"base-oidn"`` (corrects Intel OIDN's output, which it runs first;
+        needs ``pyoidn``). ``orientations`` > 1 averages that many flips and rotations of each frame.
         """
         path = resolve_model(path)
         checkpoint = load_checkpoint(path)
@@ -117,11 +121,11 @@ class Denoiser:
         if array.ndim != 3:
             raise FrameError(f"expected an (H, W, C) image, got shape {tuple(array.shape)}")
         given = {"albedo": albedo, "normal": normal, "depth": depth}
-        if array.shape[-1] == self.features.input_width and all(v is None for v in given.values()):
+        if array.shape[-1] == len(self.features.channels) and all(v is None for v in given.values()):
             return array
         if array.shape[-1] != 3:
             raise FrameError(
-                f"expected 3 or {self.features.input_width} channels ({', '.join(self.features.channels)}), got {array.shape[-1]}"
+                f"expected 3 or {len(self.features.channels)} channels ({', '.join(self.features.channels)}), got {array.shape[-1]}"
             )
         blocks = [array]
         for name in self.features.aux:
@@ -142,6 +146,23 @@ class Denoiser:
         denoised = self._denoise(channels, name)
         emission = self.features.emission_to_add(frame)
         return denoised if emission is None else denoised + emission
+
+    def denoise_halves(self, first: Frame, second: Frame, names=("first half", "second half")) -> np.ndarray:
+        """Denoised (H, W, 3) color of a frame rendered as two halves with independent seeds
+        (each with half the samples): the mean of the two denoised halves. Raises
+        :class:`FrameError` when they cannot be two halves of one frame."""
+        channels = [self.features.read(frame, name) for frame, name in zip((first, second), names, strict=True)]
+        check_halves(*channels, self.features, names)
+        return (self.denoise_frame(first, names[0]) + self.denoise_frame(second, names[1])) / 2
+
+    def adapted_to(self, first: Frame, second: Frame, steps: int = 0, seconds: float = 0.0, names=("first half", "second half")):
+        """A new :class:`Denoiser` whose model is fine-tuned on the frame's own two halves for
+        ``steps`` and/or ``seconds`` (see :func:`mcdenoise.learn.adapt.adapt`); this one is unchanged."""
+        halves = tuple(self.features.read(frame, name) for frame, name in zip((first, second), names, strict=True))
+        for half, name in zip(halves, names, strict=True):
+            self._check_frame(half, name)
+        tuned = adapt(self.model, self.features, halves, steps=steps, seconds=seconds, precision=self.precision, names=names)
+        return Denoiser(tuned, self.features, self.tile, self.source, self.strict, self.precision, self.orientations)
 
     def _check_frame(self, channels, name: str) -> None:
         if channels.shape[0] < 1 or channels.shape[1] < 1:

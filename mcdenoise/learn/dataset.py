@@ -25,6 +25,7 @@ from mcdenoise.features import FeatureSet, sanitize
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import read_pairs_directory
 from mcdenoise.learn.encode import encode, exposure_scale
+from mcdenoise.learn.prior import with_prior
 
 
 @dataclass
@@ -57,12 +58,18 @@ def emission_split_of(directories) -> bool:
 
 
 def _noisy_frame(path: Path, features: FeatureSet) -> NoisyFrame:
-    channels = features.read(read_exr(path), path)
+    return noisy_frame(features.read(read_exr(path), path), features)
+
+
+def noisy_frame(channels: np.ndarray, features: FeatureSet) -> NoisyFrame:
+    """A frame ready for training from its (H, W, C) channels laid out as ``features.channels``
+    (as :meth:`FeatureSet.read` gives them); the prior, if any, runs here on the whole frame."""
+    channels = channels.copy()
     color, _ = sanitize(channels[..., :3])
     channels[..., :3] = color
     exposure = exposure_scale(color)
     return NoisyFrame(
-        encoded=encode(torch.from_numpy(channels), features, exposure),
+        encoded=encode(torch.from_numpy(with_prior(channels, features)), features, exposure),
         color=torch.from_numpy(np.ascontiguousarray(color.transpose(2, 0, 1))),
         exposure=exposure,
     )

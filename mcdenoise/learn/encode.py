@@ -59,7 +59,8 @@ def encode(channels: torch.Tensor, features: FeatureSet, exposure: float, depth_
     Color becomes exposure * color, with NaN, infinite and negative values as 0 (the network
     tonemaps it itself, and needs the radiance for its blurred estimate); albedo is clamped to
     [0, 1]; normals map from [-1, 1] to [0, 1]; depth is divided by ``depth_scale`` (default:
-    this tensor's :func:`depth_normaliser`; pass the whole frame's for a tile).
+    this tensor's :func:`depth_normaliser`; pass the whole frame's for a tile). With a prior,
+    ``channels`` has its 3 channels last (:func:`mcdenoise.learn.prior.with_prior`), scaled like the color.
     """
     channels = channels.float()
     color = channels[..., 0:3]
@@ -76,4 +77,7 @@ def encode(channels: torch.Tensor, features: FeatureSet, exposure: float, depth_
         elif name == "depth":
             block = block / (depth_scale if depth_scale is not None else depth_normaliser(channels, features))
         parts.append(block)
+    if features.has_prior:
+        prior = channels[..., offset : offset + 3]
+        parts.append(torch.where(invalid_color(prior), 0.0, prior) * exposure)
     return torch.cat(parts, dim=-1).permute(2, 0, 1).contiguous()

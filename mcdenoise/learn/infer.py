@@ -16,6 +16,7 @@ from mcdenoise.features import FeatureSet
 from mcdenoise.learn.device import autocast_dtype
 from mcdenoise.learn.encode import depth_normaliser, encode, exposure_scale
 from mcdenoise.learn.model import UNet, to_radiance
+from mcdenoise.learn.prior import with_prior
 
 #: Default tile side on the CPU and on a GPU (see :func:`tile_for`).
 DEFAULT_TILE = 768
@@ -135,10 +136,10 @@ def denoise_tensor(
     rounded down to the model's alignment); ``overlap`` is at least the receptive radius (a
     smaller request is raised to it), which makes tiled and untiled output agree. ``precision``
     is auto (fp16 on a GPU, bf16 on a CPU that has it, see :func:`~mcdenoise.learn.device.autocast_dtype`),
-    fp32, bf16 or fp16.
+    fp32, bf16 or fp16. A model with a prior runs it on the whole frame first (:mod:`mcdenoise.learn.prior`).
     """
     device = next(model.parameters()).device
-    channels = channels.to(device)
+    channels = with_prior(channels.to(device), features)  # on the whole frame, before it is tiled
     height, width = channels.shape[:2]
     exposure = exposure_scale(channels[..., :3])
     depth_scale = depth_normaliser(channels, features)

@@ -2,13 +2,16 @@
 
 It takes the encoded frame (:mod:`mcdenoise.learn.encode`), tonemaps the color
 with T, and outputs log-radiance as a correction to the log of the box-blurred
-input, so training starts from a smoothed frame rather than from nothing.
+input, so training starts from a smoothed frame rather than from nothing. With a
+prior (:mod:`mcdenoise.learn.prior`) the correction is to the log of the prior's
+output instead, so the network starts as the prior.
 Radiance is ``exp(output) / exposure``, which
 keeps radiance positive and, unlike a linear output, keeps the relative-L2
 gradient alive when an estimate is far too bright (see ``loss.py``).
 """
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -26,6 +29,9 @@ _LOG_LIMIT = 30.0
 MID_GREY = 0.18
 #: Keeps the log of a black blurred input finite.
 BLUR_EPSILON = 1e-3
+#: Keeps the log of a black prior finite; small, so that a model that starts as the prior
+#: gives its black pixels back as black (T(1e-6) is 0.002).
+PRIOR_EPSILON = 1e-6
 #: Brings log-radiance (about -7 to 8 after exposure normalisation) near the other inputs' range.
 _MAGNITUDE_SCALE = 0.25
 
@@ -53,7 +59,7 @@ class UNet(nn.Module):
         # Start as the blurred input (or, without a base, a flat mid-grey image): a sane,
         # finite estimate for any input, close to the target from the first step.
         nn.init.zeros_(self.out.weight)
-        nn.init.constant_(self.out.bias, 0.0 if config.blur_size else math.log(MID_GREY))
+        nn.init.constant_(self.out.bias, 0.0 if config.blur_size or config.prior_base else math.log(MID_GREY))
 
     @property
     def alignment(self) -> int:
@@ -63,11 +69,16 @@ class UNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map (N, C, H, W) encoded input to (N, 3, H, W) log-radiance (H, W multiples of ``alignment``)."""
         radiance = x[:, :3].float()
-        blurred = self._log_blurred(radiance)
-        parts = [tonemap(radiance).to(x.dtype), x[:, 3:]]
+        if self.config.prior_base:
+            prior = x[:, -3:].float()
+            base = torch.log(prior + PRIOR_EPSILON)
+            parts = [tonemap(radiance).to(x.dtype), x[:, 3:-3], tonemap(prior).to(x.dtype)]
+        else:
+            base = self._log_blurred(radiance)
+            parts = [tonemap(radiance).to(x.dtype), x[:, 3:]]
         if self.config.magnitude_input:
             log_radiance = torch.log(radiance + BLUR_EPSILON)
-            parts.append((_MAGNITUDE_SCALE * torch.cat([log_radiance, blurred], dim=1)).to(x.dtype))
+            parts.append((_MAGNITUDE_SCALE * torch.cat([log_radiance, base], dim=1)).to(x.dtype))
         x = torch.cat(parts, dim=1)
         skips = []
         h = self.inc(x)
@@ -77,7 +88,7 @@ class UNet(nn.Module):
         for block in self.up:
             # One expression, so the upsampled tensor is freed once concatenated, not held through the block.
             h = block(torch.cat([F.interpolate(h, scale_factor=2, mode="nearest"), skips.pop()], dim=1))
-        return (self.out(h).float() + blurred).clamp(-_LOG_LIMIT, _LOG_LIMIT)
+        return (self.out(h).float() + base).clamp(-_LOG_LIMIT, _LOG_LIMIT)
 
     def _log_blurred(self, radiance: torch.Tensor) -> torch.Tensor:
         """Log of the box-blurred, exposure-normalised input radiance, (N, 3, H, W); zeros without a blur."""
@@ -108,3 +119,33 @@ def build_model(checkpoint: Checkpoint, path="model") -> UNet:
 def inference_model(checkpoint: Checkpoint, path: str | Path = "model", device: str | torch.device = "cpu") -> UNet:
     """:func:`build_model` on ``device``, in channels-last layout (faster convolutions)."""
     return build_model(checkpoint, path).to(device, memory_format=torch.channels_last)
+
+
+def correcting_prior(checkpoint: Checkpoint, prior: str) -> Checkpoint:
+    """A plain model (no prior) made into one that corrects ``prior``, as training's start.
+
+    The network gains 3 inputs for the prior's output, with zero weights, and its log output
+    becomes a correction to the prior's log; the output layer is zeroed, so the new model gives
+    the prior's output exactly until it is trained. The rest of the network keeps its weights.
+    """
+    config = checkpoint.model_config
+    if config.prior_base:
+        raise ModelError("the model corrects a prior already")
+    new_config = replace(config, in_channels=config.in_channels + 3, prior_base=True)
+    weights = dict(checkpoint.weights)
+    first = weights["inc.0.weight"]  # (width, network inputs, 3, 3): the prior's inputs go after the encoded frame's
+    zeros = first.new_zeros((first.shape[0], 3, *first.shape[2:]))
+    weights["inc.0.weight"] = torch.cat([first[:, : config.in_channels], zeros, first[:, config.in_channels :]], dim=1)
+    weights["out.weight"] = torch.zeros_like(weights["out.weight"])
+    weights["out.bias"] = torch.zeros_like(weights["out.bias"])
+    return replace(
+        checkpoint,
+        model_config=new_config,
+        features=replace(checkpoint.features, prior=prior),
+        weights=weights,
+        training=None,
+        provenance={
+            **checkpoint.provenance,
+            "prior": f"{prior} prior added by correcting_prior: zero weights on its inputs, output layer zeroed",
+        },
+    )

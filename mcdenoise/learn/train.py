@@ -15,14 +15,15 @@ import torch
 from mcdenoise.config import TrainConfig, UNetConfig
 from mcdenoise.errors import ConfigError, JobError
 from mcdenoise.features import FeatureSet
-from mcdenoise.io.bundled import BASE_MODEL, resolve_model
+from mcdenoise.io.bundled import BASE_MODEL, BASE_MODEL_OF_PRIOR, resolve_model
 from mcdenoise.io.checkpoint import Checkpoint, TrainingState, load_checkpoint, save_checkpoint
 from mcdenoise.io.files import ensure_writable_directory, remove_stale_partials
 from mcdenoise.learn.dataset import ExampleSampler, emission_split_of, load_examples
 from mcdenoise.learn.device import autocast_dtype, resolve_device
 from mcdenoise.learn.infer import denoise_array
 from mcdenoise.learn.loss import relative_l2
-from mcdenoise.learn.model import UNet, build_model
+from mcdenoise.learn.model import UNet, build_model, correcting_prior
+from mcdenoise.learn.prior import require_prior
 from mcdenoise.metrics import psnr_t
 from mcdenoise.progress import Progress
 
@@ -70,28 +71,59 @@ def initial_weights(init: str, features: FeatureSet, model_config: UNetConfig | 
     """The checkpoint to start training from and how to name it (None: random weights), per
     ``TrainConfig.init``.
 
-    ``auto`` picks the bundled base model when it exists, its auxiliary features equal
-    ``features``' and no other network shape was asked for. An explicit model whose
-    features differ raises :class:`JobError`.
+    ``auto`` picks the bundled base model of ``features.prior`` when it exists, its auxiliary
+    features equal ``features``' and no other network shape was asked for. A plain model given
+    to train with a prior is made to correct it (:func:`~mcdenoise.learn.model.correcting_prior`);
+    so is the plain base when the prior's own is not installed. An explicit model whose features
+    differ raises :class:`ConfigError`.
     """
     if init == "scratch":
         return None
-    if init == "auto":
-        if not BASE_MODEL.is_file():
+    name = BASE_MODEL_OF_PRIOR[features.prior]
+    if init in ("auto", "base") and not name.is_file() and features.has_prior and BASE_MODEL.is_file():
+        checkpoint, label = (
+            correcting_prior(load_checkpoint(BASE_MODEL), features.prior),
+            f"the base model, made to correct {features.prior}",
+        )
+    elif init == "auto":
+        if not name.is_file():
             return None
-        checkpoint = load_checkpoint(BASE_MODEL)
-        same_shape = model_config is None or checkpoint.model_config == model_config
-        return (checkpoint, "the base model") if checkpoint.features.aux == features.aux and same_shape else None
-    path = resolve_model(init)
-    checkpoint = load_checkpoint(path)
-    if checkpoint.features.aux != features.aux:
+        checkpoint, label = load_checkpoint(name), "the base model"
+    else:
+        path = resolve_model(name if init == "base" else init)
+        checkpoint, label = load_checkpoint(path), "the base model" if init == "base" else str(path)
+        if features.has_prior and not checkpoint.features.has_prior:
+            checkpoint = correcting_prior(checkpoint, features.prior)
+    if init == "auto" and (
+        checkpoint.features.aux != features.aux or (model_config is not None and checkpoint.model_config != model_config)
+    ):
+        return None
+    if checkpoint.features.aux != features.aux or checkpoint.features.prior != features.prior:
         raise ConfigError(
-            f"{path}: the model takes features {', '.join(checkpoint.features.aux) or 'none'}, but training asked for "
-            f"{', '.join(features.aux) or 'none'}; pass the same {{features}} or {{init}} scratch",
+            f"{label}: the model takes features {checkpoint.features.describe()}, but training asked for "
+            f"{features.describe()}; pass the same {{features}} and {{prior}}, or {{init}} scratch",
             "features",
+            "prior",
             "init",
         )
-    return checkpoint, "the base model" if init == "base" else str(path)
+    return checkpoint, label
+
+
+def training_step(model: UNet, optimizer, scaler, batch, amp_dtype, clip_norm: float) -> torch.Tensor:
+    """One optimiser step of the relative L2 loss on ``batch`` (inputs, targets from
+    :meth:`ExampleSampler.sample`); returns the loss, still on the device."""
+    inputs, targets = batch
+    context = torch.autocast(inputs.device.type, dtype=amp_dtype) if amp_dtype else nullcontext()
+    with context:
+        log_radiance = model(inputs)
+    loss = relative_l2(torch.exp(log_radiance.float()), targets)
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+    scaler.step(optimizer)
+    scaler.update()
+    return loss
 
 
 def _score_views(model: UNet, features: FeatureSet, views) -> dict[str, float]:
@@ -133,6 +165,7 @@ def train(
     out_path = Path(out_path)
     dev = resolve_device(device)
     features = features or FeatureSet()
+    require_prior(features)
     ensure_writable_directory(out_path.parent)  # fail now, not after the budget is spent
     remove_stale_partials(out_path.parent, out_path.name)  # left by a run that was killed mid-save
     resume = None
@@ -140,15 +173,14 @@ def train(
         resume = load_checkpoint(out_path)
         if resume.training is None:
             raise JobError(f"{out_path}: holds a model without training state; use --restart to overwrite it")
-        features = replace(features, aux=resume.features.aux)
+        features = replace(features, aux=resume.features.aux, prior=resume.features.prior)
     start = None if resume else initial_weights(config.init, features, model_config)
     weights = resume or (start[0] if start else None)  # the checkpoint whose network is built, if any
     if weights:
         model_config = weights.model_config
     else:
-        model_config = model_config or UNetConfig(in_channels=features.input_width)
-    if model_config.in_channels != features.input_width:
-        model_config = replace(model_config, in_channels=features.input_width)
+        model_config = model_config or UNetConfig()
+    model_config = replace(model_config, in_channels=features.input_width, prior_base=features.has_prior)
 
     split = emission_split_of(list(directories) + list(validation_directories))
     if resume and resume.features.emission_split != split:
@@ -221,17 +253,7 @@ def train(
             if views and now - last_score >= config.score_seconds:
                 scores = _score_views(model, features, views)
                 last_score = now
-            inputs, targets = sampler.sample(config.batch)
-            context = torch.autocast(dev.type, dtype=amp_dtype) if amp_dtype else nullcontext()
-            with context:
-                log_radiance = model(inputs)
-            loss = relative_l2(torch.exp(log_radiance.float()), targets)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
-            scaler.step(optimizer)
-            scaler.update()
+            loss = training_step(model, optimizer, scaler, sampler.sample(config.batch), amp_dtype, config.clip_norm)
             step += 1
             elapsed = time.monotonic() - started
             current = loss.detach()

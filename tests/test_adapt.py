@@ -1,0 +1,83 @@
+"""A frame in two halves: denoised as a pair, and adapted to with Noise2Noise on itself (real renders)."""
+
+import numpy as np
+import pytest
+
+from mcdenoise.config import PairJob
+from mcdenoise.denoise.apply import apply_file
+from mcdenoise.denoise.hook import Denoiser
+from mcdenoise.errors import ConfigError, FrameError
+from mcdenoise.features import COLOR
+from mcdenoise.io.exr import Frame, read_exr, write_exr
+from mcdenoise.io.pairs_dir import frame_name
+from mcdenoise.metrics import psnr_t
+from mcdenoise.render.job import render_pairs
+
+from conftest import run_cli
+
+
+@pytest.fixture(scope="module")
+def halves(tmp_path_factory, scene_path):
+    """The scene's own camera as two independent 2 spp halves and a 1024 spp reference, 64x64."""
+    out = tmp_path_factory.mktemp("halves")
+    render_pairs(scene_path, out, PairJob(spp=2, pairs=1, views=1, size=(64, 64), seed=11, reference_spp=1024))
+    return out / frame_name(0, 0, "a"), out / frame_name(0, 0, "b"), read_exr(out / frame_name(0, None, "ref")).stack(COLOR)
+
+
+def test_the_mean_of_two_denoised_halves_beats_one_denoised_half(halves):
+    first, second, reference = halves
+    denoiser = Denoiser.load("base", device="cpu")
+    one = psnr_t(denoiser.denoise_frame(read_exr(first)), reference)
+    both = psnr_t(denoiser.denoise_halves(read_exr(first), read_exr(second)), reference)
+    assert both > one + 0.2, (one, both)  # 29.21 -> 29.68 dB when written (AMD EPYC)
+
+
+def test_adapting_to_the_frame_lowers_its_error(halves, tmp_path):
+    first, second, reference = halves
+    plain = tmp_path / "plain.exr"
+    adapted = tmp_path / "adapted.exr"
+    assert run_cli("apply", first, "--other-half", second, "-o", plain).returncode == 0
+    result = run_cli("apply", first, "--other-half", second, "--adapt-steps", 150, "-o", adapted)
+    assert result.returncode == 0, result.stderr
+    before, after = (psnr_t(read_exr(p).stack(COLOR), reference) for p in (plain, adapted))
+    assert after > before + 0.5, (before, after)
+    frame = read_exr(adapted)
+    assert "fine-tuned on both halves" in frame.attributes["mcdenoise.adapted"]
+    assert set(frame.channels) == set(read_exr(first).channels)  # the source's other channels are kept
+
+
+def test_adapting_leaves_the_loaded_model_as_it_was(halves):
+    first, second, _ = halves
+    denoiser = Denoiser.load("base", device="cpu")
+    before = denoiser.denoise_frame(read_exr(first))
+    denoiser.adapted_to(read_exr(first), read_exr(second), steps=3)
+    np.testing.assert_array_equal(denoiser.denoise_frame(read_exr(first)), before)
+
+
+def test_frames_that_are_not_two_halves_get_a_clear_error(halves, train_dir, tmp_path):
+    first, second, _ = halves
+    denoiser = Denoiser.load("base", device="cpu")
+    with pytest.raises(FrameError, match="independent seeds"):
+        denoiser.adapted_to(read_exr(first), read_exr(first), steps=2)
+    with pytest.raises(FrameError, match="different views"):
+        denoiser.denoise_halves(read_exr(first), read_exr(train_dir / frame_name(3, 0, "a")))
+    small = tmp_path / "small.exr"
+    frame = read_exr(second)
+    write_exr(small, Frame({name: values[:32, :48] for name, values in frame.channels.items()}, frame.attributes))
+    result = run_cli("apply", first, "--other-half", small, "--adapt-steps", 2, "-o", tmp_path / "o.exr")
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "not two halves of one frame" in result.stderr and "small.exr" in result.stderr
+    assert not (tmp_path / "o.exr").exists()
+
+
+def test_adapt_needs_the_other_half_and_never_overwrites_it(halves, tmp_path):
+    first, second, _ = halves
+    result = run_cli("apply", first, "--adapt", 10, "-o", tmp_path / "o.exr")
+    assert result.returncode == 1 and "--other-half" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    with pytest.raises(ConfigError, match="other_half"):
+        apply_file(Denoiser.load("base"), first, tmp_path / "o.exr", adapt_steps=5)
+    before = second.read_bytes()
+    result = run_cli("apply", first, "--other-half", second, "-o", second)
+    assert result.returncode == 1 and "refusing to overwrite" in result.stderr
+    assert second.read_bytes() == before
+    assert not (tmp_path / "o.exr").exists()
