@@ -4,7 +4,8 @@
 plugin use when no model is given, and what ``train`` fine-tunes from by
 default. ``"fast"`` (width 16) denoises in about half the time, at some cost
 in quality. ``base_oidn_model.pt`` (not shipped yet) is to be the same network
-trained to correct Intel OIDN's output (``--prior oidn``, :mod:`mcdenoise.learn.prior`). How each was trained is recorded inside its file (``provenance``)
+trained to correct Intel OIDN's output (``--prior oidn``, :mod:`mcdenoise.learn.prior`).
+How each was trained is recorded inside its file (``provenance``)
 and in a JSON file beside it; ``python benchmarks/train_base.py`` makes them
 again.
 """
