@@ -207,13 +207,13 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("frames", nargs="+", help="EXR files")
     apply.add_argument(
         "--model",
-        help="model file written by 'mcdenoise train', or a bundled model: base (the default), fast (about twice as "
-        "fast, less accurate) or base-oidn (corrects Intel OIDN's output; needs 'pip install pyoidn')",
+        help="model file written by 'mcdenoise train', or a bundled model: base (the default) or fast (about twice as fast, less accurate)",
     )
     apply.add_argument(
         "--prior",
         choices=choices(Prior),
-        help="without --model: oidn picks the bundled base-oidn model, none the plain base model (the default)",
+        help="without --model: oidn picks the base model that corrects Intel OIDN's output (mcdenoise/data/"
+        "base_oidn_model.pt, not shipped yet), none the plain base model (the default)",
     )
     apply.add_argument("-o", "--output", help="output file (one input only)")
     apply.add_argument(

@@ -77,9 +77,9 @@ class Denoiser:
     ) -> "Denoiser":
         """Load a model file written by ``mcdenoise train`` onto ``device`` (auto, cpu or cuda).
 
-        ``path`` may name a bundled model: ``"base"`` (the default), ``"fast"`` (about twice as
-        fast, less accurate) or ``"base-oidn"`` (corrects Intel OIDN's output, which it runs first;
-        needs ``pyoidn``). ``orientations`` > 1 averages that many flips and rotations of each frame.
+        ``path`` may name a bundled model: ``"base"`` (the default) or ``"fast"`` (about twice as
+        fast, less accurate). A model trained with ``prior="oidn"`` runs Intel OIDN first
+        (needs ``pyoidn``). ``orientations`` > 1 averages that many flips and rotations of each frame.
         """
         path = resolve_model(path)
         checkpoint = load_checkpoint(path)
