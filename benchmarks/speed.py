@@ -4,13 +4,15 @@
 
 Measures, in one run on one machine:
 - apply: seconds per megapixel on the same 1920x1080 frame (median of 5 warm runs, 2 threads)
-  for each bundled model (base and fast) in fp32 and bf16, and for OIDN 2.5 (pyoidn) at high,
+  for each bundled model (base and fast) in fp32 and bf16, for the base that corrects OIDN
+  (OIDN high, then the network), and for OIDN 2.5 (pyoidn) at high,
   balanced and fast; beside it, each one's PSNR_T on the quality benchmark's cached box-track
   test frames (run `python benchmarks/quality.py` first to have them);
 - memory: peak resident memory of `mcdenoise apply` on a 3840x2160 frame with all features;
 - seams: the largest difference between tiled and untiled output;
 - render-pairs: one 4 spp pair with AOVs and EXR writing, against two plain `mi.render` calls;
-- train: crops per second at 128x128 crops, batch 8, fp32 and bf16 (and CUDA with AMP if present).
+- train: crops per second at 128x128 crops, batch 8, fp32, bf16 where the CPU has native bf16, and CUDA
+  with AMP if present.
 
 Writes benchmarks/results/speed.json and benchmarks/results/speed.md. Needs `pip install pyoidn`.
 """
@@ -33,13 +35,13 @@ from mcdenoise.config import PairJob, TrainConfig
 from mcdenoise.demo import DEMO_SCENE
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.features import ALBEDO, COLOR, NORMAL, FeatureSet
-from mcdenoise.io.bundled import BUNDLED_MODELS
-from mcdenoise.io.checkpoint import load_checkpoint
+from mcdenoise.io.bundled import BASE_MODEL_OF_PRIOR, BUNDLED_MODELS
+from mcdenoise.io.checkpoint import load_checkpoint, save_checkpoint
 from mcdenoise.io.exr import Frame, read_exr, write_exr
 from mcdenoise.io.pairs_dir import frame_name
 from mcdenoise.learn.device import autocast_dtype, cpu_model
 from mcdenoise.learn.infer import DEFAULT_TILE, default_overlap
-from mcdenoise.learn.train import train
+from mcdenoise.learn.train import initial_weights, train
 from mcdenoise.metrics import psnr_t
 from mcdenoise.render.job import render_pairs
 from mcdenoise.render.renderer import FrameRenderer, feature_channels, feature_integrator, render_pass
@@ -81,6 +83,22 @@ def _label(name: str, precision: str) -> str:
     return f"mcdenoise {name} (width {width}) {precision}{default}"
 
 
+def prior_base_model(work: Path) -> Path:
+    """The base model that corrects OIDN: the bundled file when installed, else the plain base
+    made to start as OIDN (the same network and cost), saved under ``work``."""
+    if BASE_MODEL_OF_PRIOR["oidn"].is_file():
+        return BASE_MODEL_OF_PRIOR["oidn"]
+    path = Path(work) / "base-made-to-correct-oidn.pt"
+    if not path.is_file():
+        save_checkpoint(path, initial_weights("base", FeatureSet(prior="oidn"))[0])
+    return path
+
+
+def _prior_label(precision: str) -> str:
+    default = " (default)" if autocast_dtype("auto", torch.device("cpu")) == autocast_dtype(precision, torch.device("cpu")) else ""
+    return f"mcdenoise base-oidn (OIDN high + width 32) {precision}{default}"
+
+
 def _median_time(function, runs: int = 5) -> float:
     function()  # warm-up
     times = []
@@ -109,6 +127,10 @@ def measure_apply(frame: Frame, work: Path) -> list[dict]:
             denoiser = Denoiser.load(name, device="cpu", precision=precision)
             seconds = _median_time(lambda d=denoiser: d(channels))
             rows.append({"denoiser": _label(name, precision), "seconds": seconds, "seconds_per_mp": seconds / megapixels})
+    for precision in PRECISIONS:  # the base that corrects OIDN: OIDN high, then the network
+        denoiser = Denoiser.load(prior_base_model(work), device="cpu", precision=precision)
+        seconds = _median_time(lambda d=denoiser: d(channels))
+        rows.append({"denoiser": _prior_label(precision), "seconds": seconds, "seconds_per_mp": seconds / megapixels})
     color, albedo, normal = frame.stack(COLOR), frame.stack(ALBEDO), frame.stack(NORMAL)
     for quality in ("high", "balanced", "fast"):
         seconds = _median_time(lambda q=quality: pyoidn.denoise(color, albedo, normal, hdr=True, quality=q))
@@ -213,7 +235,10 @@ def measure_training(work: Path) -> list[dict]:
     """Crops per second at 128x128, batch 8, per precision and device."""
     data = work / "train"
     render_pairs(DEMO_SCENE, data, PairJob(pairs=1, views=4, size=(256, 256)), show_progress=False)
-    setups = [("cpu", "fp32"), ("cpu", "bf16")] + ([("cuda", "auto")] if torch.cuda.is_available() else [])
+    # Without native bf16 instructions bf16 is emulated: on an AMD EPYC this measure with it did not end
+    # within 25 minutes. `train` never picks bf16 on such a CPU, so it is not timed there.
+    native_bf16 = autocast_dtype("auto", torch.device("cpu")) is not None
+    setups = [("cpu", "fp32")] + ([("cpu", "bf16")] if native_bf16 else []) + ([("cuda", "auto")] if torch.cuda.is_available() else [])
     rows = []
     for device, precision in setups:
         steps = 40 if device == "cpu" else 300
@@ -233,6 +258,8 @@ def quality_of_each(cache: Path = CACHE) -> dict[str, dict[str, float]]:
 
     scores: dict[str, dict[str, float]] = {}
     denoisers = {_label(n, p): Denoiser.load(n, device="cpu", precision=p) for n in MODELS for p in PRECISIONS}
+    with tempfile.TemporaryDirectory() as work:
+        denoisers.update({_prior_label(p): Denoiser.load(prior_base_model(Path(work)), device="cpu", precision=p) for p in PRECISIONS})
     for test in cached_test_folders(cache):
         frame, reference = load_test_frame(test)
         scene = scores.setdefault(scene_name(test), {})
