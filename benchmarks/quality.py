@@ -1,6 +1,6 @@
 """Quality of mcdenoise against Intel OIDN on real scenes, per shared/BENCHMARK.md.
 
-    python benchmarks/quality.py                      # every scene in ../shared/scenes, both tracks
+    python benchmarks/quality.py                      # every scene in ../shared/scenes and benchmarks/scenes, both tracks
     python benchmarks/quality.py --scenes mitsuba_cbox --tracks box --budgets 2
     python benchmarks/quality.py --quick --out /tmp/q # a one-minute smoke run
     python benchmarks/quality.py --quick --steps 300  # the same on a step budget, as the test suite runs it
@@ -18,9 +18,16 @@ high), N2N per budget, N2C.
 
 With the bundled base model installed it adds the rows: base (no training) and
 base fine-tuned for each --base-budgets. The from-scratch N2N rows never use it.
+With ``--priors oidn`` (the default has both) the same rows for the base that
+corrects OIDN (``base-oidn``: the bundled one when installed, else the plain base
+made to start as OIDN, ``mcdenoise.learn.model.correcting_prior``). With
+``--adapt SECONDS`` each base also denoises the test frame given as two halves at
+half the spp, as it is (``base, halves``) and adapted to them for that long
+(``apply --other-half --adapt``).
 
 Writes OUT/quality.json, OUT/quality.md and OUT/crops/SCENE_TRACK.png
-(noisy | OIDN | N2N | base + fine-tune | N2C | reference). Needs `pip install pyoidn flip-evaluator`.
+(noisy | OIDN | N2N | base + fine-tune | base-oidn + fine-tune | N2C | reference; the rows that ran).
+Needs `pip install pyoidn flip-evaluator`.
 """
 
 import argparse
@@ -35,23 +42,27 @@ from pathlib import Path
 import numpy as np
 import pyoidn
 
-from mcdenoise.config import PairJob, TrainConfig
+from mcdenoise.config import PairJob, Prior, TrainConfig, choices
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.denoise.preview import side_by_side, write_png
-from mcdenoise.features import ALBEDO, COLOR, NORMAL
-from mcdenoise.io.bundled import BASE_MODEL
-from mcdenoise.io.checkpoint import load_checkpoint
+from mcdenoise.features import ALBEDO, COLOR, NORMAL, FeatureSet
+from mcdenoise.io.bundled import BASE_MODEL, BASE_MODEL_OF_PRIOR
+from mcdenoise.io.checkpoint import load_checkpoint, save_checkpoint
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name, link_subset
 from mcdenoise.learn.device import cpu_model
-from mcdenoise.learn.train import train
-from mcdenoise.metrics import all_metrics, rel_mse
+from mcdenoise.learn.train import initial_weights, train
+from mcdenoise.metrics import all_metrics, psnr_t, rel_mse
 from mcdenoise.render.job import render_pairs
 from mcdenoise.render.renderer import EMISSION_SAMPLER
 
 HERE = Path(__file__).parent
 SHARED_SCENES = HERE.parent.parent / "shared" / "scenes"
+#: Scenes of the benchmark's own, for cases that no shared scene has (caustics); small, in git.
+OWN_SCENES = HERE / "scenes"
 TRAIN_SEED, TEST_SEED = 1, 1000
+#: Scenes kept out of all tuning of the OIDN prior and of adaptation (issue 20), reported apart.
+HELD_OUT = frozenset({"bitterli_veach_mis", "mitsuba_matpreview"})
 
 
 def parse_args(argv=None):
@@ -95,6 +106,21 @@ def parse_args(argv=None):
     )
     parser.add_argument("--crop", type=int, default=TrainConfig.crop, help="training crop side (default %(default)s; --quick: 32)")
     parser.add_argument("--no-base", action="store_true", help="leave out the base model's rows")
+    parser.add_argument(
+        "--priors",
+        nargs="+",
+        choices=choices(Prior),
+        default=list(choices(Prior)),
+        help="base models to score, by the prior they correct: none (the plain base) and/or oidn (default: both)",
+    )
+    parser.add_argument(
+        "--adapt",
+        nargs="*",
+        type=float,
+        default=[],
+        help="also score each base on the test frame as two halves at half the spp, adapted to them for each of these "
+        "seconds (with --steps: that many steps)",
+    )
     parser.add_argument("--reuse-models", action="store_true", help="score models of a finished run of the same settings again, untrained")
     parser.add_argument("--n2c-minutes", type=float, default=10.0, help="N2C budget, minutes (0: no N2C row)")
     parser.add_argument(
@@ -105,6 +131,7 @@ def parse_args(argv=None):
     parser.add_argument("--reference-spp", type=int, default=2048)
     parser.add_argument("--clean-spp", type=int, default=256, help="spp of the training views' clean targets (N2C)")
     parser.add_argument("--max-raw-spp", type=int, default=1024)
+    parser.add_argument("--render-only", action="store_true", help="render (or complete) the cache of every scene and track, then stop")
     parser.add_argument("--cache", type=Path, default=HERE / "cache")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--quick", action="store_true", help="smoke run: bundled Cornell box, 4096 px, 8 views, 32 px crops, 20 s, no N2C")
@@ -123,8 +150,11 @@ def parse_args(argv=None):
         args.base_budgets = [args.steps] if args.base_budgets else []
         args.n2c_minutes = args.steps if args.n2c_minutes > 0 else 0
     else:
-        names = args.scenes or sorted(p.parent.name for p in SHARED_SCENES.glob("*/scene.xml"))
-        args.scene_dirs = [SHARED_SCENES / name for name in names]
+        found = {p.parent.name: p.parent for root in (SHARED_SCENES, OWN_SCENES) for p in sorted(root.glob("*/scene.xml"))}
+        unknown = sorted(set(args.scenes or ()) - set(found))
+        if unknown:
+            parser.error(f"no scene {', '.join(unknown)} in {SHARED_SCENES} or {OWN_SCENES}")
+        args.scene_dirs = [found[name] for name in (args.scenes or found)]
     if args.n2c_init is None:
         args.n2c_init = "base" if BASE_MODEL.is_file() and not args.no_base else "scratch"
     return args
@@ -148,6 +178,9 @@ def render_data(scene: Path, track: str, args) -> dict:
         scene / "scene.xml", folders["test"], PairJob(views=1, pairs=1, seed=TEST_SEED, reference_spp=args.reference_spp, **common)
     )
     folders["reference"] = folders["test"]
+    if args.adapt:  # the test view again as two halves of the 4 spp frame, with seeds of their own
+        folders["halves"] = root / "test-halves"
+        render_pairs(scene / "scene.xml", folders["halves"], PairJob(views=1, pairs=1, spp=2, seed=TEST_SEED + 5000, **common))
     if args.split_emission:
         folders["test"] = root / f"test-split-{EMISSION_SAMPLER}{args.emission_spp}"
         render_pairs(
@@ -177,12 +210,22 @@ def spp_equivalent(value: float, curve: dict[int, float], input_spp: int = 4) ->
     return float(math.exp(xs[-1] + (target - ys[-1]) / slope) / input_spp)
 
 
+def reference_noise_psnr_t(first: np.ndarray, second: np.ndarray, spp: int, reference_spp: int) -> float:
+    """The PSNR_T that the reference's own noise alone would cost, estimated from two independent
+    raw renders of ``spp`` each: their squared difference is twice one's noise, and noise falls
+    as 1/spp, so the reference's is that times ``spp / (2 * reference_spp)``. A figure is judged
+    only where this is at least 10 dB above the PSNR_T measured."""
+    return psnr_t(first, second) + 10 * math.log10(2 * reference_spp / spp)
+
+
 def budget_name(budget: float, args) -> str:
     """How a row names its training budget: ``2 min``, or ``300 steps`` with ``--steps``."""
     return f"{budget:g} steps" if args.steps else f"{budget:g} min"
 
 
-def train_model(folders: dict, out: Path, budget: float, args, targets: str, init: str = "scratch") -> dict:
+def train_model(
+    folders: dict, out: Path, budget: float, args, targets: str, init: str = "scratch", features: FeatureSet | None = None
+) -> dict:
     """Train one row's model (``budget``: steps with ``--steps``, else minutes); its steps and seconds."""
     limit = {"steps": int(budget)} if args.steps else {"minutes": budget}
     config = TrainConfig(targets=targets, score_seconds=math.inf, init=init, crop=args.crop, **limit)
@@ -190,8 +233,20 @@ def train_model(folders: dict, out: Path, budget: float, args, targets: str, ini
         saved = load_checkpoint(out)
         if saved.train_config == asdict(config) and (args.steps or saved.elapsed >= budget * 60):
             return {"steps": saved.step, "seconds": round(saved.elapsed, 1), "reused": True}
-    result = train([folders["train"]], out, config, restart=True, show_progress=True, log=lambda *a: None)
+    result = train([folders["train"]], out, config, features=features, restart=True, show_progress=True, log=lambda *a: None)
     return {"steps": result.step, "seconds": round(result.elapsed, 1)}
+
+
+def base_of_prior(prior: str, model_dir: Path) -> tuple[Path, str]:
+    """The base model file that corrects ``prior`` (the plain base for ``none``), and a tag for the
+    names of models fine-tuned from it: the bundled one when installed, else the plain base made
+    to start as the prior, saved under ``model_dir``."""
+    if BASE_MODEL_OF_PRIOR[prior].is_file():
+        return BASE_MODEL_OF_PRIOR[prior], ""
+    path = model_dir / f"base-made-to-correct-{prior}.pt"
+    model_dir.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(path, initial_weights("base", FeatureSet(prior=prior))[0])
+    return path, "-made"
 
 
 def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
@@ -207,6 +262,7 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
         if key.startswith("spp"):
             frames = [read_exr(folder / frame_name(0, 0, side)).stack(COLOR) for side in "ab"]
             curve[int(key[3:])] = float(np.mean([rel_mse(f, reference) for f in frames]))
+            top_frames = frames  # the raw pair with the most spp, last: the reference's own noise is judged by it
 
     outputs = {"noisy 4 spp": noisy, "OIDN 2.5": pyoidn.denoise(noisy, test.stack(ALBEDO), test.stack(NORMAL), hdr=True, quality="high")}
     training, noisy_models = {}, {}
@@ -220,12 +276,22 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
         training[name] = train_model(folders, path, budget, args, "noisy")
         outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
         noisy_models[name] = path
-    if not args.no_base and BASE_MODEL.is_file():
-        outputs["base"] = Denoiser.load(BASE_MODEL, device="cpu").denoise_frame(test)
+    for prior in args.priors if not args.no_base and BASE_MODEL.is_file() else ():
+        base, start = base_of_prior(prior, model_dir)
+        label = "base" if prior == "none" else f"base-{prior}"
+        denoiser = Denoiser.load(base, device="cpu")
+        outputs[label] = denoiser.denoise_frame(test)
+        if args.adapt:
+            halves = [read_exr(folders["halves"] / frame_name(0, 0, side)) for side in "ab"]
+            outputs[f"{label}, halves"] = denoiser.denoise_halves(*halves)
+            for budget in args.adapt:
+                limit = {"steps": int(budget)} if args.steps else {"seconds": budget}
+                adapted = denoiser.adapted_to(*halves, **limit)
+                outputs[f"{label}, halves + adapt {budget:g} {'steps' if args.steps else 's'}"] = adapted.denoise_halves(*halves)
         for budget in args.base_budgets:
-            name = f"base + {budget_name(budget, args)}"
-            path = model_dir / f"{scene.name}-{track}-base-{budget:g}{unit}{pairs}{split}.pt"
-            training[name] = train_model(folders, path, budget, args, "noisy", init="base")
+            name = f"{label} + {budget_name(budget, args)}"
+            path = model_dir / f"{scene.name}-{track}-{label}{start}-{budget:g}{unit}{pairs}{split}.pt"
+            training[name] = train_model(folders, path, budget, args, "noisy", init=str(base), features=FeatureSet(prior=prior))
             outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
             noisy_models[name] = path
     if args.n2c_minutes > 0:
@@ -248,12 +314,15 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
         scores["spp_equivalent"] = spp_equivalent(scores["rel_mse"], curve) if "spp" not in name or "4 spp" in name else None
         rows[name] = {**scores, **training.get(name, {})}
     order = ["noisy 4 spp", "OIDN 2.5"] + ([f"N2N {budget_name(max(args.budgets), args)}"] if args.budgets else [])
-    order += [f"base + {budget_name(max(args.base_budgets), args)}" if args.base_budgets else "base"] + [
-        k for k in outputs if k.startswith("N2C")
-    ]
+    for label in ("base", "base-oidn"):
+        order += [f"{label} + {budget_name(max(args.base_budgets), args)}" if args.base_budgets else label]
+    order += [k for k in outputs if k.startswith("N2C")]
     crops = side_by_side([_crop(outputs[k]) for k in order if k in outputs] + [_crop(reference)])
     record = {"scene": scene.name, "track": track, "render_seconds": round(render_seconds, 1), "size": list(noisy.shape[:2])}
+    if scene.name in HELD_OUT:
+        record["held_out"] = True
     record.update(train_pairs=args.train_pairs, rows=rows, raw_rel_mse=curve)
+    record["reference_noise_psnr_t"] = reference_noise_psnr_t(*top_frames, max(curve), args.reference_spp)
     if args.split_emission:
         record.update(split_emission=True, emission_spp=args.emission_spp)
     return record, crops
@@ -273,13 +342,20 @@ def markdown(results: list[dict], header: str) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for record in results:
+        scene = record["scene"] + (" (held out)" if record["scene"] in HELD_OUT else "")
         for name, r in record["rows"].items():
             flip = "—" if r["flip"] is None else f"{r['flip']:.4f}"
             equivalent = "—" if r["spp_equivalent"] is None else f"{r['spp_equivalent']:.1f}x"
             lines.append(
-                f"| {record['scene']} | {record['track']} | {name} | {r['psnr_t']:.2f} | {r['rel_mse']:.4f} | "
+                f"| {scene} | {record['track']} | {name} | {r['psnr_t']:.2f} | {r['rel_mse']:.4f} | "
                 f"{r['smape']:.4f} | {flip} | {equivalent} |"
             )
+    noise = [f"{r['scene']} {r['track']} {r['reference_noise_psnr_t']:.1f} dB" for r in results if "reference_noise_psnr_t" in r]
+    if noise:
+        lines += ["", "The references' own noise alone would score (PSNR_T, estimated from the top raw pair): " + ", ".join(noise) + "."]
+    held_out = sorted(HELD_OUT & {r["scene"] for r in results})
+    if held_out:
+        lines += ["", f"Held out of all tuning of the OIDN prior and of adaptation: {', '.join(held_out)} (docs/experiments.md)."]
     return "\n".join(lines) + "\n"
 
 
@@ -290,10 +366,15 @@ def main(argv=None) -> list[dict]:
     for scene in args.scene_dirs:
         for track in args.tracks:
             print(f"== {scene.name}, {track} filter", flush=True)
+            if args.render_only:
+                render_data(scene, track, args)
+                continue
             record, crops = evaluate_scene(scene, track, args)
             write_png(args.out / "crops" / f"{scene.name}_{track}.png", crops)
             results.append(record)
             (args.out / "quality.json").write_text(json.dumps(results, indent=1) + "\n")  # partial results survive a crash
+    if args.render_only:
+        return results
     machine = cpu_model()
     command = " ".join(["python benchmarks/quality.py", *(sys.argv[1:] if argv is None else argv)])
     header = f"Quality, {machine}, {datetime.date.today().isoformat()} (`{command}`), PSNR_T on the 4 spp test frame."

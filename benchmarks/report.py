@@ -6,6 +6,7 @@
 Reads benchmarks/results/ (``--results DIR``):
 - quality.json, quality-scene-track.json: quality.py on every scene, box track and scene's-own-filter track;
 - pairs/*.json: quality.py with ``--train-pairs``, one file per scene;
+- prior/*.json: quality.py with both bases (``--priors none oidn``) and ``--adapt``;
 - split/quality.json, split-n2c/*.json: quality.py with ``--split-emission``; orientations/*.json, emission_cost.json;
 - speed.json, render_pairs_*.json: speed.py and its reruns; gpu.json: gpu.py; demo.json: demo.py;
 - crops/*.png, split/crops/*.png, pairs/*.png: the crops quality.py writes;
@@ -45,9 +46,12 @@ HEADLINE_PAIRS = 4
 HEADLINE_TRACK = "box"
 START_MARKER = "<!-- results:headline -->"
 END_MARKER = "<!-- /results:headline -->"
+#: README.md's block for the plain base beside the base that corrects OIDN (prior/*.json).
+PRIOR_MARKERS = ("<!-- results:prior -->", "<!-- /results:prior -->")
 DASH = "—"
 HEADER_LINE = re.compile(r"^(?P<title>[^,]+), (?P<machine>.+), (?P<date>\d{4}-\d{2}-\d{2}) \(`(?P<command>[^`]+)`\)(?P<note>.*)$")
 BASE_ROW = re.compile(r"^base \+ (?P<minutes>\d+(?:\.\d+)?) min$")
+PRIOR_BASE_ROW = re.compile(r"^base-oidn \+ (?P<minutes>\d+(?:\.\d+)?) min$")
 N2N_ROW = re.compile(r"^N2N (?P<minutes>\d+(?:\.\d+)?) min$")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Quality metrics of a row: key, label, format, whether a mean over scenes is shown, whether shown unfolded.
@@ -669,6 +673,67 @@ def split_section(ctx: Context, results: Path, pairs: Sequence[QualityRun]) -> l
     return sections
 
 
+def prior_table(runs: Sequence[QualityRun]) -> list[str]:
+    """The plain base and the base that corrects OIDN side by side, against OIDN, per scene and track:
+    out of the box, fine-tuned, and on the test frame's two halves, as it is and adapted to them."""
+    records = sorted(records_of(runs), key=lambda p: (bool(p[0].get("held_out")), p[0]["scene"], p[0]["track"]))
+    names = merge_order(list(r["rows"]) for r, _ in records)
+    oidn = first_row(names, "OIDN ")
+    tuned = sorted({n.split(" + ", 1)[1] for n in names if n.startswith(("base + ", "base-oidn + "))})
+    halves = [n.split(", ", 1)[1] for n in names if n.startswith("base, halves")]
+    bases = ("base", "base-oidn")
+    wanted = [*bases, *(f"{b} + {t}" for t in tuned for b in bases), *(f"{b}, {h}" for h in halves for b in bases)]
+    columns = [c for c in wanted if c in names]
+    if not oidn or not columns:
+        return []
+
+    def cell(record: dict, name: str) -> str:
+        row, peer = record["rows"].get(name), record["rows"].get(oidn)
+        if row is None:
+            return DASH
+        return f"{row['psnr_t']:.2f} ({fmt_delta(row['psnr_t'] - peer['psnr_t'], '')})" if peer else f"{row['psnr_t']:.2f}"
+
+    rows = []
+    for record, _ in records:
+        label = record["scene"] + (" (held out)" if record.get("held_out") else "")
+        rows.append(
+            [label, record["track"], fmt(record["rows"].get(oidn, {}).get("psnr_t"), "{:.2f}"), *(cell(record, c) for c in columns)]
+        )
+    note = (
+        f"PSNR_T dB, and in brackets the difference to {oidn} on the same frame. `base-oidn` corrects OIDN's output; "
+        "`halves` is the test frame given as two halves at half the spp each, `adapt` fine-tunes on those two halves alone."
+    )
+    return [
+        "**The plain base and the base that corrects OIDN, PSNR_T dB (− OIDN)**",
+        "",
+        *md_table(["scene", "track", oidn, *columns], rows),
+        note,
+        "",
+    ]
+
+
+def prior_block(ctx: Context, results: Path) -> list[str]:
+    """README.md's prior block: the side-by-side table of prior/*.json with its machines, dates and commands."""
+    runs = [run for p in sorted((results / "prior").glob("*.json")) if (run := load_quality(p))]
+    if not runs:
+        return ["(No result with the OIDN prior yet.)"]
+    sources = [run.source for run in runs]
+    machines = "; ".join(sorted({s.machine or "machine not recorded" for s in sources}))
+    commands = "; ".join(f"`{s.command}`" if s.command else f"{s.path.name}: command not recorded" for s in sources)
+    files = ", ".join(link(ctx, s.path) for s in sources)
+    return [*prior_table(runs), f"{machines}, {date_span(s.date for s in sources)}; {commands}; from {files}."]
+
+
+def prior_section(ctx: Context, results: Path) -> Section | None:
+    """prior/*.json: quality.py with both bases (--priors none oidn) and --adapt; the side-by-side table first."""
+    runs = [run for p in sorted((results / "prior").glob("*.json")) if (run := load_quality(p))]
+    if not runs:
+        return None
+    section = quality_section(ctx, "The OIDN prior and adapting to the frame (issue 20)", runs)
+    title, blank, *rest = section.lines
+    return Section((title, blank, *prior_table(runs), *rest), section.used)
+
+
 def render_pairs_rows(source: Source, runs: Sequence[dict]) -> list[list[str]]:
     """Rows of the render-pairs table for one result file."""
     rows = []
@@ -813,6 +878,7 @@ def crop_panels(record: dict) -> list[str]:
     names = list(record["rows"])
     order = [first_row(names, "noisy "), first_row(names, "OIDN "), _minutes_row(names, N2N_ROW)]
     order += [main_row(names) or ("base" if "base" in names else None)]
+    order += [_minutes_row(names, PRIOR_BASE_ROW) or ("base-oidn" if "base-oidn" in names else None)]
     order += [n for n in names if n.startswith("N2C ")]
     return [n for n in order if n] + ["reference"]
 
@@ -899,6 +965,7 @@ def build_doc(results: Path, doc: Path) -> str:
         sections.append(quality_section(ctx, "Quality, scene's-own-filter track, one pair per view", [scene]))
     if pairs:
         sections.append(pairs_section(ctx, pairs, box))
+    sections += [s for s in (prior_section(ctx, results),) if s]
     sections += split_section(ctx, results, pairs)
     sections += [s for s in (speed_section(ctx, results), gpu_section(ctx, results), demo_section(ctx, results)) if s]
     sections += [s for s in (crops_section(ctx, results),) if s]
@@ -926,15 +993,17 @@ def build_doc(results: Path, doc: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def replace_block(text: str, block: Sequence[str], path: Path) -> str | None:
-    """text with the lines between the headline markers replaced by block; None if text has no markers."""
+def replace_block(text: str, block: Sequence[str], path: Path, markers: tuple[str, str] = (START_MARKER, END_MARKER)) -> str | None:
+    """text with the lines between two marker lines (the headline's by default) replaced by block;
+    None if text has neither marker."""
+    start_marker, end_marker = markers
     lines = text.splitlines(keepends=True)
-    starts = [i for i, line in enumerate(lines) if line.strip() == START_MARKER]
-    ends = [i for i, line in enumerate(lines) if line.strip() == END_MARKER]
+    starts = [i for i, line in enumerate(lines) if line.strip() == start_marker]
+    ends = [i for i, line in enumerate(lines) if line.strip() == end_marker]
     if not starts and not ends:
         return None
     if len(starts) != 1 or len(ends) != 1 or ends[0] < starts[0]:
-        raise ReportError(f"{path}: needs one '{START_MARKER}' line followed by one '{END_MARKER}' line")
+        raise ReportError(f"{path}: needs one '{start_marker}' line followed by one '{end_marker}' line")
     newline = "\r\n" if lines[starts[0]].endswith("\r\n") else "\n"
     middle = [line + newline for line in ["", *block, ""]]
     return "".join(lines[: starts[0] + 1] + middle + lines[ends[0] :])
@@ -947,7 +1016,10 @@ def build_readme(results: Path, readme: Path, doc: Path) -> str | None:
     text = current(readme) or ""
     pairs = load_pairs(results)
     block = headline(Context(results, readme.parent), pairs, doc_link=doc) or ["(No headline result yet.)"]
-    return replace_block(text, block, readme)
+    replaced = replace_block(text, block, readme)
+    prior = prior_block(Context(results, readme.parent), results)
+    with_prior = replace_block(replaced or text, prior, readme, PRIOR_MARKERS)
+    return with_prior if with_prior is not None else replaced
 
 
 def atomic_write(path: Path, text: str) -> None:
