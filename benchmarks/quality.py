@@ -22,8 +22,8 @@ With ``--priors oidn`` (the default has both) the same rows for the base that
 corrects OIDN (``base-oidn``: the bundled one when installed, else the plain base
 made to start as OIDN, ``mcdenoise.learn.model.correcting_prior``). With
 ``--adapt SECONDS`` each base also denoises the test frame given as two halves at
-half the spp, as it is (``base, halves``) and adapted to them for that long
-(``apply --other-half --adapt``).
+half the spp, as it is (``base, halves``: the mean of both denoised; ``merged``: their
+mean denoised once) and adapted to them for that long (``apply --other-half --adapt``).
 
 Writes OUT/quality.json, OUT/quality.md and OUT/crops/SCENE_TRACK.png
 (noisy | OIDN | N2N | base + fine-tune | base-oidn + fine-tune | N2C | reference; the rows that ran).
@@ -284,10 +284,13 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
         if args.adapt:
             halves = [read_exr(folders["halves"] / frame_name(0, 0, side)) for side in "ab"]
             outputs[f"{label}, halves"] = denoiser.denoise_halves(*halves)
+            outputs[f"{label}, halves merged"] = denoiser.denoise_merged(*halves)
             for budget in args.adapt:
                 limit = {"steps": int(budget)} if args.steps else {"seconds": budget}
                 adapted = denoiser.adapted_to(*halves, **limit)
-                outputs[f"{label}, halves + adapt {budget:g} {'steps' if args.steps else 's'}"] = adapted.denoise_halves(*halves)
+                row = f"{label}, halves + adapt {budget:g} {'steps' if args.steps else 's'}"
+                outputs[row] = adapted.denoise_halves(*halves)
+                outputs[f"{row}, merged"] = adapted.denoise_merged(*halves)
         for budget in args.base_budgets:
             name = f"{label} + {budget_name(budget, args)}"
             path = model_dir / f"{scene.name}-{track}-{label}{start}-{budget:g}{unit}{pairs}{split}.pt"

@@ -46,8 +46,6 @@ HEADLINE_PAIRS = 4
 HEADLINE_TRACK = "box"
 START_MARKER = "<!-- results:headline -->"
 END_MARKER = "<!-- /results:headline -->"
-#: README.md's block for the plain base beside the base that corrects OIDN (prior/*.json).
-PRIOR_MARKERS = ("<!-- results:prior -->", "<!-- /results:prior -->")
 DASH = "—"
 HEADER_LINE = re.compile(r"^(?P<title>[^,]+), (?P<machine>.+), (?P<date>\d{4}-\d{2}-\d{2}) \(`(?P<command>[^`]+)`\)(?P<note>.*)$")
 BASE_ROW = re.compile(r"^base \+ (?P<minutes>\d+(?:\.\d+)?) min$")
@@ -712,18 +710,6 @@ def prior_table(runs: Sequence[QualityRun]) -> list[str]:
     ]
 
 
-def prior_block(ctx: Context, results: Path) -> list[str]:
-    """README.md's prior block: the side-by-side table of prior/*.json with its machines, dates and commands."""
-    runs = [run for p in sorted((results / "prior").glob("*.json")) if (run := load_quality(p))]
-    if not runs:
-        return ["(No result with the OIDN prior yet.)"]
-    sources = [run.source for run in runs]
-    machines = "; ".join(sorted({s.machine or "machine not recorded" for s in sources}))
-    commands = "; ".join(f"`{s.command}`" if s.command else f"{s.path.name}: command not recorded" for s in sources)
-    files = ", ".join(link(ctx, s.path) for s in sources)
-    return [*prior_table(runs), f"{machines}, {date_span(s.date for s in sources)}; {commands}; from {files}."]
-
-
 def prior_section(ctx: Context, results: Path) -> Section | None:
     """prior/*.json: quality.py with both bases (--priors none oidn) and --adapt; the side-by-side table first."""
     runs = [run for p in sorted((results / "prior").glob("*.json")) if (run := load_quality(p))]
@@ -993,17 +979,15 @@ def build_doc(results: Path, doc: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def replace_block(text: str, block: Sequence[str], path: Path, markers: tuple[str, str] = (START_MARKER, END_MARKER)) -> str | None:
-    """text with the lines between two marker lines (the headline's by default) replaced by block;
-    None if text has neither marker."""
-    start_marker, end_marker = markers
+def replace_block(text: str, block: Sequence[str], path: Path) -> str | None:
+    """text with the lines between the headline markers replaced by block; None if text has no markers."""
     lines = text.splitlines(keepends=True)
-    starts = [i for i, line in enumerate(lines) if line.strip() == start_marker]
-    ends = [i for i, line in enumerate(lines) if line.strip() == end_marker]
+    starts = [i for i, line in enumerate(lines) if line.strip() == START_MARKER]
+    ends = [i for i, line in enumerate(lines) if line.strip() == END_MARKER]
     if not starts and not ends:
         return None
     if len(starts) != 1 or len(ends) != 1 or ends[0] < starts[0]:
-        raise ReportError(f"{path}: needs one '{start_marker}' line followed by one '{end_marker}' line")
+        raise ReportError(f"{path}: needs one '{START_MARKER}' line followed by one '{END_MARKER}' line")
     newline = "\r\n" if lines[starts[0]].endswith("\r\n") else "\n"
     middle = [line + newline for line in ["", *block, ""]]
     return "".join(lines[: starts[0] + 1] + middle + lines[ends[0] :])
@@ -1016,10 +1000,7 @@ def build_readme(results: Path, readme: Path, doc: Path) -> str | None:
     text = current(readme) or ""
     pairs = load_pairs(results)
     block = headline(Context(results, readme.parent), pairs, doc_link=doc) or ["(No headline result yet.)"]
-    replaced = replace_block(text, block, readme)
-    prior = prior_block(Context(results, readme.parent), results)
-    with_prior = replace_block(replaced or text, prior, readme, PRIOR_MARKERS)
-    return with_prior if with_prior is not None else replaced
+    return replace_block(text, block, readme)
 
 
 def atomic_write(path: Path, text: str) -> None:

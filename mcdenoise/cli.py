@@ -212,8 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument(
         "--prior",
         choices=choices(Prior),
-        help="without --model: oidn picks the base model that corrects Intel OIDN's output (mcdenoise/data/"
-        "base_oidn_model.pt, not shipped yet), none the plain base model (the default)",
+        help="without --model: oidn corrects Intel OIDN's output (needs 'pip install pyoidn'); no base model for it "
+        "is bundled yet, so it gives OIDN's output until --adapt fits the correction to the frame; none: the plain "
+        "base model (the default)",
     )
     apply.add_argument("-o", "--output", help="output file (one input only)")
     apply.add_argument(
@@ -305,18 +306,14 @@ def _run(args) -> int:
     if args.command == "apply":
         from mcdenoise.denoise.apply import apply_files
         from mcdenoise.denoise.hook import Denoiser
-        from mcdenoise.io.bundled import BASE_MODEL_OF_PRIOR
 
         if args.model and args.prior:
             raise ConfigError("give {model} or {prior}, not both: a model file has its own prior", "model", "prior")
-        denoiser = Denoiser.load(
-            args.model or BASE_MODEL_OF_PRIOR[args.prior or "none"],
-            device=args.device,
-            tile=args.tile,
-            strict=args.strict,
-            precision=args.precision,
-            orientations=args.orientations,
-        )
+        options = {"tile": args.tile, "strict": args.strict, "precision": args.precision, "orientations": args.orientations}
+        if args.model:
+            denoiser = Denoiser.load(args.model, device=args.device, **options)
+        else:
+            denoiser = Denoiser.of_prior(args.prior or "none", device=args.device, **options)
         halves = {"other_half": args.other_half, "adapt_steps": args.adapt_steps, "adapt_seconds": args.adapt}
         results = apply_files(denoiser, args.frames, args.output, show_progress=show, **halves)
         failed = [r for r in results if r.error]

@@ -81,3 +81,13 @@ def test_adapt_needs_the_other_half_and_never_overwrites_it(halves, tmp_path):
     assert result.returncode == 1 and "refusing to overwrite" in result.stderr
     assert second.read_bytes() == before
     assert not (tmp_path / "o.exr").exists()
+
+
+def test_merged_halves_are_denoised_as_one_frame_with_the_samples_of_both(halves):
+    first, second = (read_exr(path) for path in halves[:2])
+    denoiser = Denoiser.load("base", device="cpu", precision="fp32")
+    merged = Frame({name: (first.channels[name] + second.channels[name]) / 2 for name in first.channels})
+    np.testing.assert_allclose(denoiser.denoise_merged(first, second), denoiser.denoise_frame(merged), rtol=1e-6, atol=1e-7)
+    with pytest.raises(FrameError, match="independent seeds"):
+        denoiser.denoise_merged(first, first)
+

@@ -37,10 +37,11 @@ def test_a_plain_model_made_to_correct_oidn_gives_oidns_output(test_dir, tmp_pat
     np.testing.assert_allclose(denoiser.denoise_frame(noisy), oidn, rtol=1e-4, atol=2e-6)
 
 
-def test_training_with_the_prior_starts_at_oidn_and_does_not_fall_below_it(train_dir, test_dir, tmp_path):
+def test_training_a_plain_model_with_the_prior_starts_at_oidn_and_does_not_fall_below_it(train_dir, test_dir, tmp_path):
     noisy, reference = _frame(test_dir)
     oidn_psnr = psnr_t(oidn_denoise(noisy.stack(COLOR), noisy.stack(ALBEDO), noisy.stack(NORMAL)), reference)
-    config = TrainConfig(steps=60, crop=32, init="base", checkpoint_seconds=1e9, score_seconds=1e9)
+    # The plain base's file, not the name "base" (which with the prior is the bundled base-oidn).
+    config = TrainConfig(steps=60, crop=32, init=str(BASE_MODEL), checkpoint_seconds=1e9, score_seconds=1e9)
     train([train_dir], tmp_path / "m.pt", config, features=FeatureSet(prior="oidn"))
     checkpoint = load_checkpoint(tmp_path / "m.pt")
     assert checkpoint.features.prior == "oidn" and checkpoint.model_config.prior_base
@@ -67,3 +68,12 @@ def test_a_missing_pyoidn_is_one_line_saying_what_to_install(command, train_dir,
 def test_apply_takes_a_model_or_a_prior_not_both(test_dir, tmp_path):
     result = run_cli("apply", test_dir / frame_name(0, 0, "a"), "--model", "base", "--prior", "oidn", "-o", tmp_path / "o.exr")
     assert result.returncode == 1 and "--model or --prior" in result.stderr and not (tmp_path / "o.exr").exists()
+
+
+def test_apply_with_the_oidn_prior_and_no_bundled_model_gives_oidns_output(test_dir, tmp_path):
+    source = test_dir / frame_name(0, 0, "a")
+    result = run_cli("apply", source, "--prior", "oidn", "--precision", "fp32", "-o", tmp_path / "out.exr")
+    assert result.returncode == 0, result.stderr
+    noisy = read_exr(source)
+    oidn = oidn_denoise(noisy.stack(COLOR), noisy.stack(ALBEDO), noisy.stack(NORMAL))
+    np.testing.assert_allclose(read_exr(tmp_path / "out.exr").stack(COLOR), oidn, rtol=1e-4, atol=2e-6)

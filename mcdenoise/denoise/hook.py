@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mcdenoise.config import Precision, choices
+from mcdenoise.config import Precision, Prior, choices
 from mcdenoise.denoise.ensemble import COUNTS, denoise_in_orientations
 from mcdenoise.errors import ConfigError, FrameError, ModelError, PixelError
 from mcdenoise.features import AUX_CHANNELS, COLOR, FeatureSet, invalid_color
-from mcdenoise.io.bundled import resolve_model
+from mcdenoise.io.bundled import BASE_MODEL_OF_PRIOR, resolve_model
 from mcdenoise.io.checkpoint import load_checkpoint
 from mcdenoise.io.exr import Frame, read_exr
 from mcdenoise.learn.adapt import adapt, check_halves
@@ -31,6 +31,7 @@ from mcdenoise.learn.device import resolve_device
 from mcdenoise.learn.infer import denoise_array, denoise_tensor
 from mcdenoise.learn.model import inference_model
 from mcdenoise.learn.prior import require_prior
+from mcdenoise.learn.train import initial_weights
 
 
 class Denoiser:
@@ -85,6 +86,20 @@ class Denoiser:
         checkpoint = load_checkpoint(path)
         model = inference_model(checkpoint, path, resolve_device(device))
         return cls(model, checkpoint.features, tile, str(path), strict, precision, orientations)
+
+    @classmethod
+    def of_prior(cls, prior: str = "none", device: str = "auto", **options) -> "Denoiser":
+        """The base model of ``prior`` (:data:`mcdenoise.config.Prior`) onto ``device``: the plain
+        base for ``"none"``; for ``"oidn"`` the bundled base that corrects Intel OIDN where one is
+        installed, else the plain base made to correct it, which gives OIDN's output exactly until
+        it is adapted (:meth:`adapted_to`) or fine-tuned. ``options`` are :meth:`load`'s."""
+        if prior not in choices(Prior):
+            raise ConfigError(f"unknown {{prior}} {prior!r}; choose {', '.join(choices(Prior))}", "prior")
+        if BASE_MODEL_OF_PRIOR[prior].is_file():
+            return cls.load(BASE_MODEL_OF_PRIOR[prior], device, **options)
+        checkpoint, label = initial_weights("base", FeatureSet(prior=prior))
+        model = inference_model(checkpoint, label, resolve_device(device))
+        return cls(model, checkpoint.features, source=label, **options)
 
     def __call__(self, image, albedo=None, normal=None, depth=None):
         """Denoise one frame and return its linear HDR color.
@@ -154,6 +169,15 @@ class Denoiser:
         channels = [self.features.read(frame, name) for frame, name in zip((first, second), names, strict=True)]
         check_halves(*channels, self.features, names)
         return (self.denoise_frame(first, names[0]) + self.denoise_frame(second, names[1])) / 2
+
+    def denoise_merged(self, first: Frame, second: Frame, names=("first half", "second half")) -> np.ndarray:
+        """Denoised (H, W, 3) color of two halves of a frame merged first: their channels averaged,
+        one frame with the samples of both, denoised once. Raises :class:`FrameError` when they
+        cannot be two halves of one frame."""
+        channels = [self.features.read(frame, name) for frame, name in zip((first, second), names, strict=True)]
+        check_halves(*channels, self.features, names)
+        merged = Frame({name: (first.channels[name] + second.channels[name]) / 2 for name in first.channels if name in second.channels})
+        return self.denoise_frame(merged, "the merged halves")
 
     def adapted_to(self, first: Frame, second: Frame, steps: int = 0, seconds: float = 0.0, names=("first half", "second half")):
         """A new :class:`Denoiser` whose model is fine-tuned on the frame's own two halves for
