@@ -90,4 +90,3 @@ def test_merged_halves_are_denoised_as_one_frame_with_the_samples_of_both(halves
     np.testing.assert_allclose(denoiser.denoise_merged(first, second), denoiser.denoise_frame(merged), rtol=1e-6, atol=1e-7)
     with pytest.raises(FrameError, match="independent seeds"):
         denoiser.denoise_merged(first, first)
-
