@@ -47,11 +47,11 @@ from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.denoise.preview import side_by_side, write_png
 from mcdenoise.features import ALBEDO, COLOR, NORMAL, FeatureSet
 from mcdenoise.io.bundled import BASE_MODEL, BASE_MODEL_OF_PRIOR
-from mcdenoise.io.checkpoint import load_checkpoint, save_checkpoint
+from mcdenoise.io.checkpoint import load_checkpoint
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name, link_subset
 from mcdenoise.learn.device import cpu_model
-from mcdenoise.learn.train import initial_weights, train
+from mcdenoise.learn.train import train
 from mcdenoise.metrics import all_metrics, psnr_t, rel_mse
 from mcdenoise.render.job import render_pairs
 from mcdenoise.render.renderer import EMISSION_SAMPLER
@@ -237,18 +237,6 @@ def train_model(
     return {"steps": result.step, "seconds": round(result.elapsed, 1)}
 
 
-def base_of_prior(prior: str, model_dir: Path) -> tuple[Path, str]:
-    """The base model file that corrects ``prior`` (the plain base for ``none``), and a tag for the
-    names of models fine-tuned from it: the bundled one when installed, else the plain base made
-    to start as the prior, saved under ``model_dir``."""
-    if BASE_MODEL_OF_PRIOR[prior].is_file():
-        return BASE_MODEL_OF_PRIOR[prior], ""
-    path = model_dir / f"base-made-to-correct-{prior}.pt"
-    model_dir.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(path, initial_weights("base", FeatureSet(prior=prior))[0])
-    return path, "-made"
-
-
 def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
     """Every row of the table for one scene and track, and the crops image."""
     started = time.monotonic()
@@ -277,9 +265,9 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
         outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
         noisy_models[name] = path
     for prior in args.priors if not args.no_base and BASE_MODEL.is_file() else ():
-        base, start = base_of_prior(prior, model_dir)
+        start = "" if BASE_MODEL_OF_PRIOR[prior].is_file() else "-made"  # made from the plain base to start as the prior
         label = "base" if prior == "none" else f"base-{prior}"
-        denoiser = Denoiser.load(base, device="cpu")
+        denoiser = Denoiser.of_prior(prior, device="cpu")
         outputs[label] = denoiser.denoise_frame(test)
         if args.adapt:
             halves = [read_exr(folders["halves"] / frame_name(0, 0, side)) for side in "ab"]
@@ -294,7 +282,7 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
         for budget in args.base_budgets:
             name = f"{label} + {budget_name(budget, args)}"
             path = model_dir / f"{scene.name}-{track}-{label}{start}-{budget:g}{unit}{pairs}{split}.pt"
-            training[name] = train_model(folders, path, budget, args, "noisy", init=str(base), features=FeatureSet(prior=prior))
+            training[name] = train_model(folders, path, budget, args, "noisy", init="base", features=FeatureSet(prior=prior))
             outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
             noisy_models[name] = path
     if args.n2c_minutes > 0:

@@ -35,13 +35,13 @@ from mcdenoise.config import PairJob, TrainConfig
 from mcdenoise.demo import DEMO_SCENE
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.features import ALBEDO, COLOR, NORMAL, FeatureSet
-from mcdenoise.io.bundled import BASE_MODEL_OF_PRIOR, BUNDLED_MODELS
-from mcdenoise.io.checkpoint import load_checkpoint, save_checkpoint
+from mcdenoise.io.bundled import BUNDLED_MODELS
+from mcdenoise.io.checkpoint import load_checkpoint
 from mcdenoise.io.exr import Frame, read_exr, write_exr
 from mcdenoise.io.pairs_dir import frame_name
 from mcdenoise.learn.device import autocast_dtype, cpu_model
 from mcdenoise.learn.infer import DEFAULT_TILE, default_overlap
-from mcdenoise.learn.train import initial_weights, train
+from mcdenoise.learn.train import train
 from mcdenoise.metrics import psnr_t
 from mcdenoise.render.job import render_pairs
 from mcdenoise.render.renderer import FrameRenderer, feature_channels, feature_integrator, render_pass
@@ -83,17 +83,6 @@ def _label(name: str, precision: str) -> str:
     return f"mcdenoise {name} (width {width}) {precision}{default}"
 
 
-def prior_base_model(work: Path) -> Path:
-    """The base model that corrects OIDN: the bundled file when installed, else the plain base
-    made to start as OIDN (the same network and cost), saved under ``work``."""
-    if BASE_MODEL_OF_PRIOR["oidn"].is_file():
-        return BASE_MODEL_OF_PRIOR["oidn"]
-    path = Path(work) / "base-made-to-correct-oidn.pt"
-    if not path.is_file():
-        save_checkpoint(path, initial_weights("base", FeatureSet(prior="oidn"))[0])
-    return path
-
-
 def _prior_label(precision: str) -> str:
     default = " (default)" if autocast_dtype("auto", torch.device("cpu")) == autocast_dtype(precision, torch.device("cpu")) else ""
     return f"mcdenoise base-oidn (OIDN high + width 32) {precision}{default}"
@@ -128,7 +117,7 @@ def measure_apply(frame: Frame, work: Path) -> list[dict]:
             seconds = _median_time(lambda d=denoiser: d(channels))
             rows.append({"denoiser": _label(name, precision), "seconds": seconds, "seconds_per_mp": seconds / megapixels})
     for precision in PRECISIONS:  # the base that corrects OIDN: OIDN high, then the network
-        denoiser = Denoiser.load(prior_base_model(work), device="cpu", precision=precision)
+        denoiser = Denoiser.of_prior("oidn", device="cpu", precision=precision)
         seconds = _median_time(lambda d=denoiser: d(channels))
         rows.append({"denoiser": _prior_label(precision), "seconds": seconds, "seconds_per_mp": seconds / megapixels})
     color, albedo, normal = frame.stack(COLOR), frame.stack(ALBEDO), frame.stack(NORMAL)
@@ -258,8 +247,7 @@ def quality_of_each(cache: Path = CACHE) -> dict[str, dict[str, float]]:
 
     scores: dict[str, dict[str, float]] = {}
     denoisers = {_label(n, p): Denoiser.load(n, device="cpu", precision=p) for n in MODELS for p in PRECISIONS}
-    with tempfile.TemporaryDirectory() as work:
-        denoisers.update({_prior_label(p): Denoiser.load(prior_base_model(Path(work)), device="cpu", precision=p) for p in PRECISIONS})
+    denoisers.update({_prior_label(p): Denoiser.of_prior("oidn", device="cpu", precision=p) for p in PRECISIONS})
     for test in cached_test_folders(cache):
         frame, reference = load_test_frame(test)
         scene = scores.setdefault(scene_name(test), {})
