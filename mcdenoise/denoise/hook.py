@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mcdenoise.config import Precision, Prior, choices
+from mcdenoise.config import Precision, choices
 from mcdenoise.denoise.ensemble import COUNTS, denoise_in_orientations
 from mcdenoise.errors import ConfigError, FrameError, ModelError, PixelError
 from mcdenoise.features import AUX_CHANNELS, COLOR, FeatureSet, invalid_color
@@ -93,11 +93,10 @@ class Denoiser:
         base for ``"none"``; for ``"oidn"`` the bundled base that corrects Intel OIDN where one is
         installed, else the plain base made to correct it, which gives OIDN's output exactly until
         it is adapted (:meth:`adapted_to`) or fine-tuned. ``options`` are :meth:`load`'s."""
-        if prior not in choices(Prior):
-            raise ConfigError(f"unknown {{prior}} {prior!r}; choose {', '.join(choices(Prior))}", "prior")
+        features = FeatureSet(prior=prior)  # raises ConfigError for an unknown prior
         if BASE_MODEL_OF_PRIOR[prior].is_file():
             return cls.load(BASE_MODEL_OF_PRIOR[prior], device, **options)
-        checkpoint, label = initial_weights("base", FeatureSet(prior=prior))
+        checkpoint, label = initial_weights("base", features)
         model = inference_model(checkpoint, label, resolve_device(device))
         return cls(model, checkpoint.features, source=label, **options)
 
@@ -166,27 +165,31 @@ class Denoiser:
         """Denoised (H, W, 3) color of a frame rendered as two halves with independent seeds
         (each with half the samples): the mean of the two denoised halves. Raises
         :class:`FrameError` when they cannot be two halves of one frame."""
-        channels = [self.features.read(frame, name) for frame, name in zip((first, second), names, strict=True)]
-        check_halves(*channels, self.features, names)
+        self._read_halves(first, second, names)
         return (self.denoise_frame(first, names[0]) + self.denoise_frame(second, names[1])) / 2
 
     def denoise_merged(self, first: Frame, second: Frame, names=("first half", "second half")) -> np.ndarray:
         """Denoised (H, W, 3) color of two halves of a frame merged first: their channels averaged,
         one frame with the samples of both, denoised once. Raises :class:`FrameError` when they
         cannot be two halves of one frame."""
-        channels = [self.features.read(frame, name) for frame, name in zip((first, second), names, strict=True)]
-        check_halves(*channels, self.features, names)
+        self._read_halves(first, second, names)
         merged = Frame({name: (first.channels[name] + second.channels[name]) / 2 for name in first.channels if name in second.channels})
         return self.denoise_frame(merged, "the merged halves")
 
     def adapted_to(self, first: Frame, second: Frame, steps: int = 0, seconds: float = 0.0, names=("first half", "second half")):
         """A new :class:`Denoiser` whose model is fine-tuned on the frame's own two halves for
         ``steps`` and/or ``seconds`` (see :func:`mcdenoise.learn.adapt.adapt`); this one is unchanged."""
-        halves = tuple(self.features.read(frame, name) for frame, name in zip((first, second), names, strict=True))
+        halves = self._read_halves(first, second, names)
         for half, name in zip(halves, names, strict=True):
             self._check_frame(half, name)
         tuned = adapt(self.model, self.features, halves, steps=steps, seconds=seconds, precision=self.precision, names=names)
         return Denoiser(tuned, self.features, self.tile, self.source, self.strict, self.precision, self.orientations)
+
+    def _read_halves(self, first: Frame, second: Frame, names) -> tuple[np.ndarray, np.ndarray]:
+        """The channels of two frames, raising :class:`FrameError` unless they can be two halves of one frame."""
+        halves = tuple(self.features.read(frame, name) for frame, name in zip((first, second), names, strict=True))
+        check_halves(*halves, self.features, names)
+        return halves
 
     def _check_frame(self, channels, name: str) -> None:
         if channels.shape[0] < 1 or channels.shape[1] < 1:
