@@ -63,8 +63,10 @@ FINE_TUNED_ROWS = {"base": "base + 10 min"}
 
 
 def cached_test_folders(cache: Path = CACHE, track: str = "box") -> list[Path]:
-    """The quality benchmark's cached test folders of a track, one per scene, in scene order."""
-    return sorted(Path(cache).glob(f"*-65536px/{track}/test"))
+    """The quality benchmark's cached test folders of a track, one per scene, in scene order; only
+    those whose frame and reference are both rendered (a stopped run leaves a folder without them)."""
+    folders = sorted(Path(cache).glob(f"*-65536px/{track}/test"))
+    return [f for f in folders if (f / frame_name(0, 0, "a")).is_file() and (f / frame_name(0, None, "ref")).is_file()]
 
 
 def scene_name(folder: Path) -> str:
