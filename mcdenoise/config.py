@@ -40,6 +40,16 @@ class UNetConfig:
     #: The last 3 input channels are a prior denoiser's radiance, and the log output is a correction
     #: to its log instead of to the blur's: the network starts as the prior and learns what it misses.
     prior_base: bool = False
+    #: Bound of the log correction to the base, as ``limit * tanh(correction / limit)`` (0: unbounded):
+    #: with ``log(4)`` no pixel can leave the range of a quarter to four times its base, so a model
+    #: that has learnt something wrong cannot blow a pixel up far past its prior.
+    correction_limit: float = 0.0
+    #: With a prior: instead of correcting the prior's log, output a per-pixel blend
+    #: ``w * prior + (1 - w) * own`` of the prior and the network's own estimate (its log a correction
+    #: to the blur's, as without a prior), ``w = clamp(1 + z, 0, 1)`` from one more output channel ``z``.
+    #: No pixel leaves the range of the two, and where the prior fails (correlated noise) the own
+    #: estimate takes over.
+    prior_blend: bool = False
 
     @property
     def alignment(self) -> int:

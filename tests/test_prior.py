@@ -1,10 +1,13 @@
 """The OIDN prior (post-correction): the network starts as OIDN, trains on top of it, and says what
 to install when pyoidn is missing."""
 
+import math
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
+import torch
 
 from mcdenoise.config import TrainConfig
 from mcdenoise.denoise.hook import Denoiser
@@ -13,7 +16,7 @@ from mcdenoise.io.bundled import BASE_MODEL
 from mcdenoise.io.checkpoint import load_checkpoint, save_checkpoint
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name
-from mcdenoise.learn.model import correcting_prior
+from mcdenoise.learn.model import correcting_prior, inference_model
 from mcdenoise.learn.prior import oidn_denoise
 from mcdenoise.learn.train import train
 from mcdenoise.metrics import psnr_t
@@ -35,6 +38,42 @@ def test_a_plain_model_made_to_correct_oidn_gives_oidns_output(test_dir, tmp_pat
     denoiser = Denoiser.load(path, precision="fp32")
     assert denoiser.features == FeatureSet(prior="oidn")
     np.testing.assert_allclose(denoiser.denoise_frame(noisy), oidn, rtol=1e-4, atol=2e-6)
+
+
+def test_a_bounded_correction_keeps_every_pixel_within_its_bound_of_the_prior(test_dir):
+    noisy, _ = _frame(test_dir)
+    oidn = oidn_denoise(noisy.stack(COLOR), noisy.stack(ALBEDO), noisy.stack(NORMAL))
+    limit = math.log(4)
+    checkpoint = correcting_prior(load_checkpoint(BASE_MODEL), "oidn", correction_limit=limit)
+    # A wildly wrong output layer, as a broken fine-tune might leave it: corrections of +-100 in log.
+    generator = torch.Generator().manual_seed(0)
+    weights = dict(checkpoint.weights)
+    weights["out.weight"] = 50 * torch.randn(weights["out.weight"].shape, generator=generator)
+    weights["out.bias"] = 100 * torch.randn(weights["out.bias"].shape, generator=generator)
+    checkpoint = replace(checkpoint, weights=weights)
+    denoised = Denoiser(inference_model(checkpoint), checkpoint.features, precision="fp32").denoise_frame(noisy)
+    lit = oidn > 1e-3  # below, the prior's epsilon in the log dominates the ratio
+    ratio = denoised[lit] / oidn[lit]
+    assert ratio.min() >= 0.25 * (1 - 1e-3) and ratio.max() <= 4 * (1 + 1e-3), (ratio.min(), ratio.max())
+    assert ratio.max() > 3.5 and ratio.min() < 0.3  # the bound is reached, not some other limit
+
+
+def test_a_blend_starts_as_the_prior_and_stays_between_the_prior_and_the_plain_model(test_dir):
+    noisy, _ = _frame(test_dir)
+    oidn = oidn_denoise(noisy.stack(COLOR), noisy.stack(ALBEDO), noisy.stack(NORMAL))
+    plain = Denoiser.load(BASE_MODEL, precision="fp32").denoise_frame(noisy)
+    checkpoint = correcting_prior(load_checkpoint(BASE_MODEL), "oidn", blend=True)
+    start = Denoiser(inference_model(checkpoint), checkpoint.features, precision="fp32").denoise_frame(noisy)
+    np.testing.assert_allclose(start, oidn, rtol=1e-4, atol=2e-6)
+    # Random blend weights, some all prior, some all the plain model's own estimate, most between.
+    weights = dict(checkpoint.weights)
+    generator = torch.Generator().manual_seed(0)
+    weights["out.weight"][3:] = torch.randn(weights["out.weight"][3:].shape, generator=generator)
+    weights["out.bias"][3:] = -0.5
+    blended = Denoiser(inference_model(replace(checkpoint, weights=weights)), checkpoint.features, precision="fp32").denoise_frame(noisy)
+    low, high = np.minimum(oidn, plain), np.maximum(oidn, plain)
+    assert np.all(blended >= low * (1 - 1e-4) - 2e-6) and np.all(blended <= high * (1 + 1e-4) + 2e-6)
+    assert np.mean(np.abs(blended - oidn) > 1e-3 * (oidn + 1e-3)) > 0.2  # the blend moved many pixels
 
 
 def test_training_a_plain_model_with_the_prior_starts_at_oidn_and_does_not_fall_below_it(train_dir, test_dir, tmp_path):
