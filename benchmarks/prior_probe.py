@@ -75,7 +75,7 @@ def probe_scene(scene: str, variants: list[str], args) -> dict:
     features = FeatureSet(prior="oidn")
     oidn = pyoidn.denoise(test.stack(COLOR), test.stack(ALBEDO), test.stack(NORMAL), hdr=True, quality="high")
     rows = {"OIDN 2.5": scores(oidn, reference)}
-    start_dir = args.out / "models"
+    start_dir = args.cache / "models" / "prior_probe"
     start_dir.mkdir(parents=True, exist_ok=True)
     for text in variants:
         variant = parse_variant(text)
@@ -112,11 +112,13 @@ def main(argv=None) -> list[dict]:
     args = parser.parse_args(argv)
     if set(args.scenes) & HELD_OUT and not args.held_out:
         parser.error(f"{', '.join(sorted(set(args.scenes) & HELD_OUT))} are held out of tuning; add --held-out to confirm a chosen variant")
-    records = [probe_scene(scene, args.variants, args) for scene in args.scenes]
     meta = {"date": datetime.date.today().isoformat(), "cpu": cpu_name(), "steps": args.steps, "adapt_steps": args.adapt_steps}
     args.out.mkdir(parents=True, exist_ok=True)
     name = "prior_probe_held_out.json" if args.held_out else "prior_probe.json"
-    (args.out / name).write_text(json.dumps({**meta, "records": records}, indent=1))
+    records = []
+    for scene in args.scenes:  # written after each scene, so that a stopped run keeps what it measured
+        records.append(probe_scene(scene, args.variants, args))
+        (args.out / name).write_text(json.dumps({**meta, "variants": args.variants, "records": records}, indent=1))
     for record in records:
         oidn = record["rows"]["OIDN 2.5"]
         title = record["scene"] + (" (held out)" if record["held_out"] else "")
