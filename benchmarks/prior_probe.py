@@ -20,6 +20,7 @@ Writes OUT/prior_probe.json and prints a table.
 import argparse
 import datetime
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -112,7 +113,9 @@ def main(argv=None) -> list[dict]:
     args = parser.parse_args(argv)
     if set(args.scenes) & HELD_OUT and not args.held_out:
         parser.error(f"{', '.join(sorted(set(args.scenes) & HELD_OUT))} are held out of tuning; add --held-out to confirm a chosen variant")
-    meta = {"date": datetime.date.today().isoformat(), "cpu": cpu_name(), "steps": args.steps, "adapt_steps": args.adapt_steps}
+    command = "python benchmarks/prior_probe.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    meta = {"date": datetime.date.today().isoformat(), "machine": f"{cpu_name()}, {os.cpu_count()} cores", "command": command.strip()}
+    meta.update(steps=args.steps, adapt_steps=args.adapt_steps)
     args.out.mkdir(parents=True, exist_ok=True)
     name = "prior_probe_held_out.json" if args.held_out else "prior_probe.json"
     records = []
