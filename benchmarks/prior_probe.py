@@ -1,11 +1,11 @@
 """Probe: how the base that corrects OIDN should be fine-tuned and adapted (issue 20).
 
     python benchmarks/prior_probe.py                                   # the tuning scenes, default variants
+    (the blend=1 variants of the record ran at bf81ea0, before UNetConfig.prior_blend was taken out)
     python benchmarks/prior_probe.py --variants lr=5e-4,limit=1.386 --steps 700 --adapt-steps 300
 
-Each variant (``lr=PEAK,limit=BOUND,blend=0|1``: the peak learning rate, the bound of the log
-correction, ``UNetConfig.correction_limit``, 0: unbounded, and whether the output is a
-per-pixel blend of OIDN and the network's own estimate, ``UNetConfig.prior_blend``) starts from the plain base
+Each variant (``lr=PEAK,limit=BOUND``: the peak learning rate and the bound of the log
+correction, ``UNetConfig.correction_limit``, 0: unbounded) starts from the plain base
 made to correct OIDN (``correcting_prior``) and is scored on the box track's cached test
 frame of each scene (render it first with ``quality.py --tracks box --adapt 60``):
 - ``+ N steps``: fine-tuned with Noise2Noise on the scene's 32 training views for a step budget;
@@ -50,9 +50,9 @@ DEFAULT_VARIANTS = ("lr=2e-3,limit=0", "lr=5e-4,limit=0", "lr=2e-3,limit=1.386",
 
 
 def parse_variant(text: str) -> dict:
-    """``lr=5e-4,limit=1.386`` -> ``{"lr": 0.0005, "limit": 1.386, "blend": False}``."""
+    """``lr=5e-4,limit=1.386`` -> ``{"lr": 0.0005, "limit": 1.386}``."""
     values = dict(part.split("=") for part in text.split(","))
-    return {"lr": float(values["lr"]), "limit": float(values.get("limit", 0)), "blend": values.get("blend", "0") == "1"}
+    return {"lr": float(values["lr"]), "limit": float(values.get("limit", 0))}
 
 
 def cpu_name() -> str:
@@ -80,8 +80,8 @@ def probe_scene(scene: str, variants: list[str], args) -> dict:
     start_dir.mkdir(parents=True, exist_ok=True)
     for text in variants:
         variant = parse_variant(text)
-        start = correcting_prior(load_checkpoint(BASE_MODEL), "oidn", correction_limit=variant["limit"], blend=variant["blend"])
-        start_path = start_dir / f"start-limit{variant['limit']:g}{'-blend' if variant['blend'] else ''}.pt"
+        start = correcting_prior(load_checkpoint(BASE_MODEL), "oidn", correction_limit=variant["limit"])
+        start_path = start_dir / f"start-limit{variant['limit']:g}.pt"
         save_checkpoint(start_path, start)
         if args.steps:
             out = start_dir / f"{scene}-{text.replace(',', '-')}-{args.steps}steps.pt"

@@ -44,12 +44,6 @@ class UNetConfig:
     #: with ``log(4)`` no pixel can leave the range of a quarter to four times its base, so a model
     #: that has learnt something wrong cannot blow a pixel up far past its prior.
     correction_limit: float = 0.0
-    #: With a prior: instead of correcting the prior's log, output a per-pixel blend
-    #: ``w * prior + (1 - w) * own`` of the prior and the network's own estimate (its log a correction
-    #: to the blur's, as without a prior), ``w = clamp(1 + z, 0, 1)`` from one more output channel ``z``.
-    #: No pixel leaves the range of the two, and where the prior fails (correlated noise) the own
-    #: estimate takes over.
-    prior_blend: bool = False
 
     @property
     def alignment(self) -> int:

@@ -58,24 +58,6 @@ def test_a_bounded_correction_keeps_every_pixel_within_its_bound_of_the_prior(te
     assert ratio.max() > 3.5 and ratio.min() < 0.3  # the bound is reached, not some other limit
 
 
-def test_a_blend_starts_as_the_prior_and_stays_between_the_prior_and_the_plain_model(test_dir):
-    noisy, _ = _frame(test_dir)
-    oidn = oidn_denoise(noisy.stack(COLOR), noisy.stack(ALBEDO), noisy.stack(NORMAL))
-    plain = Denoiser.load(BASE_MODEL, precision="fp32").denoise_frame(noisy)
-    checkpoint = correcting_prior(load_checkpoint(BASE_MODEL), "oidn", blend=True)
-    start = Denoiser(inference_model(checkpoint), checkpoint.features, precision="fp32").denoise_frame(noisy)
-    np.testing.assert_allclose(start, oidn, rtol=1e-4, atol=2e-6)
-    # Random blend weights, some all prior, some all the plain model's own estimate, most between.
-    weights = dict(checkpoint.weights)
-    generator = torch.Generator().manual_seed(0)
-    weights["out.weight"][3:] = torch.randn(weights["out.weight"][3:].shape, generator=generator)
-    weights["out.bias"][3:] = -0.5
-    blended = Denoiser(inference_model(replace(checkpoint, weights=weights)), checkpoint.features, precision="fp32").denoise_frame(noisy)
-    low, high = np.minimum(oidn, plain), np.maximum(oidn, plain)
-    assert np.all(blended >= low * (1 - 1e-4) - 2e-6) and np.all(blended <= high * (1 + 1e-4) + 2e-6)
-    assert np.mean(np.abs(blended - oidn) > 1e-3 * (oidn + 1e-3)) > 0.2  # the blend moved many pixels
-
-
 def test_training_a_plain_model_with_the_prior_starts_at_oidn_and_does_not_fall_below_it(train_dir, test_dir, tmp_path):
     noisy, reference = _frame(test_dir)
     oidn_psnr = psnr_t(oidn_denoise(noisy.stack(COLOR), noisy.stack(ALBEDO), noisy.stack(NORMAL)), reference)

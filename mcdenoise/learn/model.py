@@ -55,7 +55,7 @@ class UNet(nn.Module):
         self.inc = _Block(config.network_inputs, w)
         self.down = nn.ModuleList(_Block(w, w) for _ in range(config.depth))
         self.up = nn.ModuleList(_Block(2 * w, w) for _ in range(config.depth))
-        self.out = nn.Conv2d(w, config.out_channels + (1 if config.prior_blend else 0), kernel_size=1)
+        self.out = nn.Conv2d(w, config.out_channels, kernel_size=1)
         # Start as the blurred input (or, without a base, a flat mid-grey image): a sane,
         # finite estimate for any input, close to the target from the first step.
         nn.init.zeros_(self.out.weight)
@@ -71,7 +71,7 @@ class UNet(nn.Module):
         radiance = x[:, :3].float()
         if self.config.prior_base:
             prior = x[:, -3:].float()
-            base = self._log_blurred(radiance) if self.config.prior_blend else torch.log(prior + PRIOR_EPSILON)
+            base = torch.log(prior + PRIOR_EPSILON)
             parts = [tonemap(radiance).to(x.dtype), x[:, 3:-3], tonemap(prior).to(x.dtype)]
         else:
             base = self._log_blurred(radiance)
@@ -89,10 +89,6 @@ class UNet(nn.Module):
             # One expression, so the upsampled tensor is freed once concatenated, not held through the block.
             h = block(torch.cat([F.interpolate(h, scale_factor=2, mode="nearest"), skips.pop()], dim=1))
         correction = self.out(h).float()
-        if self.config.prior_blend:
-            own = torch.exp((correction[:, :3] + base).clamp(-_LOG_LIMIT, _LOG_LIMIT))
-            weight = (1 + correction[:, 3:]).clamp(0, 1)
-            return torch.log(weight * prior + (1 - weight) * own + PRIOR_EPSILON).clamp(-_LOG_LIMIT, _LOG_LIMIT)
         if self.config.correction_limit:
             limit = self.config.correction_limit
             correction = limit * torch.tanh(correction / limit)
@@ -129,31 +125,24 @@ def inference_model(checkpoint: Checkpoint, path: str | Path = "model", device: 
     return build_model(checkpoint, path).to(device, memory_format=torch.channels_last)
 
 
-def correcting_prior(checkpoint: Checkpoint, prior: str, correction_limit: float = 0.0, blend: bool = False) -> Checkpoint:
+def correcting_prior(checkpoint: Checkpoint, prior: str, correction_limit: float = 0.0) -> Checkpoint:
     """A plain model (no prior) made into one that corrects ``prior``, as training's start.
 
     The network gains 3 inputs for the prior's output, with zero weights, and its log output
     becomes a correction to the prior's log, bounded by ``correction_limit`` (0: unbounded;
     ``UNetConfig.correction_limit``); the output layer is zeroed, so the new model gives
     the prior's output exactly until it is trained. The rest of the network keeps its weights.
-    With ``blend`` (``UNetConfig.prior_blend``) the output layer keeps the plain model's weights as
-    the network's own estimate, and the new blend channel starts at all prior.
     """
     config = checkpoint.model_config
     if config.prior_base:
         raise ModelError("the model corrects a prior already")
-    new_config = replace(config, in_channels=config.in_channels + 3, prior_base=True, correction_limit=correction_limit, prior_blend=blend)
+    new_config = replace(config, in_channels=config.in_channels + 3, prior_base=True, correction_limit=correction_limit)
     weights = dict(checkpoint.weights)
     first = weights["inc.0.weight"]  # (width, network inputs, 3, 3): the prior's inputs go after the encoded frame's
     zeros = first.new_zeros((first.shape[0], 3, *first.shape[2:]))
     weights["inc.0.weight"] = torch.cat([first[:, : config.in_channels], zeros, first[:, config.in_channels :]], dim=1)
-    if blend:
-        out_weight, out_bias = weights["out.weight"], weights["out.bias"]
-        weights["out.weight"] = torch.cat([out_weight, out_weight.new_zeros((1, *out_weight.shape[1:]))])
-        weights["out.bias"] = torch.cat([out_bias, out_bias.new_zeros(1)])
-    else:
-        weights["out.weight"] = torch.zeros_like(weights["out.weight"])
-        weights["out.bias"] = torch.zeros_like(weights["out.bias"])
+    weights["out.weight"] = torch.zeros_like(weights["out.weight"])
+    weights["out.bias"] = torch.zeros_like(weights["out.bias"])
     return replace(
         checkpoint,
         model_config=new_config,
@@ -162,7 +151,6 @@ def correcting_prior(checkpoint: Checkpoint, prior: str, correction_limit: float
         training=None,
         provenance={
             **checkpoint.provenance,
-            "prior": f"{prior} prior added by correcting_prior: zero weights on its inputs, "
-            + ("a blend channel at all prior" if blend else "output layer zeroed"),
+            "prior": f"{prior} prior added by correcting_prior: zero weights on its inputs, output layer zeroed",
         },
     )
