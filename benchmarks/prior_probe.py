@@ -20,9 +20,6 @@ Writes OUT/prior_probe.json and prints a table.
 import argparse
 import datetime
 import json
-import os
-import platform
-import subprocess
 import sys
 from pathlib import Path
 
@@ -37,6 +34,7 @@ from mcdenoise.io.checkpoint import load_checkpoint, save_checkpoint
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name
 from mcdenoise.learn.adapt import adapt
+from mcdenoise.learn.device import cpu_model
 from mcdenoise.learn.model import correcting_prior, inference_model
 from mcdenoise.learn.train import train
 from mcdenoise.metrics import psnr_t, rel_mse
@@ -53,14 +51,6 @@ def parse_variant(text: str) -> dict:
     """``lr=5e-4,limit=1.386`` -> ``{"lr": 0.0005, "limit": 1.386}``."""
     values = dict(part.split("=") for part in text.split(","))
     return {"lr": float(values["lr"]), "limit": float(values.get("limit", 0))}
-
-
-def cpu_name() -> str:
-    """The CPU model, as lscpu names it."""
-    for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
-        if line.startswith("Model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
 
 
 def scores(image: np.ndarray, reference: np.ndarray) -> dict:
@@ -114,7 +104,7 @@ def main(argv=None) -> list[dict]:
     if set(args.scenes) & HELD_OUT and not args.held_out:
         parser.error(f"{', '.join(sorted(set(args.scenes) & HELD_OUT))} are held out of tuning; add --held-out to confirm a chosen variant")
     command = "python benchmarks/prior_probe.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    meta = {"date": datetime.date.today().isoformat(), "machine": f"{cpu_name()}, {os.cpu_count()} cores", "command": command.strip()}
+    meta = {"date": datetime.date.today().isoformat(), "machine": cpu_model(), "command": command.strip()}
     meta.update(steps=args.steps, adapt_steps=args.adapt_steps)
     args.out.mkdir(parents=True, exist_ok=True)
     name = "prior_probe_held_out.json" if args.held_out else "prior_probe.json"
