@@ -8,7 +8,7 @@ import argparse
 import sys
 from dataclasses import fields
 
-from mcdenoise.config import Device, PairJob, PixelFilter, Precision, Prior, Targets, TrainConfig, UNetConfig, choices
+from mcdenoise.config import ApplyPrior, Device, PairJob, PixelFilter, Precision, Prior, Targets, TrainConfig, UNetConfig, choices
 from mcdenoise.errors import ConfigError, McDenoiseError
 
 #: The flag of each option field whose flag is not ``--`` + the field's name with dashes.
@@ -201,20 +201,23 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Denoise EXR frames. FRAME.exr is written to FRAME.denoised.exr, keeping its other\n"
         "channels and header. Frames need the auxiliary channels the model was trained with.",
-        epilog="examples:\n  mcdenoise apply frame.exr                        # the bundled base model\n"
+        epilog="examples:\n  mcdenoise apply frame.exr                        # OIDN or the bundled base, by the frame's noise\n"
         "  mcdenoise apply renders/shot/*.exr --model cbox.pt",
     )
     apply.add_argument("frames", nargs="+", help="EXR files")
     apply.add_argument(
         "--model",
-        help="model file written by 'mcdenoise train', or a bundled model: base (the default) or fast (about twice as fast, less accurate)",
+        help="model file written by 'mcdenoise train', or a bundled model: base or fast (about twice as fast, less "
+        "accurate); without it, --prior chooses",
     )
     apply.add_argument(
         "--prior",
-        choices=choices(Prior),
-        help="without --model: oidn corrects Intel OIDN's output (needs 'pip install pyoidn'); no base model for it "
-        "is bundled yet, so it gives OIDN's output until --adapt fits the correction to the frame; none: the plain "
-        "base model (the default)",
+        choices=choices(ApplyPrior),
+        help="without --model: auto (the default) gives each frame Intel OIDN's output where its noise is "
+        "independent between pixels (a box pixel filter), where OIDN is ahead, and the plain base model where a "
+        "gaussian or tent filter spreads it (the base is ahead there), as measured in docs/results.md; "
+        "oidn corrects OIDN's output (needs 'pip install pyoidn'; no base model for it is bundled yet, so it gives "
+        "OIDN's output until --adapt fits the correction to the frame); none: the plain base model",
     )
     apply.add_argument("-o", "--output", help="output file (one input only)")
     apply.add_argument(
@@ -312,8 +315,12 @@ def _run(args) -> int:
         options = {"tile": args.tile, "strict": args.strict, "precision": args.precision, "orientations": args.orientations}
         if args.model:
             denoiser = Denoiser.load(args.model, device=args.device, **options)
+        elif args.prior in (None, "auto"):
+            from mcdenoise.denoise.auto_prior import AutoPrior
+
+            denoiser = AutoPrior(device=args.device, **options)
         else:
-            denoiser = Denoiser.of_prior(args.prior or "none", device=args.device, **options)
+            denoiser = Denoiser.of_prior(args.prior, device=args.device, **options)
         halves = {"other_half": args.other_half, "adapt_steps": args.adapt_steps, "adapt_seconds": args.adapt}
         results = apply_files(denoiser, args.frames, args.output, show_progress=show, **halves)
         failed = [r for r in results if r.error]
@@ -326,7 +333,7 @@ def _run(args) -> int:
                         f"mcdenoise: warning: {r.source}: {r.sanitized} NaN, infinite or negative color values were treated as 0",
                         file=sys.stderr,
                     )
-                print(f"{r.source} -> {r.output}")
+                print(f"{r.source} -> {r.output}" + (f" ({r.note})" if r.note else ""))
         if len(results) > 1:
             print(f"{len(results) - len(failed)} denoised, {len(failed)} failed")
         return 1 if failed else 0

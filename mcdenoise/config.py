@@ -16,6 +16,8 @@ Targets = Literal["noisy", "clean"]
 PixelFilter = Literal["box", "scene"]
 #: A supervised denoiser whose output the network takes as an input and corrects (none: no prior).
 Prior = Literal["none", "oidn"]
+#: What ``apply`` denoises with when no model is given: a prior's base model, or auto (frame by frame).
+ApplyPrior = Literal["auto", "none", "oidn"]
 
 
 def choices(kind) -> tuple[str, ...]:

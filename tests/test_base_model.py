@@ -52,10 +52,10 @@ def test_apply_with_the_fast_model_by_name(test_dir, tmp_path):
     assert read_exr(out).attributes["mcdenoise.model"] == BUNDLED_MODELS["fast"].name
 
 
-def test_apply_without_a_model_uses_the_base_model(test_dir, tmp_path):
+def test_apply_with_no_prior_uses_the_base_model(test_dir, tmp_path):
     source, reference = _test_frame(test_dir)
     out = tmp_path / "denoised.exr"
-    result = run_cli("apply", source, "-o", out)
+    result = run_cli("apply", source, "--prior", "none", "-o", out)
     assert result.returncode == 0, result.stderr
     frame = read_exr(out)
     assert frame.attributes["mcdenoise.model"] == BASE_MODEL.name

@@ -4,6 +4,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from mcdenoise.denoise.auto_prior import AutoPrior
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.errors import ConfigError, McDenoiseError, OutputError
 from mcdenoise.features import COLOR, invalid_color
@@ -20,6 +21,8 @@ class ApplyResult:
     output: Path | None
     error: str | None = None
     sanitized: int = 0
+    #: Which denoiser took the frame and why, where it was chosen for it (``--prior auto``).
+    note: str | None = None
 
 
 def denoised_path(source: Path) -> Path:
@@ -33,13 +36,15 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def apply_file(denoiser: Denoiser, source, output=None, other_half=None, adapt_steps: int = 0, adapt_seconds: float = 0.0) -> ApplyResult:
+def apply_file(
+    denoiser: "Denoiser | AutoPrior", source, output=None, other_half=None, adapt_steps: int = 0, adapt_seconds: float = 0.0
+) -> ApplyResult:
     """Denoise one EXR into ``output`` (default ``SOURCE.denoised.exr``); never overwrites an input.
 
     With ``other_half`` (the same frame rendered with another seed, both with half the samples)
     the output is the mean of the two denoised halves; ``adapt_steps`` and/or ``adapt_seconds``
     first fine-tune the model on those halves (:meth:`Denoiser.adapted_to`). The other channels
-    and the header are the source's.
+    and the header are the source's. An :class:`AutoPrior` picks the denoiser by the source's noise.
     """
     source = Path(source)
     output = Path(output) if output else denoised_path(source)
@@ -51,8 +56,11 @@ def apply_file(denoiser: Denoiser, source, output=None, other_half=None, adapt_s
         raise ConfigError("{adapt} fine-tunes on a frame's two halves: give the other half with {other_half}", "adapt", "other_half")
     ensure_writable_directory(output.parent)  # before the work, not after
     frames = [read_exr(path) for path in inputs]
+    denoiser, note = denoiser.for_frame(frames[0])
     attributes = dict(frames[0].attributes)
     attributes["mcdenoise.model"] = Path(denoiser.source).name
+    if note:
+        attributes["mcdenoise.chosen"] = note
     if other_half is None:
         color = denoiser.denoise_frame(frames[0], name=str(source))
     else:
@@ -66,10 +74,11 @@ def apply_file(denoiser: Denoiser, source, output=None, other_half=None, adapt_s
     for i, name in enumerate(COLOR):
         channels[name] = color[..., i]
     write_exr(output, Frame(channels, attributes))
-    return ApplyResult(source, output, sanitized=sum(int(invalid_color(frame.stack(COLOR)).sum()) for frame in frames))
+    sanitized = sum(int(invalid_color(frame.stack(COLOR)).sum()) for frame in frames)
+    return ApplyResult(source, output, sanitized=sanitized, note=note)
 
 
-def apply_files(denoiser: Denoiser, sources, output=None, show_progress: bool = False, **halves) -> list[ApplyResult]:
+def apply_files(denoiser: "Denoiser | AutoPrior", sources, output=None, show_progress: bool = False, **halves) -> list[ApplyResult]:
     """Denoise many files; one file's failure is recorded and the others go on. ``halves``
     (``other_half``, ``adapt_steps``, ``adapt_seconds``) go to :func:`apply_file`, for one source only."""
     sources = [Path(s) for s in sources]

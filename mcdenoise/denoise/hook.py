@@ -100,6 +100,11 @@ class Denoiser:
         model = inference_model(checkpoint, label, resolve_device(device))
         return cls(model, checkpoint.features, source=label, **options)
 
+    def for_frame(self, frame: Frame) -> tuple["Denoiser", None]:
+        """This denoiser, for any frame, and no note (:class:`mcdenoise.denoise.auto_prior.AutoPrior`
+        chooses per frame instead)."""
+        return self, None
+
     def __call__(self, image, albedo=None, normal=None, depth=None):
         """Denoise one frame and return its linear HDR color.
 

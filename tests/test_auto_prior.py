@@ -1,0 +1,76 @@
+"""--prior auto, apply's default: OIDN for frames whose noise is independent between pixels (a box
+filter), the plain base model for frames whose pixel filter spreads it, on real renders."""
+
+import sys
+
+import numpy as np
+import pytest
+
+from mcdenoise.config import PairJob
+from mcdenoise.denoise.auto_prior import guide_of
+from mcdenoise.denoise.hook import Denoiser
+from mcdenoise.denoise.noise_correlation import CORRELATED_RATIO, neighbour_difference_ratio
+from mcdenoise.features import ALBEDO, COLOR, NORMAL
+from mcdenoise.io.exr import read_exr
+from mcdenoise.io.pairs_dir import frame_name
+from mcdenoise.learn.prior import oidn_denoise
+from mcdenoise.render.job import render_pairs
+
+from conftest import run_cli
+
+
+@pytest.fixture(scope="module")
+def gaussian_dir(tmp_path_factory, scene_path):
+    """The scene's own camera with its own (gaussian) pixel filter: one 4 spp pair, 64x64."""
+    out = tmp_path_factory.mktemp("gaussian")
+    render_pairs(scene_path, out, PairJob(pairs=1, views=1, size=(64, 64), seed=7, pixel_filter="scene"))
+    return out
+
+
+def _ratios(folder):
+    frames = [read_exr(folder / frame_name(0, 0, side)) for side in "ab"]
+    return [neighbour_difference_ratio(frame.stack(COLOR), guide_of(frame)) for frame in frames]
+
+
+def test_the_noise_of_a_box_filter_reads_independent_and_a_gaussian_filters_correlated(test_dir, gaussian_dir):
+    box, gaussian = _ratios(test_dir), _ratios(gaussian_dir)
+    assert max(box) < CORRELATED_RATIO <= min(gaussian), (box, gaussian)  # 1.05, 1.07 and 1.40, 1.42 when written
+
+
+def test_white_noise_reads_independent_and_blurred_noise_correlated():
+    rng = np.random.default_rng(3)
+    white = rng.exponential(0.5, size=(96, 96, 3)).astype(np.float32)
+    blurred = (white + np.roll(white, 1, axis=0) + np.roll(white, 1, axis=1) + np.roll(white, (1, 1), axis=(0, 1))) / 4
+    assert abs(neighbour_difference_ratio(white) - 1.0) < 0.05
+    assert neighbour_difference_ratio(blurred) > CORRELATED_RATIO
+
+
+def test_apply_gives_a_box_filtered_frame_oidns_output(test_dir, tmp_path):
+    source = test_dir / frame_name(0, 0, "a")
+    result = run_cli("apply", source, "--precision", "fp32", "-o", tmp_path / "out.exr")
+    assert result.returncode == 0, result.stderr
+    assert "Intel OIDN" in result.stdout
+    noisy, out = read_exr(source), read_exr(tmp_path / "out.exr")
+    np.testing.assert_allclose(
+        out.stack(COLOR), oidn_denoise(noisy.stack(COLOR), noisy.stack(ALBEDO), noisy.stack(NORMAL)), rtol=1e-4, atol=2e-6
+    )
+    assert "independent" in out.attributes["mcdenoise.chosen"]
+
+
+def test_apply_gives_a_gaussian_filtered_frame_the_base_models_output(gaussian_dir, tmp_path):
+    source = gaussian_dir / frame_name(0, 0, "a")
+    result = run_cli("apply", source, "--precision", "fp32", "-o", tmp_path / "out.exr")
+    assert result.returncode == 0, result.stderr
+    assert "base model" in result.stdout
+    expected = Denoiser.load("base", device="cpu", precision="fp32").denoise_frame(read_exr(source))
+    np.testing.assert_allclose(read_exr(tmp_path / "out.exr").stack(COLOR), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_without_pyoidn_auto_takes_the_base_model_and_says_what_oidn_would_need(test_dir, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyoidn", None)  # what an import of a package that is not installed does
+    source = test_dir / frame_name(0, 0, "a")
+    result = run_cli("apply", source, "--precision", "fp32", "-o", tmp_path / "out.exr")
+    assert result.returncode == 0, result.stderr
+    assert "pip install pyoidn" in result.stdout and "Traceback" not in result.stderr
+    expected = Denoiser.load("base", device="cpu", precision="fp32").denoise_frame(read_exr(source))
+    np.testing.assert_allclose(read_exr(tmp_path / "out.exr").stack(COLOR), expected, rtol=1e-5, atol=1e-6)
