@@ -40,6 +40,37 @@ Or all of it on a bundled scene:
 """
 
 
+def _add_layout_options(parser, feature_files: bool = False) -> None:
+    """--layer and --channels (and, for one frame, --albedo/--normal/--depth files)."""
+    group = parser.add_argument_group(
+        "other renderers' EXRs",
+        "Blender's multilayer files (a view layer's Noisy Image or Combined, Denoising Albedo, Denoising Normal,\n"
+        "Denoising Depth) and common AOV names (diffuse_albedo, N, ...) are found by themselves; say where to\n"
+        "look when they are not. The denoised color goes back where the color was, the other channels kept.",
+    )
+    group.add_argument("--layer", help="the Blender view layer to read (default: the file's only one)")
+    group.add_argument(
+        "--channels",
+        metavar="FEATURE=GROUP,...",
+        help="the channel group of each feature (color, albedo, normal, depth), e.g. "
+        "color=beauty,albedo=diffuse_albedo,normal=N reads beauty.R,G,B, diffuse_albedo.R,G,B and N.X,Y,Z",
+    )
+    if feature_files:
+        for feature in ("albedo", "normal", "depth"):
+            group.add_argument(
+                f"--{feature}",
+                metavar="FILE.exr",
+                help=f"the frame's {feature} from a separate EXR, as oidnDenoise's --alb and --nrm take them (one input only)",
+            )
+
+
+def _layout_request(args):
+    from mcdenoise.io.layout import LayoutRequest
+
+    files = {f: getattr(args, f) for f in ("albedo", "normal", "depth") if getattr(args, f, None)}
+    return LayoutRequest(layer=args.layer, groups=LayoutRequest.parse_channels(args.channels), files=files)
+
+
 def _size(text: str) -> tuple[int, int]:
     try:
         width, height = (int(v) for v in text.lower().split("x"))
@@ -261,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="auto: fp16 on CUDA (as fast as bf16 and closer to fp32), bf16 on CPUs with native bf16 "
         "(about twice as fast as fp32), else fp32",
     )
+    _add_layout_options(apply, feature_files=True)
 
     evaluate = commands.add_parser(
         "eval",
@@ -274,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("frame", help="the EXR to score")
     evaluate.add_argument("--ref", required=True, help="the reference EXR")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+    _add_layout_options(evaluate)
 
     demo = commands.add_parser("demo", help="the whole loop on a bundled scene, with scores and a preview PNG")
     demo.add_argument("--work", default="renders/demo", help="working directory (default renders/demo)")
@@ -322,7 +355,7 @@ def _run(args) -> int:
         else:
             denoiser = Denoiser.of_prior(args.prior, device=args.device, **options)
         halves = {"other_half": args.other_half, "adapt_steps": args.adapt_steps, "adapt_seconds": args.adapt}
-        results = apply_files(denoiser, args.frames, args.output, show_progress=show, **halves)
+        results = apply_files(denoiser, args.frames, args.output, show_progress=show, layout=_layout_request(args), **halves)
         failed = [r for r in results if r.error]
         for r in results:
             if r.error:
@@ -342,7 +375,7 @@ def _run(args) -> int:
 
         from mcdenoise.denoise.evaluate import evaluate_files
 
-        scores = evaluate_files(args.frame, args.ref)
+        scores = evaluate_files(args.frame, args.ref, _layout_request(args))
         if args.json:
             print(json.dumps(scores))
         else:

@@ -8,8 +8,9 @@ from mcdenoise.denoise.auto_prior import AutoPrior
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.errors import ConfigError, McDenoiseError, OutputError
 from mcdenoise.features import COLOR, invalid_color
-from mcdenoise.io.exr import Frame, read_exr, write_exr
+from mcdenoise.io.exr import Frame, write_exr
 from mcdenoise.io.files import ensure_writable_directory
+from mcdenoise.io.layout import LayoutRequest, read_frame, require_features
 from mcdenoise.progress import Progress
 
 
@@ -37,7 +38,13 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def apply_file(
-    denoiser: "Denoiser | AutoPrior", source, output=None, other_half=None, adapt_steps: int = 0, adapt_seconds: float = 0.0
+    denoiser: "Denoiser | AutoPrior",
+    source,
+    output=None,
+    other_half=None,
+    adapt_steps: int = 0,
+    adapt_seconds: float = 0.0,
+    layout: LayoutRequest | None = None,
 ) -> ApplyResult:
     """Denoise one EXR into ``output`` (default ``SOURCE.denoised.exr``); never overwrites an input.
 
@@ -45,18 +52,24 @@ def apply_file(
     the output is the mean of the two denoised halves; ``adapt_steps`` and/or ``adapt_seconds``
     first fine-tune the model on those halves (:meth:`Denoiser.adapted_to`). The other channels
     and the header are the source's. An :class:`AutoPrior` picks the denoiser by the source's noise.
+    ``layout`` says where the source keeps its features (:mod:`mcdenoise.io.layout`; default: found
+    in the file), and the denoised color goes back where the source's color was.
     """
     source = Path(source)
     output = Path(output) if output else denoised_path(source)
     inputs = [source] + ([Path(other_half)] if other_half is not None else [])
-    for path in inputs:
+    for path in inputs + [Path(file) for file in (layout.files.values() if layout else ())]:
         if _same_file(path, output):
             raise OutputError(f"{output}: refusing to overwrite the input frame {path}; choose another -o")
     if (adapt_steps or adapt_seconds) and other_half is None:
         raise ConfigError("{adapt} fine-tunes on a frame's two halves: give the other half with {other_half}", "adapt", "other_half")
     ensure_writable_directory(output.parent)  # before the work, not after
-    frames = [read_exr(path) for path in inputs]
+    loaded = [read_frame(path, layout) for path in inputs]
+    frames = [frame for frame, _ in loaded]
     denoiser, note = denoiser.for_frame(frames[0])
+    for (frame, frame_layout), path in zip(loaded, inputs, strict=True):
+        require_features(frame, frame_layout, denoiser.features.aux, path)
+    source_layout = loaded[0][1]
     attributes = dict(frames[0].attributes)
     attributes["mcdenoise.model"] = Path(denoiser.source).name
     if note:
@@ -70,27 +83,34 @@ def apply_file(
             attributes["mcdenoise.adapted"] = f"fine-tuned on both halves ({adapt_steps or 'no'} step budget, {adapt_seconds:g} s budget)"
         color = denoiser.denoise_halves(*frames, names=names)
         attributes["mcdenoise.other_half"] = str(other_half)
-    channels = dict(frames[0].channels)
-    for i, name in enumerate(COLOR):
+    channels = {name: frames[0].channels[name] for name in source_layout.file_channels}
+    for kept, noisy in zip(source_layout.noisy_out, source_layout.color, strict=False):
+        channels[kept] = frames[0].channels[noisy]
+    for i, name in enumerate(source_layout.color_out):
         channels[name] = color[..., i]
     write_exr(output, Frame(channels, attributes))
     sanitized = sum(int(invalid_color(frame.stack(COLOR)).sum()) for frame in frames)
     return ApplyResult(source, output, sanitized=sanitized, note=note)
 
 
-def apply_files(denoiser: "Denoiser | AutoPrior", sources, output=None, show_progress: bool = False, **halves) -> list[ApplyResult]:
+def apply_files(
+    denoiser: "Denoiser | AutoPrior", sources, output=None, show_progress: bool = False, layout: LayoutRequest | None = None, **halves
+) -> list[ApplyResult]:
     """Denoise many files; one file's failure is recorded and the others go on. ``halves``
-    (``other_half``, ``adapt_steps``, ``adapt_seconds``) go to :func:`apply_file`, for one source only."""
+    (``other_half``, ``adapt_steps``, ``adapt_seconds``) and ``layout`` go to :func:`apply_file`;
+    the halves for one source only."""
     sources = [Path(s) for s in sources]
     if output is not None and len(sources) > 1:
         raise OutputError("-o names one output file; with several inputs leave it out")
+    if layout is not None and layout.files and len(sources) > 1:
+        raise ConfigError("{albedo}, {normal} and {depth} files belong to one frame; give one input with them", "albedo", "normal", "depth")
     if halves.get("other_half") is not None and len(sources) > 1:
         raise ConfigError("{other_half} is the other half of one frame; give one input with it", "other_half")
     results = []
     with Progress(len(sources), "apply", enabled=show_progress) as progress:
         for source in sources:
             try:
-                results.append(apply_file(denoiser, source, output, **halves))
+                results.append(apply_file(denoiser, source, output, layout=layout, **halves))
             except ConfigError:  # the options, not this frame: no other frame would fare better
                 raise
             except McDenoiseError as error:
