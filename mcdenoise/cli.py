@@ -59,6 +59,7 @@ def _add_layout_options(parser, feature_files: bool = False) -> None:
         for feature in ("albedo", "normal", "depth"):
             group.add_argument(
                 f"--{feature}",
+                dest=f"{feature}_file",
                 metavar="FILE.exr",
                 help=f"the frame's {feature} from a separate EXR, as oidnDenoise's --alb and --nrm take them (one input only)",
             )
@@ -67,7 +68,7 @@ def _add_layout_options(parser, feature_files: bool = False) -> None:
 def _layout_request(args):
     from mcdenoise.io.layout import LayoutRequest
 
-    files = {f: getattr(args, f) for f in ("albedo", "normal", "depth") if getattr(args, f, None)}
+    files = {f: getattr(args, f"{f}_file") for f in ("albedo", "normal", "depth") if getattr(args, f"{f}_file", None)}
     return LayoutRequest(layer=args.layer, groups=LayoutRequest.parse_channels(args.channels), files=files)
 
 
@@ -193,7 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
         "where it stopped.",
         epilog="example:\n  mcdenoise train renders/cbox --validate renders/cbox-test --out cbox.pt --minutes 10",
     )
-    trainer.add_argument("dirs", nargs="+", help="render-pairs output directories")
+    trainer.add_argument(
+        "dirs",
+        nargs="+",
+        help="render-pairs output directories, or folders of pairs from any renderer: NAME_a.exr and NAME_b.exr "
+        "(the same frame rendered with two seeds; NAME_ref.exr, if there, is scored) or a pairs.json list of "
+        '{"a": FILE, "b": FILE, "view": NAME, "reference": FILE} entries',
+    )
     trainer.add_argument("--out", required=True, help="model file to write (and to resume from)")
     trainer.add_argument(
         "--validate", nargs="+", default=[], metavar="DIR", help="directories with references to score on, never trained on"
@@ -225,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     trainer.add_argument("--device", default="auto", choices=choices(Device), help="auto uses CUDA when available")
     trainer.add_argument("--restart", action="store_true", help="overwrite --out instead of resuming from it")
+    _add_layout_options(trainer)
 
     apply = commands.add_parser(
         "apply",
@@ -336,7 +344,19 @@ def _run(args) -> int:
             model_config = UNetConfig(
                 in_channels=features.input_width, width=args.width or UNetConfig.width, depth=args.depth or UNetConfig.depth
             )
-        result = train(args.dirs, args.out, config, model_config, features, args.device, args.validate, args.restart, show, log=print)
+        result = train(
+            args.dirs,
+            args.out,
+            config,
+            model_config,
+            features,
+            args.device,
+            args.validate,
+            args.restart,
+            show,
+            print,
+            _layout_request(args),
+        )
         print(f"{args.out}: {result.step} steps in {result.elapsed:.0f} s, loss {result.loss:.4f}")
         return 0
     if args.command == "apply":

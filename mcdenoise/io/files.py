@@ -84,15 +84,16 @@ def write_json(path, data) -> None:
         temp.write_text(json.dumps(data, indent=1) + "\n")
 
 
-def read_json(path) -> dict:
-    """Read a JSON object from ``path``; raises :class:`JobError` when it is not one."""
+def read_json(path, kind: type = dict):
+    """Read a JSON value of ``kind`` (an object, or ``list``) from ``path``; raises :class:`JobError`
+    when it is not one."""
     path = Path(path)
     try:
         data = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise JobError(f"{path}: not a readable JSON file ({error})") from None
-    if not isinstance(data, dict):
-        raise JobError(f"{path}: expected a JSON object")
+    if not isinstance(data, kind):
+        raise JobError(f"{path}: expected a JSON {'object' if kind is dict else 'list'}")
     return data
 
 

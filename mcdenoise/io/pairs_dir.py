@@ -10,6 +10,16 @@ A directory written by ``mcdenoise render-pairs`` holds::
 A frame counts as finished only once it is recorded in the manifest and its file
 exists. Each frame's EXR header repeats its record (``mcdenoise.*`` attributes),
 so a frame copied out of its directory still says how it was made.
+
+Pairs rendered by anything else (Blender, Arnold, any renderer: the same frame
+twice with two seeds) are a folder without a manifest, read by
+:func:`read_pairs_directory` too, in one of two ways:
+
+- files named ``NAME_a.exr`` and ``NAME_b.exr``, each NAME a view of its own, with
+  an optional ``NAME_ref.exr`` reference for scoring;
+- a list, ``pairs.json``: ``[{"a": "A.exr", "b": "B.exr", "view": "shot1",
+  "reference": "REF.exr"}, ...]`` with paths relative to the folder; entries of
+  the same ``view`` (optional) are pairs of one view, and ``reference`` is optional.
 """
 
 import hashlib
@@ -28,6 +38,8 @@ FORMAT = 2
 MANIFEST_SECONDS = 1.0
 #: The sides of a frame: the two frames of a pair, and a view's reference.
 SIDES = ("a", "b", "ref")
+#: The list of a folder of pairs rendered by anything else (see the module's docstring).
+PAIRS_LIST = "pairs.json"
 
 
 def frame_seed(base: int, view: int, pair: int, side: str) -> int:
@@ -127,11 +139,13 @@ class View:
     view: int
     pairs: tuple[tuple[Path, Path], ...]
     reference: Path | None
+    #: The view's own name in a folder of pairs from another renderer (None: ``viewN``).
+    label: str | None = None
 
     @property
     def name(self) -> str:
-        """``DIRECTORY/viewN``, for messages and scores."""
-        return f"{self.directory.name}/view{self.view}"
+        """``DIRECTORY/viewN`` (or ``DIRECTORY/LABEL``), for messages and scores."""
+        return f"{self.directory.name}/{self.label or f'view{self.view}'}"
 
 
 @dataclass(frozen=True)
@@ -141,6 +155,8 @@ class PairsDirectory:
     path: Path
     settings: dict
     frames: dict
+    #: The views of a folder of pairs from another renderer, which has no manifest.
+    listed: tuple = ()
 
     @property
     def emission_split(self) -> bool:
@@ -149,6 +165,8 @@ class PairsDirectory:
 
     def views(self) -> list[View]:
         """Every view with a finished pair or a reference, in view order."""
+        if self.listed:
+            return list(self.listed)
         numbers = sorted({record["view"] for record in self.frames.values()})
         views = []
         for view in numbers:
@@ -163,11 +181,14 @@ class PairsDirectory:
 
 
 def read_pairs_directory(directory) -> PairsDirectory:
-    """Read a pairs directory's manifest; raises :class:`JobError` if it has none or a malformed one."""
+    """Read a pairs directory's manifest, or a folder of pairs from another renderer (``pairs.json``
+    or ``NAME_a.exr``/``NAME_b.exr``); raises :class:`JobError` if it is neither, or malformed."""
     directory = Path(directory)
     path = directory / MANIFEST
+    if not directory.is_dir():
+        raise JobError(f"{directory}: no such directory")
     if not path.is_file():
-        raise JobError(f"{directory}: no {MANIFEST}; is this a directory written by 'mcdenoise render-pairs'?")
+        return PairsDirectory(directory, {}, {}, listed=tuple(_listed_views(directory)))
     manifest = read_json(path)
     if manifest.get("format") != FORMAT or not isinstance(manifest.get("frames"), dict):
         raise JobError(f"{path}: not a render-pairs manifest of format {FORMAT}; render the set again into a new directory")
@@ -207,3 +228,38 @@ def link_subset(source: Path, out: Path, views: int | None = None, pairs: int | 
         (out / name).symlink_to((Path(source) / name).resolve())
     write_json(out / MANIFEST, manifest)
     return out
+
+
+def _listed_views(directory: Path) -> list[View]:
+    """The views of a folder of pairs from another renderer (see the module's docstring)."""
+    if (directory / PAIRS_LIST).is_file():
+        entries = read_json(directory / PAIRS_LIST, list)
+        if not all(isinstance(e, dict) and {"a", "b"} <= set(e) for e in entries):
+            raise JobError(f'{directory / PAIRS_LIST}: must be a list of {{"a": FILE, "b": FILE}} entries ("view", "reference" optional)')
+        grouped: dict[str, dict] = {}
+        for index, entry in enumerate(entries):
+            label = str(entry.get("view", f"pair{index}"))
+            view = grouped.setdefault(label, {"pairs": [], "reference": None})
+            view["pairs"].append((directory / entry["a"], directory / entry["b"]))
+            if entry.get("reference"):
+                view["reference"] = directory / entry["reference"]
+    else:
+        grouped = {}
+        for first in sorted(directory.glob("*_a.exr")):
+            label = first.name[: -len("_a.exr")]
+            second, reference = directory / f"{label}_b.exr", directory / f"{label}_ref.exr"
+            if not second.is_file():
+                raise JobError(
+                    f"{first}: has no other frame {second.name}; a pair is NAME_a.exr and NAME_b.exr, the same frame with two seeds"
+                )
+            grouped[label] = {"pairs": [(first, second)], "reference": reference if reference.is_file() else None}
+    if not grouped:
+        raise JobError(
+            f"{directory}: no pairs found: a directory written by 'mcdenoise render-pairs' has {MANIFEST}; pairs from another "
+            f"renderer are NAME_a.exr and NAME_b.exr (the same frame with two seeds) or a {PAIRS_LIST} list"
+        )
+    for view in grouped.values():
+        for file in [p for pair in view["pairs"] for p in pair] + [view["reference"]] * bool(view["reference"]):
+            if not file.is_file():
+                raise JobError(f"{file}: listed in {directory / PAIRS_LIST} but missing")
+    return [View(directory, i, tuple(v["pairs"]), v["reference"], label) for i, (label, v) in enumerate(grouped.items())]

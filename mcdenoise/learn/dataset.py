@@ -22,7 +22,8 @@ import torch
 
 from mcdenoise.errors import JobError
 from mcdenoise.features import FeatureSet, sanitize
-from mcdenoise.io.exr import read_exr
+from mcdenoise.io.exr import Frame
+from mcdenoise.io.layout import LayoutRequest, read_frame, require_features
 from mcdenoise.io.pairs_dir import read_pairs_directory
 from mcdenoise.learn.encode import encode, exposure_scale
 from mcdenoise.learn.prior import with_prior
@@ -57,8 +58,38 @@ def emission_split_of(directories) -> bool:
     return any(splits.values())
 
 
-def _noisy_frame(path: Path, features: FeatureSet) -> NoisyFrame:
-    return noisy_frame(features.read(read_exr(path), path), features)
+def _read_channels(path: Path, features: FeatureSet, layout: LayoutRequest | None) -> tuple[np.ndarray, Frame]:
+    """``path``'s channels laid out as ``features.channels`` (found by ``layout``), and the frame."""
+    frame, found = read_frame(path, layout)
+    require_features(frame, found, features.aux, path)
+    return features.read(frame, path), frame
+
+
+def _reference_color(path: Path, features: FeatureSet, layout: LayoutRequest | None) -> np.ndarray:
+    """A reference's (H, W, 3) color: its final image (Blender's Combined), less the emission it
+    saw with the emission split."""
+    frame, found = read_frame(path, layout)
+    if features.emission_split:
+        return FeatureSet((), True).read(frame, path)
+    return frame.stack(found.color_out)
+
+
+def _view_channels(view, features: FeatureSet, layout: LayoutRequest | None) -> list[np.ndarray]:
+    """Every frame of ``view``'s pairs, checked: one size throughout, and the two frames of each
+    pair not the same image (which would be no pair: the same seed, or one file twice)."""
+    channels = []
+    for first, second in view.pairs:
+        pair = [_read_channels(path, features, layout)[0] for path in (first, second)]
+        if pair[0].shape != pair[1].shape:
+            raise JobError(
+                f"{second}: is {pair[1].shape[1]}x{pair[1].shape[0]}, its pair {first.name} {pair[0].shape[1]}x{pair[0].shape[0]}"
+            )
+        if np.array_equal(pair[0][..., :3], pair[1][..., :3]):
+            raise JobError(f"{first} and {second.name}: the same image; a pair is the same frame rendered with two different seeds")
+        if channels and pair[0].shape != channels[0].shape:
+            raise JobError(f"{first}: is {pair[0].shape[1]}x{pair[0].shape[0]}, unlike the other frames of {view.name}")
+        channels += pair
+    return channels
 
 
 def noisy_frame(channels: np.ndarray, features: FeatureSet) -> NoisyFrame:
@@ -79,8 +110,12 @@ def noisy_frame(channels: np.ndarray, features: FeatureSet) -> NoisyFrame:
 Example = tuple[NoisyFrame, torch.Tensor]
 
 
-def load_examples(directories, features: FeatureSet, targets: str = "noisy") -> tuple[list[Example], list[ValidationView]]:
-    """Training examples, and every view that has a reference, from render-pairs directories.
+def load_examples(
+    directories, features: FeatureSet, targets: str = "noisy", layout: LayoutRequest | None = None
+) -> tuple[list[Example], list[ValidationView]]:
+    """Training examples, and every view that has a reference, from render-pairs directories or
+    folders of pairs from another renderer (:func:`mcdenoise.io.pairs_dir.read_pairs_directory`),
+    their features found by ``layout`` (:mod:`mcdenoise.io.layout`).
 
     ``targets`` is ``noisy`` (each frame's target is the mean of its view's other
     finished frames) or ``clean`` (each noisy frame's target is its view's reference).
@@ -92,19 +127,18 @@ def load_examples(directories, features: FeatureSet, targets: str = "noisy") -> 
     examples, views = [], []
     for directory in map(Path, directories):
         for view in read_pairs_directory(directory).views():
-            noisy = [_noisy_frame(path, features) for pair in view.pairs for path in pair]
+            noisy = [noisy_frame(channels, features) for channels in _view_channels(view, features, layout)]
             if targets == "noisy":
                 examples += noisy_target_examples(noisy)
             elif view.reference is not None:
-                colors_only = FeatureSet((), features.emission_split)
-                color, _ = sanitize(colors_only.read(read_exr(view.reference), view.reference))
+                color, _ = sanitize(_reference_color(view.reference, features, layout))
                 target = torch.from_numpy(np.ascontiguousarray(color.transpose(2, 0, 1)))
                 examples += [(frame, target) for frame in noisy]
             if view.reference is not None and view.pairs:
-                noisy_frame = read_exr(view.pairs[0][0])
-                channels = features.read(noisy_frame, view.pairs[0][0])
-                reference = read_exr(view.reference).stack(features.channels[:3])
-                views.append(ValidationView(view.name, channels, reference, features.emission_to_add(noisy_frame)))
+                channels, first = _read_channels(view.pairs[0][0], features, layout)
+                reference = read_frame(view.reference, layout)
+                reference = reference[0].stack(reference[1].color_out)
+                views.append(ValidationView(view.name, channels, reference, features.emission_to_add(first)))
     if not examples:
         hint = "with --reference-spp " if targets == "clean" else ""
         raise JobError(f"no finished pairs {hint}in {', '.join(map(str, directories))}; run 'mcdenoise render-pairs {hint}' first")

@@ -18,6 +18,7 @@ from mcdenoise.features import FeatureSet
 from mcdenoise.io.bundled import BASE_MODEL, BASE_MODEL_OF_PRIOR, resolve_model
 from mcdenoise.io.checkpoint import Checkpoint, TrainingState, load_checkpoint, save_checkpoint
 from mcdenoise.io.files import ensure_writable_directory, remove_stale_partials
+from mcdenoise.io.layout import LayoutRequest
 from mcdenoise.learn.dataset import ExampleSampler, emission_split_of, load_examples
 from mcdenoise.learn.device import autocast_dtype, resolve_device
 from mcdenoise.learn.infer import denoise_array
@@ -149,6 +150,7 @@ def train(
     restart: bool = False,
     show_progress: bool = False,
     log=None,
+    layout: LayoutRequest | None = None,
 ) -> TrainResult:
     """Train a denoiser on the pairs in ``directories`` and save it to ``out_path``.
 
@@ -157,7 +159,9 @@ def train(
     are never trained on. If ``out_path`` already holds a checkpoint of this run, training resumes
     from it (step, weights, optimiser and sampling state); ``restart`` starts
     over instead. ``log`` (such as ``print``) receives a line on what the run does; progress is
-    drawn on stderr with ``show_progress``. Raises :class:`ConfigError`, :class:`JobError` or
+    drawn on stderr with ``show_progress``. ``directories`` may be folders of pairs from any renderer
+    (:func:`mcdenoise.io.pairs_dir.read_pairs_directory`), their features found by ``layout``.
+    Raises :class:`ConfigError`, :class:`JobError` or
     :class:`ModelError` on bad input.
     """
     config.check()
@@ -186,9 +190,9 @@ def train(
     if resume and resume.features.emission_split != split:
         raise JobError(f"{out_path}: was trained {'without' if split else 'with'} the emission split, unlike this data; use --restart")
     features = replace(features, emission_split=split)
-    examples, views = load_examples(directories, features, config.targets)
+    examples, views = load_examples(directories, features, config.targets, layout)
     if validation_directories:
-        views += load_examples(validation_directories, features)[1]
+        views += load_examples(validation_directories, features, layout=layout)[1]
     if weights:
         model = build_model(weights, out_path if resume else config.init)
         if start:
