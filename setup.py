@@ -18,6 +18,12 @@ setup(
         ]
     },
     install_requires=["torch>=2.1", "mitsuba==3.9.1", "drjit==1.5.0", "openexr>=3.3", "pyexr", "numpy"],
-    extras_require={"test": ["pytest", "hypothesis", "pyoidn", "flip-evaluator"]},
+    extras_require={
+        "test": ["pytest", "hypothesis", "pyoidn", "flip-evaluator"],
+        "oidn": ["pyoidn"],
+        # Blender 5.0 as a Python module (Python 3.11 only), for render-pairs of .blend files. It pins
+        # numpy 1.26.4; mcdenoise runs on numpy 1.26 and 2.x, so the extra shares one environment.
+        "blender": ["bpy==5.0.1"],
+    },
     entry_points={"console_scripts": ["mcdenoise = mcdenoise.cli:main"]},
 )

@@ -152,14 +152,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     render = commands.add_parser(
         "render-pairs",
-        help="render pairs of noisy frames of a Mitsuba 3 scene",
+        help="render pairs of noisy frames of a Mitsuba 3 or Blender scene",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Render pairs of low-spp HDR frames with independent seeds, plus albedo, normal and depth.\n"
         "Each EXR and manifest.json record the seeds, spp, variant, size and scene hash.\n"
-        "A rerun with the same options skips finished pairs (resume after a crash).",
-        epilog="example:\n  mcdenoise render-pairs scene.xml --out renders/cbox --views 32 --pixels 16384 --reference-spp 1024",
+        "A rerun with the same options skips finished pairs (resume after a crash).\n"
+        "A .blend renders with Cycles on the CPU (pip install 'mcdenoise[blender]'): its first enabled\n"
+        "view layer, Cycles' denoiser and adaptive sampling off, the features from its denoising data\n"
+        "passes (normals in camera space); --filter box sets Cycles' box filter; --variant is unused.",
+        epilog="examples:\n  mcdenoise render-pairs scene.xml --out renders/cbox --views 32 --pixels 16384 --reference-spp 1024\n"
+        "  mcdenoise render-pairs shot.blend --out renders/shot",
     )
-    render.add_argument("scene", help="Mitsuba 3 scene file (scene.xml)")
+    render.add_argument("scene", help="Mitsuba 3 scene file (scene.xml) or Blender file (scene.blend)")
     render.add_argument("--out", required=True, help="output directory (created; reused to resume)")
     _options(
         render,

@@ -5,10 +5,6 @@ header's own attributes. Writes go to a temporary file that is renamed into
 place, so a crash never leaves a half-written EXR behind.
 """
 
-import os
-import sys
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +13,7 @@ import OpenEXR
 
 from mcdenoise.errors import ExrError
 from mcdenoise.io.files import atomic_output
+from mcdenoise.native_output import captured_native_output
 
 #: Header keys that describe the file's layout; they are rebuilt on write.
 _STRUCTURAL_KEYS = {
@@ -62,7 +59,8 @@ class Frame:
 
 
 def read_exr(path) -> Frame:
-    """Read an EXR file into a :class:`Frame`, converting every channel to float32.
+    """Read an EXR file into a :class:`Frame`, converting every channel to float32; every part
+    of a multi-part file (the header is the first part's).
 
     Raises :class:`ExrError` naming the file when it is missing, not an EXR,
     truncated, empty, or holds channels of different sizes.
@@ -70,11 +68,11 @@ def read_exr(path) -> Frame:
     path = Path(path)
     if not path.is_file():
         raise ExrError(f"{path}: no such file")
-    with _captured_library_output() as library_messages:
+    with captured_native_output() as library_messages:
         try:
             with OpenEXR.File(str(path), separate_channels=True) as exr:
                 header = dict(exr.header())
-                raw = {name: channel.pixels for name, channel in exr.channels().items()}
+                raw = _channels_of_every_part(exr)
             failure = None
         except Exception as error:  # OpenEXR raises bare RuntimeError/ValueError
             failure = error
@@ -99,27 +97,14 @@ def read_exr(path) -> Frame:
     return Frame(channels=channels, attributes=attributes)
 
 
-@contextmanager
-def _captured_library_output():
-    """Capture what the OpenEXR libraries print on file descriptors 1 and 2 while reading,
-    so that a problem reaches the user once, in our words. Yields a list that holds the
-    captured text once the block ends."""
-    captured: list[str] = []
-    sys.stdout.flush()
-    sys.stderr.flush()
-    with tempfile.TemporaryFile() as sink:
-        saved = [os.dup(1), os.dup(2)]
-        os.dup2(sink.fileno(), 1)
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield captured
-        finally:
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for fd in saved:
-                os.close(fd)
-            sink.seek(0)
-            captured.append(sink.read().decode(errors="replace"))
+def _channels_of_every_part(exr) -> dict:
+    """Every channel of every part of a multi-part file (Blender 5 writes a part per pass), by
+    name; a name that two parts share is prefixed with its part's name."""
+    raw = {}
+    for part in exr.parts:
+        for name, channel in part.channels.items():
+            raw[f"{part.name()}.{name}" if name in raw and part.name() else name] = channel.pixels
+    return raw
 
 
 def _library_detail(text: str, path: Path) -> str:

@@ -13,10 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from mcdenoise.config import PairJob
+from mcdenoise.errors import ConfigError
 from mcdenoise.io.exr import Frame, write_exr
 from mcdenoise.io.files import DirectoryLock, ensure_writable_directory, file_sha256, remove_stale_partials
 from mcdenoise.io.pairs_dir import ManifestSaver, frame_attributes, frame_name, frame_record, frame_seed, is_finished, start_or_resume
 from mcdenoise.progress import Progress
+from mcdenoise.render.blender import BLENDER_VERSION, BlenderRenderer, BlenderScene
 from mcdenoise.render.renderer import EMISSION_SAMPLER, FrameRenderer
 from mcdenoise.render.scene import Camera, jitter_camera, load_scene, resolve_size, scene_camera, scene_resolution
 
@@ -45,8 +47,23 @@ def _image_settings(job: PairJob, scene_path: Path, scene_hash: str, width: int,
     }
 
 
+def _open_scene(scene_path: Path, job: PairJob):
+    """(scene, variant, native (width, height), camera) of a Mitsuba scene file or, for a
+    ``.blend``, a Blender scene rendered with Cycles (:mod:`mcdenoise.render.blender`)."""
+    if scene_path.suffix == ".blend":
+        if job.writes_emission_split:
+            raise ConfigError("{emission_split} is for Mitsuba scenes; a .blend renders without it", "emission_split")
+        scene = BlenderScene(scene_path)
+        return scene, f"cycles-cpu (Blender {BLENDER_VERSION})", scene.resolution(), scene.camera()
+    scene, variant = load_scene(scene_path, job.variant)
+    return scene, variant, scene_resolution(scene), scene_camera(scene, scene_path)
+
+
 def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = False, replay: bool = True) -> dict:
     """Render ``job.views`` x ``job.pairs`` pairs (plus optional references) into ``out_dir``.
+
+    ``scene_path`` is a Mitsuba 3 scene file or a Blender ``.blend`` (rendered with Cycles;
+    needs ``pip install 'mcdenoise[blender]'``).
 
     Finished pairs from an earlier run with the same settings are skipped. ``replay`` off
     renders with plain calls instead of replaying traced ones (the same images; for timing).
@@ -55,16 +72,18 @@ def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = False,
     """
     job.check()
     scene_path = Path(scene_path).resolve()
-    scene, variant = load_scene(scene_path, job.variant)  # before the output exists: a bad scene leaves none
-    width, height = resolve_size(scene_resolution(scene), job.size, job.pixels)
-    base_camera = scene_camera(scene, scene_path)
+    scene, variant, native, base_camera = _open_scene(scene_path, job)  # before the output exists: a bad scene leaves none
+    width, height = resolve_size(native, job.size, job.pixels)
     out = ensure_writable_directory(out_dir)
 
     with DirectoryLock(out):
         remove_stale_partials(out)  # left by a run that was killed mid-write
         settings = _image_settings(job, scene_path, file_sha256(scene_path), width, height)
         manifest = start_or_resume(out, settings)
-        renderer = FrameRenderer(scene, base_camera, width, height, job.pixel_filter, replay=replay)
+        if scene_path.suffix == ".blend":
+            renderer = BlenderRenderer(scene, width, height, job.pixel_filter)
+        else:
+            renderer = FrameRenderer(scene, base_camera, width, height, job.pixel_filter, replay=replay)
 
         work = []
         for view in range(job.views):
@@ -100,7 +119,9 @@ def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = False,
     return manifest
 
 
-def _render_item(renderer: FrameRenderer, job: PairJob, settings: dict, variant: str, view: int, pair: int | None) -> dict:
+def _render_item(
+    renderer: "FrameRenderer | BlenderRenderer", job: PairJob, settings: dict, variant: str, view: int, pair: int | None
+) -> dict:
     """The frames of one work item, as file name -> (manifest record, frame): a pair (A and B,
     which share one feature pass) or, for ``pair`` None, the view's reference."""
     sides = ("ref",) if pair is None else ("a", "b")
