@@ -2,10 +2,12 @@
 
 ``pip install 'mcdenoise[blender]'`` brings Blender 5.0 as a Python module. A
 ``.blend`` file is opened once and rendered as :class:`BlenderRenderer` is asked,
-with the same contract as the Mitsuba renderer (:mod:`mcdenoise.render.renderer`):
-``move(camera)``, then ``color(spp, seed)`` and ``features(spp, seed)``, each a
-render of its own with ``scene.cycles.seed`` set, so a pair's two frames have
-independent noise and share one feature pass.
+like the Mitsuba renderer (:mod:`mcdenoise.render.renderer`): ``move(camera)``,
+then ``frame(spp, seed)``, one render with ``scene.cycles.seed`` set. Unlike
+Mitsuba's pairs, each frame keeps the features of its own render, as a Blender
+frame has them when it is denoised; the other frame of the pair, the target, has
+independent samples, so its noise is still independent of the input's, and a pair
+costs two renders.
 
 What each render is set to (the rest is the scene's own):
 - Cycles on the CPU, Cycles' own denoiser off, adaptive sampling off, the seed not
@@ -190,14 +192,16 @@ class BlenderRenderer:
             raise SceneError(f"{self.scene.path}: Cycles wrote no {', '.join(missing)}; found {', '.join(sorted(channels))}")
         return [np.ascontiguousarray(channels[n]) for n in names]
 
-    def color(self, spp: int, seed: int) -> dict[str, np.ndarray]:
-        """R, G, B of a render at ``spp`` with ``seed``."""
-        return dict(zip(COLOR, self._pass(self._render(spp, seed), "Combined", "RGB"), strict=True))
-
-    def features(self, spp: int, seed: int) -> dict[str, np.ndarray]:
-        """Albedo, normal and depth from the denoising data passes of a render at ``spp`` with ``seed``."""
+    def frame(self, spp: int, seed: int) -> dict[str, np.ndarray]:
+        """R, G, B and the albedo, normal and depth of its denoising data passes, all from one
+        render at ``spp`` with ``seed``: a frame as Blender's own output has it."""
         channels = self._render(spp, seed)
-        out = {}
+        out = dict(zip(COLOR, self._pass(channels, "Combined", "RGB"), strict=True))
         for names, (blender_pass, components) in FEATURE_PASSES.items():
             out.update(zip(names, self._pass(channels, blender_pass, components), strict=True))
         return out
+
+    def color(self, spp: int, seed: int) -> dict[str, np.ndarray]:
+        """R, G, B of a render at ``spp`` with ``seed``."""
+        frame = self.frame(spp, seed)
+        return {name: frame[name] for name in COLOR}

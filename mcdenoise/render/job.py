@@ -123,9 +123,17 @@ def _render_item(
     renderer: "FrameRenderer | BlenderRenderer", job: PairJob, settings: dict, variant: str, view: int, pair: int | None
 ) -> dict:
     """The frames of one work item, as file name -> (manifest record, frame): a pair (A and B,
-    which share one feature pass) or, for ``pair`` None, the view's reference."""
+    which share one feature pass; with Blender, each frame has its own render's) or, for ``pair``
+    None, the view's reference."""
     sides = ("ref",) if pair is None else ("a", "b")
     spp = job.reference_spp if pair is None else job.spp
+    if isinstance(renderer, BlenderRenderer):  # each frame with the features of its own render, as Blender's frames are
+        frames = {}
+        for side in sides:
+            seed = frame_seed(job.seed, view, pair or 0, side)
+            record = frame_record(view, pair, side, seed, seed, spp, variant)
+            frames[frame_name(view, pair, side)] = (record, Frame(renderer.frame(spp, seed), frame_attributes(record, settings)))
+        return frames
     # One feature pass serves both frames of a pair: features carry no light-transport noise.
     feature_seed = frame_seed(job.seed, view, pair or 0, "ref-features" if pair is None else "features")
     features = renderer.features(min(spp, job.spp), feature_seed)
