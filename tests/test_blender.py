@@ -117,3 +117,28 @@ def test_the_passes_match_a_hand_checked_pixel(blend, tmp_path):
     np.testing.assert_allclose(centre(ALBEDO), [0.73] * 3, atol=0.01)
     np.testing.assert_allclose(centre(NORMAL), [0.0, 0.0, -1.0], atol=1e-3)
     np.testing.assert_allclose(centre(DEPTH), [3.85 - 0.1], atol=0.01)
+
+
+def test_the_hook_denoises_what_blender_writes_and_trains_on_the_open_scene(blend, blender_frame, tmp_path):
+    import mcdenoise.blender
+
+    _, reference = blender_frame
+    scene = BlenderScene(blend)  # opens the box, as a user's session has it
+    model = mcdenoise.blender.train_on_scene(tmp_path / "box.pt", minutes=0, views=4, pairs=1, pixels=4096, steps=20, crop=32, batch=4)
+    assert model.is_file()
+    assert scene.bpy.data.filepath == str(blend)  # the open session was left as it was
+    settings = scene.scene.render
+    settings.engine, settings.resolution_x, settings.resolution_y, settings.resolution_percentage = "CYCLES", 64, 64, 100
+    scene.scene.cycles.samples, scene.scene.cycles.seed, scene.scene.cycles.use_denoising = 4, 78, False
+    settings.filepath = str(tmp_path / "still.exr")
+    mcdenoise.blender.denoise_renders("base", device="cpu")
+    try:
+        with captured_native_output():
+            scene.bpy.ops.render.render(write_still=True)
+    finally:
+        mcdenoise.blender.stop_denoising()
+    assert not any(h.__name__ == "mcdenoise_denoise_written_frame" for h in scene.bpy.app.handlers.render_write)
+    denoised = read_exr(tmp_path / "still.denoised.exr")
+    combined = [f"ViewLayer.Combined.{c}" for c in COLOR]
+    noisy = read_exr(tmp_path / "still.exr").stack(combined)
+    assert psnr_t(denoised.stack(combined), reference) > psnr_t(noisy, reference) + 3.0
