@@ -1,0 +1,126 @@
+"""Benchmark: denoising Cycles renders (issue 21), against OIDN and against Cycles' own denoiser.
+
+    python benchmarks/blender_quality.py                          # the three scenes, 2 and 10 minutes
+    python benchmarks/blender_quality.py --variants box --budgets 2
+
+Each scene is a box built by code (:mod:`mcdenoise.render.scenes.blender_box`; variants box,
+glass, metal), rendered with Cycles on the CPU through ``mcdenoise render-pairs``: 32 jittered
+views x 4 pairs of 4 spp frames for training, and the scene's own camera at 4 spp with a
+high-spp reference for the test. Rows, PSNR_T etc. against the reference:
+- noisy 4 spp;
+- OIDN 2.5 (pyoidn, high quality, with the frame's albedo and normal);
+- Cycles' own denoiser (OpenImageDenoise in Blender, its albedo and normal passes) on the same
+  frame: the same seed and spp, rendered again with ``use_denoising`` on, as a Blender user
+  would denoise it (the compositor's Denoise node runs the same OIDN on the same passes);
+- the bundled base model, and the base fine-tuned for each budget on the scene's pairs.
+
+Writes OUT/quality.json and OUT/quality.md (a table with the machine, date and command).
+"""
+
+import argparse
+import datetime
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyoidn
+
+from mcdenoise.config import PairJob, TrainConfig
+from mcdenoise.denoise.hook import Denoiser
+from mcdenoise.features import ALBEDO, COLOR, NORMAL
+from mcdenoise.io.exr import read_exr
+from mcdenoise.io.pairs_dir import frame_name, frame_seed
+from mcdenoise.learn.device import cpu_model
+from mcdenoise.learn.train import train
+from mcdenoise.metrics import all_metrics
+from mcdenoise.render.blender import BlenderRenderer, BlenderScene
+from mcdenoise.render.job import render_pairs
+from mcdenoise.render.scenes.blender_box import VARIANTS, build_blender_box
+
+HERE = Path(__file__).parent
+TRAIN_SEED, TEST_SEED = 1, 2
+
+
+def scores(image: np.ndarray, reference: np.ndarray) -> dict:
+    return {k: (None if v is None else round(float(v), 5)) for k, v in all_metrics(image, reference).items()}
+
+
+def cycles_denoised(blend: Path, width: int, height: int, spp: int, seed: int) -> np.ndarray:
+    """The scene's camera at ``spp`` with ``seed``, denoised by Cycles' own OIDN with its albedo and normal."""
+    scene = BlenderScene(blend)
+    renderer = BlenderRenderer(scene, width, height)
+    cycles = scene.scene.cycles
+    cycles.use_denoising, cycles.denoiser, cycles.denoising_input_passes = True, "OPENIMAGEDENOISE", "RGB_ALBEDO_NORMAL"
+    cycles.denoising_prefilter = "ACCURATE"
+    color = renderer.color(spp, seed)
+    return np.stack([color[c] for c in COLOR], axis=-1)
+
+
+def evaluate(variant: str, args) -> dict:
+    root = args.cache / f"blender_{variant}-{args.pixels}px"
+    blend = root / "scene.blend"
+    if not blend.is_file():
+        build_blender_box(blend, variant)
+    common = {"pixels": args.pixels}
+    render_pairs(blend, root / "train", PairJob(views=args.views, pairs=args.pairs, seed=TRAIN_SEED, **common), show_progress=True)
+    test_job = PairJob(views=1, pairs=1, seed=TEST_SEED, reference_spp=args.reference_spp, **common)
+    render_pairs(blend, root / "test", test_job, show_progress=True)
+    noisy = read_exr(root / "test" / frame_name(0, 0, "a"))
+    reference = read_exr(root / "test" / frame_name(0, None, "ref")).stack(COLOR)
+    height, width = reference.shape[:2]
+    rows = {"noisy 4 spp": scores(noisy.stack(COLOR), reference)}
+    oidn = pyoidn.denoise(noisy.stack(COLOR), noisy.stack(ALBEDO).clip(0, 1), noisy.stack(NORMAL), hdr=True, quality="high")
+    rows["OIDN 2.5"] = scores(np.asarray(oidn), reference)
+    own = cycles_denoised(blend, width, height, test_job.spp, frame_seed(TEST_SEED, 0, 0, "a"))
+    rows["Cycles' own denoiser"] = scores(own, reference)
+    rows["base"] = scores(Denoiser.load("base", device="cpu").denoise_frame(noisy), reference)
+    for minutes in args.budgets:
+        model = args.cache / "models" / f"blender_{variant}-base-{minutes:g}min.pt"
+        model.parent.mkdir(parents=True, exist_ok=True)
+        if not (args.reuse_models and model.is_file()):
+            train([root / "train"], model, TrainConfig(minutes=minutes), restart=True, show_progress=True, log=print)
+        rows[f"base + {minutes:g} min"] = scores(Denoiser.load(model, device="cpu").denoise_frame(noisy), reference)
+    return {"scene": f"blender_{variant}", "size": [width, height], "rows": rows}
+
+
+def markdown(records: list[dict], meta: dict) -> str:
+    lines = [
+        f"Cycles quality, {meta['machine']}, {meta['date']} (`{meta['command']}`), PSNR_T on the 4 spp test frame.",
+        "",
+        "| scene | row | PSNR_T dB | relMSE | SMAPE | FLIP |",
+        "|---|---|---|---|---|---|",
+    ]
+    for record in records:
+        for row, s in record["rows"].items():
+            flip = "—" if s["flip"] is None else f"{s['flip']:.4f}"
+            lines.append(f"| {record['scene']} | {row} | {s['psnr_t']:.2f} | {s['rel_mse']:.4f} | {s['smape']:.4f} | {flip} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--budgets", nargs="*", type=float, default=[2.0, 10.0], help="fine-tuning minutes")
+    parser.add_argument("--pixels", type=int, default=65536)
+    parser.add_argument("--views", type=int, default=32)
+    parser.add_argument("--pairs", type=int, default=4)
+    parser.add_argument("--reference-spp", type=int, default=4096)
+    parser.add_argument("--reuse-models", action="store_true", help="score models left by an earlier run instead of training")
+    parser.add_argument("--cache", type=Path, default=HERE / "cache")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "blender")
+    args = parser.parse_args(argv)
+    command = "python benchmarks/blender_quality.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    meta = {"date": datetime.date.today().isoformat(), "machine": cpu_model(), "command": command.strip()}
+    records = []
+    args.out.mkdir(parents=True, exist_ok=True)
+    for variant in args.variants:
+        records.append(evaluate(variant, args))
+        (args.out / "quality.json").write_text(json.dumps({**meta, "records": records}, indent=1))
+        (args.out / "quality.md").write_text(markdown(records, meta))
+        print(markdown(records, meta), flush=True)
+    return records
+
+
+if __name__ == "__main__":
+    main()
