@@ -23,7 +23,7 @@ setup(
         "oidn": ["pyoidn"],
         # Blender 5.0 as a Python module (Python 3.11 only), for render-pairs of .blend files. It pins
         # numpy 1.26.4; mcdenoise runs on numpy 1.26 and 2.x, so the extra shares one environment.
-        "blender": ["bpy==5.0.1"],
+        "blender": ["bpy==5.0.1; python_version == '3.11'"],
     },
     entry_points={"console_scripts": ["mcdenoise = mcdenoise.cli:main"]},
 )

@@ -88,7 +88,7 @@ class Layout:
     """Where one file keeps each feature it has: feature -> the file's channel names."""
 
     channels: dict
-    #: In words, for messages and the output's header: ``mcdenoise``, ``Blender view layer 'ViewLayer'``.
+    #: In words, for messages: ``mcdenoise``, ``renamed``, ``Blender view layer 'ViewLayer'``.
     description: str
     #: The file's channels that the denoised color is written to (``Combined`` for Blender).
     color_out: tuple
