@@ -245,7 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Denoise EXR frames. FRAME.exr is written to FRAME.denoised.exr, keeping its other\n"
         "channels and header. Frames need the auxiliary channels the model was trained with.",
         epilog="examples:\n  mcdenoise apply frame.exr                        # OIDN or the bundled base, by the frame's noise\n"
-        "  mcdenoise apply renders/shot/*.exr --model cbox.pt",
+        "  mcdenoise apply renders/shot/*.exr --model cbox.pt\n"
+        "  mcdenoise apply render0001.exr --layer ViewLayer      # a Blender multilayer file, passes kept\n"
+        "  mcdenoise apply beauty.exr --albedo albedo.exr --normal normal.exr",
     )
     apply.add_argument("frames", nargs="+", help="EXR files")
     apply.add_argument(
