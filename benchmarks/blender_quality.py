@@ -12,7 +12,11 @@ high-spp reference for the test. Rows, PSNR_T etc. against the reference:
 - Cycles' own denoiser (OpenImageDenoise in Blender, its albedo and normal passes) on the same
   frame: the same seed and spp, rendered again with ``use_denoising`` on, as a Blender user
   would denoise it (the compositor's Denoise node runs the same OIDN on the same passes);
-- the bundled base model, and the base fine-tuned for each budget on the scene's pairs.
+- what ``mcdenoise apply frame.exr`` gives with no model (``--prior auto``: OIDN or the plain
+  base, chosen by the frame's noise, :mod:`mcdenoise.denoise.auto_prior`);
+- for each of ``--priors``: the bundled base model of that prior (``base``: the plain one;
+  ``base-oidn``: the one that corrects OIDN, made from the plain base to start as OIDN while
+  none is bundled), and that base fine-tuned for each budget on the scene's pairs.
 
 Writes OUT/quality.json and OUT/quality.md (a table with the machine, date and command).
 """
@@ -26,9 +30,11 @@ from pathlib import Path
 import numpy as np
 import pyoidn
 
-from mcdenoise.config import PairJob, TrainConfig
+from mcdenoise.config import PairJob, Prior, TrainConfig, choices
+from mcdenoise.denoise.auto_prior import AutoPrior
 from mcdenoise.denoise.hook import Denoiser
-from mcdenoise.features import ALBEDO, COLOR, NORMAL
+from mcdenoise.features import ALBEDO, COLOR, NORMAL, FeatureSet
+from mcdenoise.io.checkpoint import load_checkpoint
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name, frame_seed
 from mcdenoise.learn.device import cpu_model
@@ -42,8 +48,10 @@ HERE = Path(__file__).parent
 TRAIN_SEED, TEST_SEED = 1, 2
 
 
-def scores(image: np.ndarray, reference: np.ndarray) -> dict:
-    return {k: (None if v is None else round(float(v), 5)) for k, v in all_metrics(image, reference).items()}
+def scores(image: np.ndarray, reference: np.ndarray, **more) -> dict:
+    """The metrics of ``image`` (``spp_equivalent`` is not measured here), and ``more`` fields."""
+    metrics = {k: (None if v is None else round(float(v), 5)) for k, v in all_metrics(image, reference).items()}
+    return {**metrics, "spp_equivalent": None, **more}
 
 
 def cycles_denoised(blend: Path, width: int, height: int, spp: int, seed: int) -> np.ndarray:
@@ -74,14 +82,25 @@ def evaluate(variant: str, args) -> dict:
     rows["OIDN 2.5"] = scores(np.asarray(oidn), reference)
     own = cycles_denoised(blend, width, height, test_job.spp, frame_seed(TEST_SEED, 0, 0, "a"))
     rows["Cycles' own denoiser"] = scores(own, reference)
-    rows["base"] = scores(Denoiser.load("base", device="cpu").denoise_frame(noisy), reference)
-    for minutes in args.budgets:
-        model = args.cache / "models" / f"blender_{variant}-base-{minutes:g}min.pt"
-        model.parent.mkdir(parents=True, exist_ok=True)
-        if not (args.reuse_models and model.is_file()):
-            train([root / "train"], model, TrainConfig(minutes=minutes), restart=True, show_progress=True, log=print)
-        rows[f"base + {minutes:g} min"] = scores(Denoiser.load(model, device="cpu").denoise_frame(noisy), reference)
-    return {"scene": f"blender_{variant}", "size": [width, height], "rows": rows}
+    auto, _ = AutoPrior(device="cpu").for_frame(noisy)
+    rows["apply, no model (auto)"] = scores(auto.denoise_frame(noisy), reference)
+    for prior in args.priors:
+        label = "base" if prior == "none" else f"base-{prior}"
+        rows[label] = scores(Denoiser.of_prior(prior, device="cpu").denoise_frame(noisy), reference)
+        for minutes in args.budgets:
+            model = args.cache / "models" / f"blender_{variant}-{label}-{minutes:g}min.pt"
+            model.parent.mkdir(parents=True, exist_ok=True)
+            if args.reuse_models and model.is_file():
+                saved = load_checkpoint(model)
+                trained = {"steps": saved.step, "seconds": round(saved.elapsed, 1), "reused": True}
+            else:
+                config = TrainConfig(minutes=minutes, init="base")
+                result = train([root / "train"], model, config, features=FeatureSet(prior=prior), restart=True, show_progress=True)
+                trained = {"steps": result.step, "seconds": round(result.elapsed, 1)}
+            denoised = Denoiser.load(model, device="cpu").denoise_frame(noisy)
+            rows[f"{label} + {minutes:g} min"] = scores(denoised, reference, **trained)
+    track = PairJob().pixel_filter  # render-pairs' default filter, which every frame here is rendered with
+    return {"scene": f"blender_{variant}", "track": track, "size": [height, width], "train_pairs": args.pairs, "rows": rows}
 
 
 def markdown(records: list[dict], meta: dict) -> str:
@@ -102,6 +121,9 @@ def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--budgets", nargs="*", type=float, default=[2.0, 10.0], help="fine-tuning minutes")
+    parser.add_argument(
+        "--priors", nargs="+", default=["none", "oidn"], choices=choices(Prior), help="base models to score and fine-tune, by their prior"
+    )
     parser.add_argument("--pixels", type=int, default=65536)
     parser.add_argument("--views", type=int, default=32)
     parser.add_argument("--pairs", type=int, default=4)

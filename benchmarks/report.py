@@ -7,6 +7,7 @@ Reads benchmarks/results/ (``--results DIR``):
 - quality.json, quality-scene-track.json: quality.py on every scene, box track and scene's-own-filter track;
 - pairs/*.json: quality.py with ``--train-pairs``, one file per scene;
 - prior/*.json: quality.py with both bases (``--priors none oidn``) and ``--adapt``;
+- blender/quality.json: blender_quality.py, the Cycles scenes;
 - split/quality.json, split-n2c/*.json: quality.py with ``--split-emission``; orientations/*.json, emission_cost.json;
 - speed.json, render_pairs_*.json: speed.py and its reruns; gpu.json: gpu.py; demo.json: demo.py;
 - crops/*.png, split/crops/*.png, pairs/*.png: the crops quality.py writes;
@@ -17,7 +18,8 @@ wrote beside it (``Title, MACHINE, YYYY-MM-DD (`COMMAND`), note``).
 Writes docs/results.md (``--doc PATH``): a headline table (box track, 4 pairs per view, the base fine-tuned,
 against the noisy input, OIDN and the base alone), then every section with its machine, date, command and a link to
 its result file. If README.md (``--readme PATH``) has the lines ``<!-- results:headline -->`` and
-``<!-- /results:headline -->``, the headline table replaces what stands between them. Files are written atomically
+``<!-- /results:headline -->``, the headline table replaces what stands between them; so does the Cycles table
+between ``<!-- results:blender -->`` and ``<!-- /results:blender -->``. Files are written atomically
 (a temporary file, then os.replace). A missing result file leaves out its section; a malformed one stops the script
 with a one-line error naming it (exit 1). Standard library only: it imports neither mcdenoise, torch nor numpy.
 """
@@ -44,8 +46,19 @@ ROOT = HERE.parent
 HEADLINE_PAIRS = 4
 #: The track of the headline table.
 HEADLINE_TRACK = "box"
-START_MARKER = "<!-- results:headline -->"
-END_MARKER = "<!-- /results:headline -->"
+#: The README's generated blocks, each between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->``.
+README_BLOCKS = ("headline", "blender")
+#: The rows of the README's Cycles table, where the run has them.
+BLENDER_README_ROWS = (
+    "noisy 4 spp",
+    "OIDN 2.5",
+    "Cycles' own denoiser",
+    "apply, no model (auto)",
+    "base",
+    "base + 2 min",
+    "base + 10 min",
+    "base-oidn + 10 min",
+)
 DASH = "—"
 HEADER_LINE = re.compile(r"^(?P<title>[^,]+), (?P<machine>.+), (?P<date>\d{4}-\d{2}-\d{2}) \(`(?P<command>[^`]+)`\)(?P<note>.*)$")
 BASE_ROW = re.compile(r"^base \+ (?P<minutes>\d+(?:\.\d+)?) min$")
@@ -222,6 +235,20 @@ def load_quality(path: Path) -> QualityRun | None:
     for index, record in enumerate(data):
         _check_record(record, f"{path}: record {index}")
     return QualityRun(source_of(path, None), tuple(data))
+
+
+def load_blender(path: Path) -> QualityRun | None:
+    """blender_quality.py's output file (its provenance and records), checked; None if there is none."""
+    found = load_optional(path)
+    if not found:
+        return None
+    source, data = found
+    records = data.get("records") if isinstance(data, dict) else None
+    if not isinstance(records, list) or not records:
+        raise ReportError(f"{path}: expected an object with 'records', a non-empty list of scene records")
+    for index, record in enumerate(records):
+        _check_record(record, f"{path}: record {index}")
+    return QualityRun(source, tuple(records))
 
 
 def load_pairs(results: Path) -> list[QualityRun]:
@@ -720,6 +747,31 @@ def prior_section(ctx: Context, results: Path) -> Section | None:
     return Section((title, blank, *prior_table(runs), *rest), section.used)
 
 
+def blender_table(ctx: Context, run: QualityRun, doc_link: Path | None = None) -> list[str]:
+    """The Cycles scenes, BLENDER_README_ROWS as columns: PSNR_T dB per scene, its mean, and the mean relMSE."""
+    entries = make_entries(records_of([run]))
+    names = merge_order(list(e.rows) for e in entries)
+    columns = [c for c in BLENDER_README_ROWS if c in names]
+    if not columns:
+        return []
+    rows = [[e.label, *(fmt(value(e, c, "psnr_t"), "{:.2f}") for c in columns)] for e in entries]
+    for key, label, spec in (("psnr_t", "mean PSNR_T", "{:.2f}"), ("rel_mse", "mean relMSE", "{:.4f}")):
+        rows.append([label, *(fmt(_mean([value(e, c, key) for e in entries]), spec) for c in columns)])
+    source = run.source
+    more = f" All rows: [{relative(doc_link, ctx.base)}]({relative(doc_link, ctx.base)})." if doc_link else ""
+    line = (
+        f"PSNR_T in dB on each Cycles scene's 4 spp test frame; {source.machine or 'machine not recorded'}, "
+        f"{source.date or 'date not recorded'}; `{source.command or 'command not recorded'}`; from {link(ctx, source.path)}.{more}"
+    )
+    return md_table(["scene", *columns], rows) + [line]
+
+
+def blender_section(ctx: Context, results: Path) -> Section | None:
+    """blender/quality.json: every row on the Cycles scenes."""
+    run = load_blender(results / "blender" / "quality.json")
+    return quality_section(ctx, "Blender: Cycles scenes (issue 21)", [run]) if run else None
+
+
 def render_pairs_rows(source: Source, runs: Sequence[dict]) -> list[list[str]]:
     """Rows of the render-pairs table for one result file."""
     rows = []
@@ -951,7 +1003,7 @@ def build_doc(results: Path, doc: Path) -> str:
         sections.append(quality_section(ctx, "Quality, scene's-own-filter track, one pair per view", [scene]))
     if pairs:
         sections.append(pairs_section(ctx, pairs, box))
-    sections += [s for s in (prior_section(ctx, results),) if s]
+    sections += [s for s in (prior_section(ctx, results), blender_section(ctx, results)) if s]
     sections += split_section(ctx, results, pairs)
     sections += [s for s in (speed_section(ctx, results), gpu_section(ctx, results), demo_section(ctx, results)) if s]
     sections += [s for s in (crops_section(ctx, results),) if s]
@@ -979,28 +1031,38 @@ def build_doc(results: Path, doc: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def replace_block(text: str, block: Sequence[str], path: Path) -> str | None:
-    """text with the lines between the headline markers replaced by block; None if text has no markers."""
+def replace_block(text: str, name: str, block: Sequence[str], path: Path) -> str | None:
+    """text with the lines between the markers of block ``name`` replaced by block; None if text has no such markers."""
+    start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
     lines = text.splitlines(keepends=True)
-    starts = [i for i, line in enumerate(lines) if line.strip() == START_MARKER]
-    ends = [i for i, line in enumerate(lines) if line.strip() == END_MARKER]
+    starts = [i for i, line in enumerate(lines) if line.strip() == start]
+    ends = [i for i, line in enumerate(lines) if line.strip() == end]
     if not starts and not ends:
         return None
     if len(starts) != 1 or len(ends) != 1 or ends[0] < starts[0]:
-        raise ReportError(f"{path}: needs one '{START_MARKER}' line followed by one '{END_MARKER}' line")
+        raise ReportError(f"{path}: needs one '{start}' line followed by one '{end}' line")
     newline = "\r\n" if lines[starts[0]].endswith("\r\n") else "\n"
     middle = [line + newline for line in ["", *block, ""]]
     return "".join(lines[: starts[0] + 1] + middle + lines[ends[0] :])
 
 
 def build_readme(results: Path, readme: Path, doc: Path) -> str | None:
-    """README.md's text with its headline block regenerated; None if it has no markers (or does not exist)."""
+    """README.md's text with its generated blocks (README_BLOCKS) regenerated; None if it has none (or does not exist)."""
     if not readme.is_file():
         return None
-    text = current(readme) or ""
-    pairs = load_pairs(results)
-    block = headline(Context(results, readme.parent), pairs, doc_link=doc) or ["(No headline result yet.)"]
-    return replace_block(text, block, readme)
+    ctx = Context(results, readme.parent)
+    blender = load_blender(results / "blender" / "quality.json")
+    blocks = {
+        "headline": headline(ctx, load_pairs(results), doc_link=doc) or ["(No headline result yet.)"],
+        "blender": (blender and guarded(blender.source.path, lambda: blender_table(ctx, blender, doc_link=doc)))
+        or ["(No Cycles result yet.)"],
+    }
+    text, found = current(readme) or "", False
+    for name in README_BLOCKS:
+        replaced = replace_block(text, name, blocks[name], readme)
+        if replaced is not None:
+            text, found = replaced, True
+    return text if found else None
 
 
 def atomic_write(path: Path, text: str) -> None:
