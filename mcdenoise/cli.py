@@ -8,7 +8,20 @@ import argparse
 import sys
 from dataclasses import fields
 
-from mcdenoise.config import ApplyPrior, Device, PairJob, PixelFilter, Precision, Prior, Targets, TrainConfig, UNetConfig, choices
+from mcdenoise.config import (
+    ApplyPrior,
+    CameraMove,
+    CameraPath,
+    Device,
+    PairJob,
+    PixelFilter,
+    Precision,
+    Prior,
+    Targets,
+    TrainConfig,
+    UNetConfig,
+    choices,
+)
 from mcdenoise.errors import ConfigError, McDenoiseError
 
 #: The flag of each option field whose flag is not ``--`` + the field's name with dashes.
@@ -17,6 +30,7 @@ _FLAGS = {
     "learning_rate": "--lr",
     "checkpoint_seconds": "--checkpoint-every",
     "emission_split": "--split-emission",
+    "move": "--path",
 }
 
 
@@ -186,6 +200,46 @@ def build_parser() -> argparse.ArgumentParser:
         "are stratified, so 64 is plenty, and it costs camera rays only (0: none)",
     )
 
+    sequence = commands.add_parser(
+        "render-sequence",
+        help="render the frames of a camera move as noisy pairs, with motion to the frame before",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Render a sequence: --frames frames of a camera move through a Mitsuba 3 scene, each as a pair\n"
+        "of low-spp frames with independent seeds (albedo, normal and depth as render-pairs writes them),\n"
+        "plus motion.X and motion.Y: where each pixel's first hit was in the frame before, in pixels\n"
+        "(the first frame's is 0). Frame 0 is the scene's own camera. The folder is a render-pairs\n"
+        "folder whose views are the frames in order, so 'mcdenoise train' reads it as it is; a rerun with\n"
+        "the same options resumes.",
+        epilog="camera moves (--path):\n"
+        "  still        the scene's camera, new seeds every frame\n"
+        "  orbit        turn --degrees in all around the vertical axis through the point looked at\n"
+        "  dolly        move --dolly of the distance towards the point looked at\n"
+        '  KEYS.json    a list of keyframes, e.g. [{"origin": [0, 1, 5], "target": [0, 1, 0], "up": [0, 1, 0],\n'
+        '               "fov": 40}, ...], spread evenly over the frames (up and fov optional)\n'
+        "example:\n  mcdenoise render-sequence scene.xml --out renders/orbit --frames 60 --path orbit --reference-spp 1024",
+    )
+    sequence.add_argument("scene", help="Mitsuba 3 scene file (scene.xml)")
+    sequence.add_argument("--out", required=True, help="output directory (created; reused to resume)")
+    sequence.add_argument("--frames", type=_positive_int, default=60, help="frames of the sequence (default %(default)s)")
+    _options(
+        sequence,
+        CameraPath,
+        move=f"the camera move: {', '.join(choices(CameraMove))}, or a keyframes JSON file",
+        degrees="orbit: degrees turned over the whole sequence",
+        dolly="dolly: fraction of the distance to the point looked at moved towards it over the whole sequence",
+    )
+    _options(
+        sequence,
+        PairJob,
+        spp="samples per pixel of each noisy frame",
+        seed="base seed; every frame's seed is derived from it",
+        size="image size WIDTHxHEIGHT (wins over --pixels)",
+        pixels="about this many pixels, at the scene's aspect ratio (0: the scene's own size)",
+        pixel_filter="pixel filter: box, or the scene's own",
+        reference_spp="also render a high-spp reference per frame, for evaluation only (0: none)",
+        variant="auto (the fastest that works here), scalar_rgb, llvm_ad_rgb or cuda_ad_rgb",
+    )
+
     trainer = commands.add_parser(
         "train",
         help="train a denoiser on render-pairs directories",
@@ -338,6 +392,14 @@ def _run(args) -> int:
         job = PairJob(**_fields_of(PairJob, args))
         manifest = render_pairs(args.scene, args.out, job, show_progress=show)
         print(f"{args.out}: {len(manifest['frames'])} frames, {manifest['settings']['width']}x{manifest['settings']['height']}")
+        return 0
+    if args.command == "render-sequence":
+        from mcdenoise.render.job import render_pairs
+
+        path = CameraPath(**_fields_of(CameraPath, args))
+        job = PairJob(**_fields_of(PairJob, args), views=args.frames, pairs=1, path=path)
+        manifest = render_pairs(args.scene, args.out, job, show_progress=show)
+        print(f"{args.out}: {args.frames} frames along {path.move}, {manifest['settings']['width']}x{manifest['settings']['height']}")
         return 0
     if args.command == "train":
         from mcdenoise.features import FeatureSet

@@ -5,6 +5,7 @@ loading a network. Each ``check()`` raises :class:`ConfigError` naming the field
 at fault; the command line names the matching flags.
 """
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Literal, get_args
 
@@ -18,6 +19,8 @@ PixelFilter = Literal["box", "scene"]
 Prior = Literal["none", "oidn"]
 #: What ``apply`` denoises with when no model is given: a prior's base model, or auto (frame by frame).
 ApplyPrior = Literal["auto", "none", "oidn"]
+#: The camera moves of a sequence that need no file (mcdenoise.render.camera_path); else a keyframes file.
+CameraMove = Literal["still", "orbit", "dolly"]
 
 
 def choices(kind) -> tuple[str, ...]:
@@ -68,6 +71,32 @@ class UNetConfig:
 
 
 @dataclass(frozen=True)
+class CameraPath:
+    """How the camera moves over a sequence (``render-sequence``; :mod:`mcdenoise.render.camera_path`).
+    Frame 0 is the scene's own camera."""
+
+    #: still, orbit, dolly (:data:`CameraMove`), or the path of a keyframes JSON file.
+    move: str = "orbit"
+    #: orbit: degrees turned around the target over the whole sequence.
+    degrees: float = 30.0
+    #: dolly: fraction of the distance to the target moved towards it over the whole sequence.
+    dolly: float = 0.3
+
+    @property
+    def keyframes_file(self) -> str | None:
+        """The keyframes file's path, or None for a move that needs none."""
+        return None if self.move in choices(CameraMove) else self.move
+
+    def check(self) -> None:
+        """Raise :class:`ConfigError` for a move that cannot make a sequence."""
+        _check(
+            (bool(self.move), f"{{path}} must be {', '.join(choices(CameraMove))} or a keyframes JSON file", "path"),
+            (math.isfinite(self.degrees), f"{{degrees}} must be a number, not {self.degrees}", "degrees"),
+            (-1 < self.dolly < 1, f"{{dolly}} must be between -1 and 1 (a fraction of the distance), not {self.dolly}", "dolly"),
+        )
+
+
+@dataclass(frozen=True)
 class PairJob:
     """What ``render-pairs`` renders. The defaults are the recommended training set: 32 views of
     4 pairs each at 4 spp and about 65536 pixels. Fields that change the images must match on resume."""
@@ -92,6 +121,9 @@ class PairJob:
     emission_split: bool = False
     #: Also write each pair's first-hit emission from a pass of this many spp (0: none; implies the split).
     emission_spp: int = 0
+    #: A sequence: the views are its frames, in order along this camera move, each with its screen-space
+    #: motion to the frame before (None: the views are random small moves of the scene's camera).
+    path: CameraPath | None = None
 
     @property
     def writes_emission_split(self) -> bool:
@@ -116,6 +148,8 @@ class PairJob:
             (self.size is None or min(self.size) >= 1, f"{{size}} {'x'.join(map(str, self.size or ()))} must be at least 1x1", "size"),
             (self.pixels == 0 or self.pixels >= 64, f"{{pixels}} must be 0 (the scene's size) or at least 64, not {self.pixels}", "pixels"),
         )
+        if self.path is not None:
+            self.path.check()
 
 
 @dataclass(frozen=True)

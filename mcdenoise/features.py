@@ -31,6 +31,10 @@ AUX_CHANNELS = {"albedo": ALBEDO, "normal": NORMAL, "depth": DEPTH}
 #: Every channel that render-pairs writes, in file order.
 ALL_CHANNELS = COLOR + ALBEDO + NORMAL + DEPTH
 
+#: Screen-space motion of a sequence's frame to the frame before, in pixels (x right, y down):
+#: pixel (i, j)'s first hit was at (i + 0.5 + motion.X, j + 0.5 + motion.Y) there (render-sequence).
+MOTION = ("motion.X", "motion.Y")
+
 #: Emission at each camera ray's first hit, in the color's own samples (the emission split).
 SEEN_EMISSION = ("emission.R", "emission.G", "emission.B")
 #: The same, from a pass of its own with many samples (``render-pairs --emission-spp``).

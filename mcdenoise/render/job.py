@@ -14,20 +14,38 @@ import numpy as np
 
 from mcdenoise.config import PairJob
 from mcdenoise.errors import ConfigError
+from mcdenoise.features import DEPTH
 from mcdenoise.io.exr import Frame, write_exr
 from mcdenoise.io.files import DirectoryLock, ensure_writable_directory, file_sha256, remove_stale_partials
 from mcdenoise.io.pairs_dir import ManifestSaver, frame_attributes, frame_name, frame_record, frame_seed, is_finished, start_or_resume
 from mcdenoise.progress import Progress
 from mcdenoise.render.blender import BLENDER_VERSION, BlenderRenderer, BlenderScene
+from mcdenoise.render.camera_path import camera_at, read_keyframes
+from mcdenoise.render.motion import motion_to_previous
 from mcdenoise.render.renderer import EMISSION_SAMPLER, FrameRenderer
 from mcdenoise.render.scene import Camera, jitter_camera, load_scene, resolve_size, scene_camera, scene_resolution
 
 
-def _view_camera(base: Camera, scene, job: PairJob, view: int) -> Camera:
-    if job.views == 1:
-        return base  # the scene's own camera
-    rng = np.random.default_rng(frame_seed(job.seed, view, 0, "camera"))
-    return jitter_camera(base, scene, job.jitter, rng)
+class _Cameras:
+    """The camera of each view: the frames of a sequence's camera move (``job.path``), or else random small moves
+    of the scene's camera (the scene's own for one view)."""
+
+    def __init__(self, base: Camera, scene, job: PairJob):
+        self.base, self.scene, self.job = base, scene, job
+        path = job.path
+        self.keyframes = read_keyframes(Path(path.keyframes_file)) if path and path.keyframes_file else None
+        if path:
+            bbox = scene.bbox()
+            self.centre = (np.array(bbox.min, dtype=np.float64) + np.array(bbox.max, dtype=np.float64)) / 2
+
+    def __call__(self, view: int) -> Camera:
+        job = self.job
+        if job.path:
+            return camera_at(job.path, self.base, self.centre, view, job.views, self.keyframes)
+        if job.views == 1:
+            return self.base  # the scene's own camera
+        rng = np.random.default_rng(frame_seed(job.seed, view, 0, "camera"))
+        return jitter_camera(self.base, self.scene, job.jitter, rng)
 
 
 def _image_settings(job: PairJob, scene_path: Path, scene_hash: str, width: int, height: int) -> dict:
@@ -44,6 +62,7 @@ def _image_settings(job: PairJob, scene_path: Path, scene_hash: str, width: int,
         "width": width,
         "height": height,
         "filter": job.pixel_filter,
+        **({"path": asdict(job.path)} if job.path else {}),  # a sequence's camera move
     }
 
 
@@ -53,6 +72,8 @@ def _open_scene(scene_path: Path, job: PairJob):
     if scene_path.suffix == ".blend":
         if job.writes_emission_split:
             raise ConfigError("{emission_split} is for Mitsuba scenes; a .blend renders without it", "emission_split")
+        if job.path:
+            raise ConfigError("sequences ({path}) are rendered from Mitsuba scenes only, not yet from a .blend", "path")
         scene = BlenderScene(scene_path)
         return scene, f"cycles-cpu (Blender {BLENDER_VERSION})", scene.resolution(), scene.camera()
     scene, variant = load_scene(scene_path, job.variant)
@@ -73,6 +94,7 @@ def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = False,
     job.check()
     scene_path = Path(scene_path).resolve()
     scene, variant, native, base_camera = _open_scene(scene_path, job)  # before the output exists: a bad scene leaves none
+    cameras = _Cameras(base_camera, scene, job)  # reads a keyframes file, also before the output exists
     width, height = resolve_size(native, job.size, job.pixels)
     out = ensure_writable_directory(out_dir)
 
@@ -102,10 +124,14 @@ def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = False,
             with progress, ThreadPoolExecutor(max_workers=1) as writer:
                 pending = None
                 for view, pair in work:
-                    camera = _view_camera(base_camera, scene, job, view)
+                    camera = cameras(view)
                     manifest["cameras"][str(view)] = asdict(camera)
                     renderer.move(camera)
                     frames = _render_item(renderer, job, settings, variant, view, pair)
+                    if job.path:  # each frame of a sequence carries its motion to the frame before
+                        depth = next(iter(frames.values()))[1].channels[DEPTH[0]]
+                        motion = motion_to_previous(depth, camera, cameras(max(view - 1, 0)), width, height)
+                        frames = {name: (record, _with_channels(frame, motion)) for name, (record, frame) in frames.items()}
                     # Training data is written once and read often: uncompressed.
                     writes = [writer.submit(write_exr, out / name, frame, compress=False) for name, (_, frame) in frames.items()]
                     if pending:
@@ -150,6 +176,10 @@ def _render_item(
         channels = {**color, **features}
         frames[frame_name(view, pair, side)] = (record, Frame(channels, frame_attributes(record, settings)))
     return frames
+
+
+def _with_channels(frame: Frame, channels: dict) -> Frame:
+    return Frame({**frame.channels, **channels}, frame.attributes)
 
 
 def _record_written(saved: ManifestSaver, progress: Progress, writes, records: dict, note: str) -> None:

@@ -1,0 +1,31 @@
+"""Reading the previous frame of a sequence where each pixel's content was: backward warping by motion.
+
+A frame's ``motion.X`` and ``motion.Y`` channels (:data:`mcdenoise.features.MOTION`) say
+where each pixel's first hit was in the frame before, in pixels; :func:`warp_previous`
+samples the previous frame (bilinearly) there, so the result lines up with the current frame.
+"""
+
+import numpy as np
+
+
+def warp_previous(previous: np.ndarray, motion_x: np.ndarray, motion_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``previous`` (H, W, C) resampled into the current frame by its motion (each (H, W), in pixels),
+    and a (H, W) bool mask of the pixels whose content was inside the previous frame. Pixels outside
+    it (or with NaN motion) get 0."""
+    height, width = motion_x.shape
+    x = np.arange(width)[None, :] + motion_x  # continuous coordinates of pixel centres: i + 0.5 - 0.5
+    y = np.arange(height)[:, None] + motion_y
+    valid = np.isfinite(x) & np.isfinite(y) & (x > -0.5) & (x < width - 0.5) & (y > -0.5) & (y < height - 0.5)
+    x = np.clip(np.nan_to_num(x), 0, width - 1)
+    y = np.clip(np.nan_to_num(y), 0, height - 1)
+    x0, y0 = np.minimum(np.floor(x).astype(np.int64), width - 2), np.minimum(np.floor(y).astype(np.int64), height - 2)
+    x0, y0 = np.maximum(x0, 0), np.maximum(y0, 0)
+    fx, fy = (x - x0)[..., None], (y - y0)[..., None]
+    top = previous[y0, x0] * (1 - fx) + previous[y0, np.minimum(x0 + 1, width - 1)] * fx
+    bottom = (
+        previous[np.minimum(y0 + 1, height - 1), x0] * (1 - fx)
+        + previous[np.minimum(y0 + 1, height - 1), np.minimum(x0 + 1, width - 1)] * fx
+    )
+    warped = (top * (1 - fy) + bottom * fy).astype(previous.dtype)
+    warped[~valid] = 0
+    return warped, valid
