@@ -13,6 +13,7 @@ from mcdenoise.config import (
     CameraMove,
     CameraPath,
     Device,
+    LiveConfig,
     PairJob,
     PixelFilter,
     Precision,
@@ -127,7 +128,12 @@ def _non_negative_float(text: str) -> float:
 #: Field types whose values the command line parses with something other than the type itself.
 _PARSERS = {"size": _size}
 #: The choices of the fields that have them.
-_CHOICES = {"pixel_filter": choices(PixelFilter), "precision": choices(Precision), "targets": choices(Targets)}
+_CHOICES = {
+    "pixel_filter": choices(PixelFilter),
+    "precision": choices(Precision),
+    "targets": choices(Targets),
+    "prior": choices(Prior),
+}
 
 
 def _options(parser: argparse.ArgumentParser, config, **helps: str) -> None:
@@ -239,6 +245,51 @@ def build_parser() -> argparse.ArgumentParser:
         reference_spp="also render a high-spp reference per frame, for evaluation only (0: none)",
         variant="auto (the fastest that works here), scalar_rgb, llvm_ad_rgb or cuda_ad_rgb",
     )
+
+    live = commands.add_parser(
+        "live",
+        help="learn while a sequence renders, and denoise each frame as it comes",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Render a sequence as render-sequence does and, after each frame, train on the latest frames'\n"
+        "pairs for --budget-per-frame seconds (Noise2Noise: no data set, no clean image), then denoise the\n"
+        "frame with the weights as they are: OUT/frameNNNN.denoised.exr, the mean of its two denoised\n"
+        "halves. It starts from the bundled base model. OUT/live.pt is the model as it stands (use it with\n"
+        "apply --model, or --init of the next shot of the same set) and OUT/live.json the time spent per\n"
+        "frame rendering, training and denoising. A rerun with the same options goes on where it stopped.",
+        epilog="example:\n  mcdenoise live scene.xml --out renders/live --frames 60 --path orbit --budget-per-frame 2",
+    )
+    live.add_argument("scene", help="Mitsuba 3 scene file (scene.xml)")
+    live.add_argument("--out", required=True, help="output directory (created; reused to resume)")
+    live.add_argument("--frames", type=_positive_int, default=60, help="frames of the sequence (default %(default)s)")
+    _options(
+        live,
+        CameraPath,
+        move=f"the camera move: {', '.join(choices(CameraMove))}, or a keyframes JSON file (see render-sequence --help)",
+        degrees="orbit: degrees turned over the whole sequence",
+        dolly="dolly: fraction of the distance to the point looked at moved towards it over the whole sequence",
+    )
+    _options(
+        live,
+        LiveConfig,
+        budget_per_frame="seconds of training after each frame (0: no time limit)",
+        steps_per_frame="steps of training after each frame (0: no step limit); with both, whichever ends first",
+        buffer="the latest frames whose pairs are trained on",
+        crop="crop side in pixels",
+        batch="crops per step",
+        init="the weights to start from: base (the bundled base model), fast, or a model file (live.pt of an earlier shot)",
+        prior="oidn: the network corrects Intel OIDN's output, starting as OIDN (needs 'pip install pyoidn'); none: on its own",
+    )
+    _options(
+        live,
+        PairJob,
+        spp="samples per pixel of each half of a frame",
+        seed="base seed; every frame's seed, and the crops trained on, derive from it",
+        size="image size WIDTHxHEIGHT (wins over --pixels)",
+        pixels="about this many pixels, at the scene's aspect ratio (0: the scene's own size)",
+        pixel_filter="pixel filter: box, or the scene's own",
+        variant="auto (the fastest that works here), scalar_rgb, llvm_ad_rgb or cuda_ad_rgb",
+    )
+    live.add_argument("--device", default="auto", choices=choices(Device), help="auto uses CUDA when available")
 
     trainer = commands.add_parser(
         "train",
@@ -400,6 +451,15 @@ def _run(args) -> int:
         job = PairJob(**_fields_of(PairJob, args), views=args.frames, pairs=1, path=path)
         manifest = render_pairs(args.scene, args.out, job, show_progress=show)
         print(f"{args.out}: {args.frames} frames along {path.move}, {manifest['settings']['width']}x{manifest['settings']['height']}")
+        return 0
+    if args.command == "live":
+        from mcdenoise.live import run_live
+
+        path = CameraPath(**_fields_of(CameraPath, args))
+        job = PairJob(**_fields_of(PairJob, args), views=args.frames, pairs=1, path=path)
+        record = run_live(args.scene, args.out, job, LiveConfig(**_fields_of(LiveConfig, args)), args.device, show)
+        steps = sum(frame["steps"] for frame in record["frames"].values())
+        print(f"{args.out}: {len(record['frames'])} frames denoised, {steps} training steps in all")
         return 0
     if args.command == "train":
         from mcdenoise.features import FeatureSet

@@ -195,6 +195,45 @@ class TrainConfig:
         )
 
 
+@dataclass(frozen=True)
+class LiveConfig:
+    """How ``mcdenoise live`` learns while a sequence renders (:mod:`mcdenoise.live`)."""
+
+    #: Training after each frame: up to this many seconds and/or steps (whichever ends first; 0: no limit of that kind).
+    budget_per_frame: float = 2.0
+    steps_per_frame: int = 0
+    #: The latest frames whose pairs are trained on.
+    buffer: int = 8
+    crop: int = 64
+    batch: int = 8
+    #: The weights to start from: base (the bundled base of the prior), fast, or a model file.
+    init: str = "base"
+    #: The denoiser whose output the network corrects (none: it denoises on its own).
+    prior: Prior = "none"
+    seed: int = 0
+
+    def check(self) -> None:
+        """Raise :class:`ConfigError` for a budget or setting that cannot train."""
+        _check(
+            (
+                self.budget_per_frame >= 0 and self.steps_per_frame >= 0,
+                "{budget_per_frame} and {steps_per_frame} must not be negative",
+                "budget_per_frame",
+                "steps_per_frame",
+            ),
+            (
+                self.budget_per_frame > 0 or self.steps_per_frame > 0,
+                "give a training budget per frame: {budget_per_frame} and/or {steps_per_frame} above 0",
+                "budget_per_frame",
+                "steps_per_frame",
+            ),
+            (self.buffer >= 1, f"{{buffer}} must be at least 1 frame, not {self.buffer}", "buffer"),
+            (self.batch >= 1, f"{{batch}} must be at least 1, not {self.batch}", "batch"),
+            (self.crop >= 8, f"{{crop}} must be at least 8, not {self.crop}", "crop"),
+            (self.init != "scratch", "{init} scratch cannot denoise the first frames; start from base, fast or a model file", "init"),
+        )
+
+
 def _check(*rules) -> None:
     """Raise :class:`ConfigError` for the first rule ``(holds, template, *fields)`` that does not hold."""
     for holds, template, *fields in rules:

@@ -6,8 +6,9 @@ its pair exist, and the manifest is written at least once a second, so a rerun
 after a crash skips the recorded work and redoes at most a second of it.
 """
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -80,69 +81,97 @@ def _open_scene(scene_path: Path, job: PairJob):
     return scene, variant, scene_resolution(scene), scene_camera(scene, scene_path)
 
 
-def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = False, replay: bool = True) -> dict:
-    """Render ``job.views`` x ``job.pairs`` pairs (plus optional references) into ``out_dir``.
+@dataclass(frozen=True)
+class RenderedItem:
+    """One work item, just rendered: a pair of ``view`` (``pair`` None: the view's reference), its
+    camera, and its frames by file name. Their files are being written on a thread."""
 
-    ``scene_path`` is a Mitsuba 3 scene file or a Blender ``.blend`` (rendered with Cycles;
-    needs ``pip install 'mcdenoise[blender]'``).
+    view: int
+    pair: int | None
+    camera: Camera
+    frames: dict[str, Frame]
 
-    Finished pairs from an earlier run with the same settings are skipped. ``replay`` off
-    renders with plain calls instead of replaying traced ones (the same images; for timing).
-    Returns the manifest. Raises :class:`ConfigError`, :class:`JobError`, :class:`SceneError`
-    or :class:`OutputError` with a message naming the problem.
+
+class PairRendering:
+    """A render-pairs job on one scene and output folder: :meth:`items` renders what is missing.
+
+    Opening it loads the scene (and a sequence's keyframes) before the output folder exists, so a
+    bad scene leaves none. ``scene_path`` is a Mitsuba 3 scene file or a Blender ``.blend``
+    (rendered with Cycles; needs ``pip install 'mcdenoise[blender]'``). ``replay`` off renders
+    with plain calls instead of replaying traced ones (the same images; for timing). Raises
+    :class:`ConfigError`, :class:`JobError`, :class:`SceneError` or :class:`OutputError` with a
+    message naming the problem.
     """
-    job.check()
-    scene_path = Path(scene_path).resolve()
-    scene, variant, native, base_camera = _open_scene(scene_path, job)  # before the output exists: a bad scene leaves none
-    cameras = _Cameras(base_camera, scene, job)  # reads a keyframes file, also before the output exists
-    width, height = resolve_size(native, job.size, job.pixels)
-    out = ensure_writable_directory(out_dir)
 
-    with DirectoryLock(out):
-        remove_stale_partials(out)  # left by a run that was killed mid-write
-        settings = _image_settings(job, scene_path, file_sha256(scene_path), width, height)
-        manifest = start_or_resume(out, settings)
-        if scene_path.suffix == ".blend":
-            renderer = BlenderRenderer(scene, width, height, job.pixel_filter)
-        else:
-            renderer = FrameRenderer(scene, base_camera, width, height, job.pixel_filter, replay=replay)
+    def __init__(self, scene_path, out_dir, job: PairJob, replay: bool = True):
+        job.check()
+        self.job, self.out_dir, self.replay = job, out_dir, replay
+        self.scene_path = Path(scene_path).resolve()
+        self.scene, self.variant, native, self.base_camera = _open_scene(self.scene_path, job)
+        self.cameras = _Cameras(self.base_camera, self.scene, job)
+        self.width, self.height = resolve_size(native, job.size, job.pixels)
+        #: The manifest, once :meth:`items` has begun: every finished frame.
+        self.manifest: dict | None = None
 
-        work = []
-        for view in range(job.views):
-            for pair in range(job.pairs):
-                if not all(is_finished(manifest, out, frame_name(view, pair, side)) for side in ("a", "b")):
-                    work.append((view, pair))
-            if job.reference_spp and not is_finished(manifest, out, frame_name(view, None, "ref"), job.reference_spp):
-                work.append((view, None))
-        total = job.views * job.pairs + (job.views if job.reference_spp else 0)
-        progress = Progress(total, f"render-pairs {scene_path.parent.name}", enabled=show_progress)
-        progress.done = total - len(work)
-        saved = ManifestSaver(out, manifest)
-        try:
-            # Each item's EXR files are written on a thread while the next item renders; an item
-            # enters the manifest only once all of its files are complete.
-            with progress, ThreadPoolExecutor(max_workers=1) as writer:
-                pending = None
-                for view, pair in work:
-                    camera = cameras(view)
-                    manifest["cameras"][str(view)] = asdict(camera)
-                    renderer.move(camera)
-                    frames = _render_item(renderer, job, settings, variant, view, pair)
-                    if job.path:  # each frame of a sequence carries its motion to the frame before
-                        depth = next(iter(frames.values()))[1].channels[DEPTH[0]]
-                        motion = motion_to_previous(depth, camera, cameras(max(view - 1, 0)), width, height)
-                        frames = {name: (record, _with_channels(frame, motion)) for name, (record, frame) in frames.items()}
-                    # Training data is written once and read often: uncompressed.
-                    writes = [writer.submit(write_exr, out / name, frame, compress=False) for name, (_, frame) in frames.items()]
+    def items(self, show_progress: bool = False) -> Iterator[RenderedItem]:
+        """Render every pair (and reference) that an earlier run with the same settings did not
+        finish, in order of view, yielding each as soon as it is rendered. Each item's EXR files
+        are written on a thread while the next renders, and an item enters the manifest only once
+        all of its files are complete; the folder is locked while this runs."""
+        job, scene_path, width, height = self.job, self.scene_path, self.width, self.height
+        out = ensure_writable_directory(self.out_dir)
+        with DirectoryLock(out):
+            remove_stale_partials(out)  # left by a run that was killed mid-write
+            settings = _image_settings(job, scene_path, file_sha256(scene_path), width, height)
+            manifest = self.manifest = start_or_resume(out, settings)
+            if scene_path.suffix == ".blend":
+                renderer = BlenderRenderer(self.scene, width, height, job.pixel_filter)
+            else:
+                renderer = FrameRenderer(self.scene, self.base_camera, width, height, job.pixel_filter, replay=self.replay)
+            work = []
+            for view in range(job.views):
+                for pair in range(job.pairs):
+                    if not all(is_finished(manifest, out, frame_name(view, pair, side)) for side in ("a", "b")):
+                        work.append((view, pair))
+                if job.reference_spp and not is_finished(manifest, out, frame_name(view, None, "ref"), job.reference_spp):
+                    work.append((view, None))
+            total = job.views * job.pairs + (job.views if job.reference_spp else 0)
+            progress = Progress(total, f"render-pairs {scene_path.parent.name}", enabled=show_progress)
+            progress.done = total - len(work)
+            saved = ManifestSaver(out, manifest)
+            try:
+                with progress, ThreadPoolExecutor(max_workers=1) as writer:
+                    pending = None
+                    for view, pair in work:
+                        camera = self.cameras(view)
+                        manifest["cameras"][str(view)] = asdict(camera)
+                        renderer.move(camera)
+                        frames = _render_item(renderer, job, settings, self.variant, view, pair)
+                        if job.path:  # each frame of a sequence carries its motion to the frame before
+                            depth = next(iter(frames.values()))[1].channels[DEPTH[0]]
+                            motion = motion_to_previous(depth, camera, self.cameras(max(view - 1, 0)), width, height)
+                            frames = {name: (record, _with_channels(frame, motion)) for name, (record, frame) in frames.items()}
+                        # Training data is written once and read often: uncompressed.
+                        writes = [writer.submit(write_exr, out / name, frame, compress=False) for name, (_, frame) in frames.items()]
+                        if pending:
+                            _record_written(saved, progress, *pending)
+                        records = {name: record for name, (record, _) in frames.items()}
+                        pending = (writes, records, f"view {view}" + (" reference" if pair is None else f" pair {pair}"))
+                        yield RenderedItem(view, pair, camera, {name: frame for name, (_, frame) in frames.items()})
                     if pending:
                         _record_written(saved, progress, *pending)
-                    records = {name: record for name, (record, _) in frames.items()}
-                    pending = (writes, records, f"view {view}" + (" reference" if pair is None else f" pair {pair}"))
-                if pending:
-                    _record_written(saved, progress, *pending)
-        finally:
-            saved.write()  # every finished item, also after an error or an interrupt
-    return manifest
+            finally:
+                saved.write()  # every finished item, also after an error or an interrupt
+
+
+def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = False, replay: bool = True) -> dict:
+    """Render ``job.views`` x ``job.pairs`` pairs (plus optional references) into ``out_dir``
+    (:class:`PairRendering`); finished pairs from an earlier run with the same settings are
+    skipped. Returns the manifest."""
+    rendering = PairRendering(scene_path, out_dir, job, replay)
+    for _ in rendering.items(show_progress):
+        pass
+    return rendering.manifest
 
 
 def _render_item(

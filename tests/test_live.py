@@ -1,0 +1,93 @@
+"""mcdenoise live: training while a sequence of the bundled Cornell box renders (real renders), and
+resuming after the process is killed."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from mcdenoise.config import CameraPath, LiveConfig, PairJob
+from mcdenoise.demo import DEMO_SCENE
+from mcdenoise.denoise.hook import Denoiser
+from mcdenoise.features import COLOR
+from mcdenoise.io.exr import read_exr
+from mcdenoise.io.files import read_json
+from mcdenoise.io.pairs_dir import frame_name
+from mcdenoise.live import MODEL, RECORD, denoised_name, run_live
+from mcdenoise.metrics import psnr_t
+from mcdenoise.render.job import render_pairs
+
+from conftest import run_cli
+
+FRAMES, SIZE = 6, (64, 64)
+STILL = PairJob(views=FRAMES, pairs=1, size=SIZE, path=CameraPath("still"))
+LIVE = LiveConfig(budget_per_frame=0, steps_per_frame=40, crop=32, batch=4)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The still camera's 1024 spp reference (a one-frame sequence of the same camera)."""
+    out = tmp_path_factory.mktemp("reference")
+    render_pairs(DEMO_SCENE, out, PairJob(views=1, pairs=1, size=SIZE, reference_spp=1024, seed=9, path=CameraPath("still")))
+    return read_exr(out / frame_name(0, None, "ref")).stack(COLOR)
+
+
+@pytest.fixture(scope="module")
+def still(tmp_path_factory):
+    out = tmp_path_factory.mktemp("live")
+    return out, run_live(DEMO_SCENE, out, STILL, LIVE)
+
+
+def test_live_training_lowers_the_error_over_the_frames(still, reference):
+    out, record = still
+    assert sorted(map(int, record["frames"])) == list(range(FRAMES))
+    assert all(frame["steps"] == 40 for frame in record["frames"].values())
+    live = [psnr_t(read_exr(out / denoised_name(f)).stack(COLOR), reference) for f in range(FRAMES)]
+    base = Denoiser.load("base", device="cpu")
+    halves = [[read_exr(out / frame_name(f, 0, side)) for side in "ab"] for f in range(FRAMES)]
+    alone = [psnr_t(base.denoise_halves(*pair), reference) for pair in halves]
+    # The base alone does as well on every frame (the same camera, new seeds); live gains as it learns.
+    assert np.mean(live[-2:]) > live[0] + 1.0, (live, alone)
+    assert np.mean(live[-2:]) > np.mean(alone[-2:]) + 1.5, (live, alone)
+    # The model as it stands denoises like the run's last frame.
+    model = Denoiser.load(out / MODEL, device="cpu")
+    np.testing.assert_allclose(model.denoise_halves(*halves[-1]), read_exr(out / denoised_name(FRAMES - 1)).stack(COLOR), atol=1e-4)
+
+
+def test_a_killed_live_run_resumes_to_the_same_frames(still, tmp_path):
+    """Killed once its second frame is out, then rerun: every frame as an uninterrupted run made it."""
+    uninterrupted, _ = still
+    command = [sys.executable, "-m", "mcdenoise", "--quiet", "live", str(DEMO_SCENE), "--out", str(tmp_path), "--frames", str(FRAMES)]
+    command += ["--path", "still", "--size", "64x64", "--budget-per-frame", "0", "--steps-per-frame", "40", "--crop", "32", "--batch", "4"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while not (tmp_path / denoised_name(1)).exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (tmp_path / denoised_name(FRAMES - 1)).exists()  # it was stopped before the end
+    result = run_cli(*command[4:])
+    assert result.returncode == 0, result.stderr
+    for frame in range(FRAMES):
+        ours, theirs = (read_exr(folder / denoised_name(frame)).stack(COLOR) for folder in (tmp_path, uninterrupted))
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+    assert sorted(map(int, read_json(tmp_path / RECORD)["frames"])) == list(range(FRAMES))
+
+
+def test_live_refuses_what_it_cannot_do_in_one_line(still, tmp_path):
+    out, _ = still
+    budget = ("--budget-per-frame", 0, "--steps-per-frame", 40, "--crop", 32, "--batch", 4)
+    cases = [
+        (("--out", out, "--frames", FRAMES, "--path", "orbit", "--size", "64x64", *budget), "other settings"),
+        (("--out", tmp_path / "a", "--frames", 2, "--size", "32x32", "--budget-per-frame", 0), "--budget-per-frame"),
+        (("--out", tmp_path / "b", "--frames", 2, "--size", "32x32", "--init", tmp_path / "missing.pt"), "missing.pt"),
+    ]
+    for options, fragment in cases:
+        result = run_cli("live", DEMO_SCENE, *options)
+        assert result.returncode == 1 and fragment in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
