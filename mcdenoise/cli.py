@@ -393,6 +393,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="denoise each frame in this many flips and rotations and average them: less of the network's own "
         "error, N times the time (default 1; see the README's quality section)",
     )
+    apply.add_argument(
+        "--sequence",
+        action="store_true",
+        help="the frames are a sequence, in the order given, as render-sequence writes them (with motion.X/Y): each "
+        "denoised frame is blended with the output before it where the two show the same surface, so the sequence "
+        "flickers less (see docs/guide.md)",
+    )
     apply.add_argument("--device", default="auto", choices=choices(Device))
     apply.add_argument(
         "--strict", action="store_true", help="fail on NaN, infinite or negative color instead of treating those values as 0 with a warning"
@@ -503,7 +510,9 @@ def _run(args) -> int:
         else:
             denoiser = Denoiser.of_prior(args.prior, device=args.device, **options)
         halves = {"other_half": args.other_half, "adapt_steps": args.adapt_steps, "adapt_seconds": args.adapt}
-        results = apply_files(denoiser, args.frames, args.output, show_progress=show, layout=_layout_request(args), **halves)
+        results = apply_files(
+            denoiser, args.frames, args.output, show_progress=show, layout=_layout_request(args), sequence=args.sequence, **halves
+        )
         failed = [r for r in results if r.error]
         for r in results:
             if r.error:

@@ -23,6 +23,13 @@ def smape(image: np.ndarray, reference: np.ndarray) -> float:
     return float(np.mean(np.abs(x - r) / (np.abs(x) + np.abs(r) + 0.01)))
 
 
+def still_flicker(frames) -> float:
+    """Flicker of a still camera's sequence (BENCHMARK.md): the mean over pixels of the temporal
+    standard deviation of T(frame), over ``frames``, each (H, W, 3). A converged render has almost none."""
+    stack = tonemap_np(np.stack([np.asarray(f, dtype=np.float64) for f in frames]))
+    return float(stack.std(axis=0).mean())
+
+
 def flip_hdr(image: np.ndarray, reference: np.ndarray) -> float | None:
     """Mean HDR FLIP error (NVIDIA FLIP, package ``flip-evaluator``); None when it is not installed."""
     try:

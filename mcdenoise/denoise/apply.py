@@ -6,6 +6,7 @@ from pathlib import Path
 
 from mcdenoise.denoise.auto_prior import AutoPrior
 from mcdenoise.denoise.hook import Denoiser
+from mcdenoise.denoise.temporal import TemporalFilter
 from mcdenoise.errors import ConfigError, McDenoiseError, OutputError
 from mcdenoise.features import COLOR, invalid_color
 from mcdenoise.io.exr import Frame, write_exr
@@ -45,6 +46,7 @@ def apply_file(
     adapt_steps: int = 0,
     adapt_seconds: float = 0.0,
     layout: LayoutRequest | None = None,
+    temporal: TemporalFilter | None = None,
 ) -> ApplyResult:
     """Denoise one EXR into ``output`` (default ``SOURCE.denoised.exr``); never overwrites an input.
 
@@ -53,7 +55,8 @@ def apply_file(
     first fine-tune the model on those halves (:meth:`Denoiser.adapted_to`). The other channels
     and the header are the source's. An :class:`AutoPrior` picks the denoiser by the source's noise.
     ``layout`` says where the source keeps its features (:mod:`mcdenoise.io.layout`; default: found
-    in the file), and the denoised color goes back where the source's color was.
+    in the file), and the denoised color goes back where the source's color was. ``temporal``
+    blends the denoised color with the sequence's previous output (:mod:`mcdenoise.denoise.temporal`).
     """
     source = Path(source)
     output = Path(output) if output else denoised_path(source)
@@ -83,6 +86,9 @@ def apply_file(
             attributes["mcdenoise.adapted"] = f"fine-tuned on both halves ({adapt_steps or 'no'} step budget, {adapt_seconds:g} s budget)"
         color = denoiser.denoise_halves(*frames, names=names)
         attributes["mcdenoise.other_half"] = str(other_half)
+    if temporal is not None:
+        color = temporal(color, frames[0], str(source))
+        attributes["mcdenoise.temporal"] = f"blended with the previous output on {temporal.kept:.0%} of the pixels"
     channels = {name: frames[0].channels[name] for name in source_layout.file_channels}
     for kept, noisy in zip(source_layout.noisy_out, source_layout.color, strict=False):
         channels[kept] = frames[0].channels[noisy]
@@ -94,11 +100,19 @@ def apply_file(
 
 
 def apply_files(
-    denoiser: "Denoiser | AutoPrior", sources, output=None, show_progress: bool = False, layout: LayoutRequest | None = None, **halves
+    denoiser: "Denoiser | AutoPrior",
+    sources,
+    output=None,
+    show_progress: bool = False,
+    layout: LayoutRequest | None = None,
+    sequence: bool = False,
+    **halves,
 ) -> list[ApplyResult]:
     """Denoise many files; one file's failure is recorded and the others go on. ``halves``
     (``other_half``, ``adapt_steps``, ``adapt_seconds``) and ``layout`` go to :func:`apply_file`;
-    the halves for one source only."""
+    the halves for one source only. With ``sequence`` the sources are the frames of a sequence in
+    order, each blended with the output before it (:class:`TemporalFilter`; a failed frame starts
+    the blending afresh)."""
     sources = [Path(s) for s in sources]
     if output is not None and len(sources) > 1:
         raise OutputError("-o names one output file; with several inputs leave it out")
@@ -106,14 +120,17 @@ def apply_files(
         raise ConfigError("{albedo}, {normal} and {depth} files belong to one frame; give one input with them", "albedo", "normal", "depth")
     if halves.get("other_half") is not None and len(sources) > 1:
         raise ConfigError("{other_half} is the other half of one frame; give one input with it", "other_half")
+    temporal = TemporalFilter() if sequence else None
     results = []
     with Progress(len(sources), "apply", enabled=show_progress) as progress:
         for source in sources:
             try:
-                results.append(apply_file(denoiser, source, output, layout=layout, **halves))
+                results.append(apply_file(denoiser, source, output, layout=layout, temporal=temporal, **halves))
             except ConfigError:  # the options, not this frame: no other frame would fare better
                 raise
             except McDenoiseError as error:
                 results.append(ApplyResult(source, None, error=str(error)))
+                if temporal is not None:
+                    temporal.reset()
             progress.advance(note=source.name)
     return results

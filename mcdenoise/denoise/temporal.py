@@ -1,0 +1,107 @@
+"""Temporal reuse: each denoised frame of a sequence blended with the output before it, where they agree.
+
+A denoiser that sees one frame at a time leaves a residual error that changes with every
+frame's noise, and a sequence flickers. Here each denoised frame is blended with the
+previous output, read where each pixel's content was by the frame's motion
+(:func:`mcdenoise.reprojection.warp_previous`), as temporal anti-aliasing does:
+
+    out = weight * denoised + (1 - weight) * history
+
+so a still pixel's output averages about ``(2 - weight) / weight`` frames. The history is
+rejected (``out = denoised``) where it cannot be the same surface: outside the previous
+frame, or where the previous frame's albedo, normal or depth, warped the same way,
+disagree with this frame's (an object uncovered, a new surface in view). What is kept is
+first clamped to the range of this frame's denoised 3x3 neighbourhood, widened by
+``clamp_margin`` of it, so the history can smooth this frame's error but not drag in a
+colour that is no longer there (no ghosting).
+"""
+
+import numpy as np
+
+from mcdenoise.errors import FrameError
+from mcdenoise.features import ALBEDO, DEPTH, MOTION, NORMAL
+from mcdenoise.io.exr import Frame
+from mcdenoise.reprojection import warp_previous
+
+#: Largest mean absolute albedo difference, normal angle (as 1 - cosine) and relative depth
+#: difference at which the history is still taken for the same surface.
+ALBEDO_TOLERANCE, NORMAL_TOLERANCE, DEPTH_TOLERANCE = 0.1, 0.1, 0.05
+
+
+def _neighbourhood_range(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel and channel, the minimum and maximum of the 3x3 neighbourhood (edges repeated)."""
+    padded = np.pad(image, ((1, 1), (1, 1), (0, 0)), mode="edge")
+    height, width = image.shape[:2]
+    shifted = [padded[dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3)]
+    return np.min(shifted, axis=0), np.max(shifted, axis=0)
+
+
+class TemporalFilter:
+    """Blends each frame of a sequence, given in order, with the output before it (see the module).
+
+    Call it with each frame's denoised color (H, W, 3) and the frame itself, which must carry
+    ``motion.X`` and ``motion.Y`` (:data:`mcdenoise.features.MOTION`, as render-sequence writes
+    them); its albedo, normal and depth, where it has them, decide where the history is kept.
+    :meth:`reset` starts a new sequence.
+    """
+
+    def __init__(self, weight: float = 0.2, clamp_margin: float = 0.5):
+        if not 0 < weight <= 1:
+            raise FrameError(f"the current frame's weight must be in (0, 1], not {weight}")
+        self.weight, self.clamp_margin = weight, clamp_margin
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the history: the next frame is output as it is denoised."""
+        self._output: np.ndarray | None = None
+        self._guide: np.ndarray | None = None
+        #: Share of the last frame's pixels that kept their history.
+        self.kept = 0.0
+
+    def __call__(self, denoised: np.ndarray, frame: Frame, name: str = "frame") -> np.ndarray:
+        """The output of this frame: ``denoised`` blended with the history where it holds."""
+        missing = [channel for channel in MOTION if channel not in frame.channels]
+        if missing:
+            raise FrameError(
+                f"{name}: has no {', '.join(missing)}: temporal reuse needs each frame's motion to the frame before "
+                "(render the sequence with 'mcdenoise render-sequence')"
+            )
+        guide_names = [n for n in ALBEDO + NORMAL + DEPTH if n in frame.channels]
+        guide = frame.stack(guide_names) if guide_names else np.zeros(denoised.shape[:2] + (0,), np.float32)
+        if self._output is not None and self._output.shape != denoised.shape:
+            shape = self._output.shape
+            raise FrameError(f"{name}: is {denoised.shape[1]}x{denoised.shape[0]}, the frame before it {shape[1]}x{shape[0]}")
+        if self._output is None or self._guide.shape != guide.shape:
+            output = denoised
+            self.kept = 0.0
+        else:
+            motion_x, motion_y = frame.channels[MOTION[0]], frame.channels[MOTION[1]]
+            history, inside = warp_previous(self._output, motion_x, motion_y)
+            previous_guide, _ = warp_previous(self._guide, motion_x, motion_y)
+            keep = inside & self._agrees(guide, previous_guide, guide_names)
+            low, high = _neighbourhood_range(denoised)
+            margin = self.clamp_margin * (high - low)
+            history = np.clip(history, low - margin, high + margin)
+            blended = self.weight * denoised + (1 - self.weight) * history
+            output = np.where(keep[..., None], blended, denoised).astype(np.float32)
+            self.kept = float(keep.mean())
+        self._output, self._guide = output, guide
+        return output
+
+    @staticmethod
+    def _agrees(guide: np.ndarray, previous: np.ndarray, names: list[str]) -> np.ndarray:
+        """Where the warped previous features are this frame's: the same surface."""
+        agree = np.ones(guide.shape[:2], bool)
+        for group, test in ((ALBEDO, "albedo"), (NORMAL, "normal"), (DEPTH, "depth")):
+            if not all(n in names for n in group):
+                continue
+            index = names.index(group[0])
+            now, then = guide[..., index : index + len(group)], previous[..., index : index + len(group)]
+            if test == "albedo":
+                agree &= np.abs(now - then).mean(-1) < ALBEDO_TOLERANCE
+            elif test == "normal":
+                cosine = (now * then).sum(-1) / np.maximum(np.linalg.norm(now, axis=-1) * np.linalg.norm(then, axis=-1), 1e-6)
+                agree &= 1 - cosine < NORMAL_TOLERANCE
+            else:
+                agree &= np.abs(now[..., 0] - then[..., 0]) <= DEPTH_TOLERANCE * np.maximum(now[..., 0], 1e-6)
+        return agree

@@ -1,0 +1,67 @@
+"""Temporal reuse (apply --sequence) on real sequences of the bundled Cornell box: less flicker on a
+still camera, no worse a frame, and one-line errors for frames it cannot blend."""
+
+import numpy as np
+import pytest
+
+from mcdenoise.config import CameraPath, PairJob
+from mcdenoise.demo import DEMO_SCENE
+from mcdenoise.denoise.apply import denoised_path
+from mcdenoise.features import COLOR
+from mcdenoise.io.exr import read_exr
+from mcdenoise.io.pairs_dir import frame_name
+from mcdenoise.metrics import psnr_t, still_flicker
+from mcdenoise.render.job import render_pairs
+
+from conftest import run_cli
+
+FRAMES = 10
+
+
+@pytest.fixture(scope="module")
+def still(tmp_path_factory):
+    """A still camera's 10 frames at 64x64, 4 spp, and the view's 1024 spp reference."""
+    out = tmp_path_factory.mktemp("still")
+    render_pairs(DEMO_SCENE, out, PairJob(views=FRAMES, pairs=1, size=(64, 64), path=CameraPath("still")))
+    reference = tmp_path_factory.mktemp("still_reference")
+    render_pairs(DEMO_SCENE, reference, PairJob(views=1, pairs=1, size=(64, 64), reference_spp=1024, seed=7, path=CameraPath("still")))
+    return [out / frame_name(f, 0, "a") for f in range(FRAMES)], read_exr(reference / frame_name(0, None, "ref")).stack(COLOR)
+
+
+def _outputs(frames, folder, *options):
+    result = run_cli("apply", *frames, "--model", "base", *options)
+    assert result.returncode == 0, result.stderr
+    outputs = [folder / denoised_path(f).name for f in frames]
+    for frame, output in zip(frames, outputs, strict=True):
+        denoised_path(frame).rename(output)
+    return [read_exr(o).stack(COLOR) for o in outputs]
+
+
+def test_temporal_reuse_lowers_a_still_sequences_flicker_and_no_frame_gets_worse(still, tmp_path):
+    frames, reference = still
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "blended").mkdir()
+    plain = _outputs(frames, tmp_path / "plain")
+    blended = _outputs(frames, tmp_path / "blended", "--sequence")
+    np.testing.assert_array_equal(plain[0], blended[0])  # the first frame has no history
+    later = slice(4, None)  # once a few frames have been blended
+    assert still_flicker(blended[later]) < 0.6 * still_flicker(plain[later]), (still_flicker(blended[later]), still_flicker(plain[later]))
+    gains = [psnr_t(b, reference) - psnr_t(p, reference) for p, b in zip(plain[later], blended[later], strict=True)]
+    assert min(gains) > -0.2 and np.mean(gains) > 0.3, gains  # each frame within noise of its own, most better
+    assert (
+        "blended with the previous output"
+        in read_exr(tmp_path / "blended" / denoised_path(frames[-1]).name).attributes["mcdenoise.temporal"]
+    )
+
+
+def test_frames_it_cannot_blend_get_one_line(still, tmp_path, test_dir):
+    frames, _ = still
+    plain = test_dir / frame_name(0, 0, "a")  # a render-pairs frame: no motion
+    result = run_cli("apply", frames[0], plain, "--sequence", "--model", "base")
+    assert result.returncode == 1 and "motion.X" in result.stderr and "render-sequence" in result.stderr, result.stderr
+    small = tmp_path / "small"
+    render_pairs(DEMO_SCENE, small, PairJob(views=1, pairs=1, size=(32, 32), path=CameraPath("still")))
+    result = run_cli("apply", frames[0], small / frame_name(0, 0, "a"), frames[1], "--sequence", "--model", "base")
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert result.returncode == 1 and len(errors) == 1 and "32x32" in errors[0] and "64x64" in errors[0], result.stderr
+    assert denoised_path(frames[1]).exists()  # the frame after it starts afresh
