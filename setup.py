@@ -21,6 +21,8 @@ setup(
     extras_require={
         "test": ["pytest", "hypothesis", "pyoidn", "flip-evaluator"],
         "oidn": ["pyoidn"],
+        # benchmarks/sequence.py's curves and animated crops.
+        "bench": ["pyoidn", "matplotlib"],
         # Blender 5.0 as a Python module (Python 3.11 only), for render-pairs of .blend files. It pins
         # numpy 1.26.4; mcdenoise runs on numpy 1.26 and 2.x, so the extra shares one environment.
         "blender": ["bpy==5.0.1; python_version == '3.11'"],
