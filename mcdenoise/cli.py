@@ -132,7 +132,7 @@ _CHOICES = {
     "pixel_filter": choices(PixelFilter),
     "precision": choices(Precision),
     "targets": choices(Targets),
-    "prior": choices(Prior),
+    "prior": choices(ApplyPrior),
 }
 
 
@@ -277,7 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
         crop="crop side in pixels",
         batch="crops per step",
         init="the weights to start from: base (the bundled base model), fast, or a model file (live.pt of an earlier shot)",
-        prior="oidn: the network corrects Intel OIDN's output, starting as OIDN (needs 'pip install pyoidn'); none: on its own",
+        prior="auto: the base that corrects Intel OIDN's output (starting as OIDN) where the first frame's noise is "
+        "independent between pixels, as a box filter leaves it, and the plain base where a pixel filter spreads it, as "
+        "apply chooses; oidn or none: always that one (oidn needs 'pip install pyoidn')",
     )
     _options(
         live,

@@ -208,8 +208,8 @@ class LiveConfig:
     batch: int = 8
     #: The weights to start from: base (the bundled base of the prior), fast, or a model file.
     init: str = "base"
-    #: The denoiser whose output the network corrects (none: it denoises on its own).
-    prior: Prior = "none"
+    #: The denoiser whose output the network corrects: none, oidn, or auto (by the first frame's noise, as apply chooses).
+    prior: ApplyPrior = "auto"
     seed: int = 0
 
     def check(self) -> None:
@@ -230,6 +230,7 @@ class LiveConfig:
             (self.buffer >= 1, f"{{buffer}} must be at least 1 frame, not {self.buffer}", "buffer"),
             (self.batch >= 1, f"{{batch}} must be at least 1, not {self.batch}", "batch"),
             (self.crop >= 8, f"{{crop}} must be at least 8, not {self.crop}", "crop"),
+            (self.prior in choices(ApplyPrior), f"unknown {{prior}} {self.prior!r}; choose {', '.join(choices(ApplyPrior))}", "prior"),
             (self.init != "scratch", "{init} scratch cannot denoise the first frames; start from base, fast or a model file", "init"),
         )
 

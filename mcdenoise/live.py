@@ -7,7 +7,10 @@ move (:mod:`mcdenoise.render.camera_path`):
 1. render the frame as a pair of independent halves, with its features and motion
    (:class:`mcdenoise.render.job.PairRendering`, so the folder is a render-sequence folder);
 2. put the pair into a bounded buffer of the latest frames and train on it for a bounded
-   budget (:class:`mcdenoise.learn.online.OnlineTrainer`), starting from the base model;
+   budget (:class:`mcdenoise.learn.online.OnlineTrainer`), starting from the base model; with
+   ``prior`` auto, the base that corrects OIDN where the first frame's noise is independent
+   between pixels (a box filter) and the plain base where a pixel filter spreads it, as
+   ``apply --prior auto`` chooses;
 3. denoise the frame with the weights as they now are: each half, then their mean,
    written as ``frameNNNN.denoised.exr`` beside the halves, with the frame's features.
 
@@ -26,7 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from mcdenoise.config import LiveConfig, PairJob
+from mcdenoise.denoise.auto_prior import guide_of, oidn_installed
 from mcdenoise.denoise.hook import Denoiser
+from mcdenoise.denoise.noise_correlation import CORRELATED_RATIO, neighbour_difference_ratio
 from mcdenoise.errors import ConfigError, JobError
 from mcdenoise.features import COLOR, FeatureSet
 from mcdenoise.io.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
@@ -36,6 +41,7 @@ from mcdenoise.io.pairs_dir import MANIFEST, frame_name, is_finished
 from mcdenoise.learn.device import resolve_device
 from mcdenoise.learn.model import build_model
 from mcdenoise.learn.online import OnlineTrainer
+from mcdenoise.learn.prior import require_prior
 from mcdenoise.learn.train import initial_weights
 from mcdenoise.progress import Progress
 from mcdenoise.render.job import PairRendering
@@ -49,27 +55,63 @@ def denoised_name(frame: int) -> str:
     return f"frame{frame:04d}.denoised.exr"
 
 
-def _start(out: Path, config: LiveConfig, settings: dict) -> tuple[Checkpoint, dict]:
-    """The weights to go on from and the record so far: those of an earlier run with the same
-    settings, or the start's and an empty record. The model file says how many frames its
-    weights have been trained on (``train_config["frames"]``): the run goes on after them."""
-    if (out / MODEL).is_file():
-        record = read_json(out / RECORD) if (out / RECORD).is_file() else {}
-        if record.get("settings") != settings:
-            raise JobError(f"{out}: holds a live run with other settings; live into a new folder, or with the same options to resume")
-        return load_checkpoint(out / MODEL), record
-    start = initial_weights(config.init, FeatureSet(prior=config.prior))
+def _resumed(out: Path, settings: dict) -> tuple[Checkpoint, dict]:
+    """The weights and record of an earlier run in ``out``, which must have had the same settings.
+    The model file says how many frames its weights have seen (``train_config["frames"]``)."""
+    record = read_json(out / RECORD) if (out / RECORD).is_file() else {}
+    if record.get("settings") != settings:
+        raise JobError(f"{out}: holds a live run with other settings; live into a new folder, or with the same options to resume")
+    return load_checkpoint(out / MODEL), record
+
+
+def _fresh(config: LiveConfig, settings: dict, first: Frame) -> tuple[Checkpoint, dict]:
+    """The starting weights and an empty record; with ``prior`` auto, the prior that suits the
+    first frame's noise, as ``apply --prior auto`` chooses (:mod:`mcdenoise.denoise.auto_prior`)."""
+    prior, note = config.prior, None
+    if prior == "auto":
+        ratio = neighbour_difference_ratio(first.stack(COLOR), guide_of(first))
+        independent = ratio < CORRELATED_RATIO
+        prior = "oidn" if independent and oidn_installed() else "none"
+        kind = "independent between pixels" if independent else "shared between neighbouring pixels"
+        note = f"the first frame's noise is {kind} (ratio {ratio:.2f})" + (
+            "; pip install pyoidn" if independent and prior == "none" else ""
+        )
+    start = initial_weights(config.init, FeatureSet(prior=prior))
     if start is None:
         raise ConfigError(f"{{init}} {config.init!r}: no model to start from", "init")
     checkpoint, label = start
     fresh = replace(checkpoint, train_config={"live": settings["live"], "frames": 0}, training=None, step=0, elapsed=0.0)
-    return replace(fresh, data=[], validation_psnr={}), {"settings": settings, "start": label, "frames": {}}
+    record = {"settings": settings, "start": label, "prior": prior, "prior_chosen": note, "frames": {}}
+    return replace(fresh, data=[], validation_psnr={}), record
 
 
-def _pair(out: Path, frame: int, features: FeatureSet) -> tuple[Frame, Frame, np.ndarray, np.ndarray]:
-    """A finished frame's two halves from disk, and their channels laid out as ``features.channels``."""
-    halves = [read_exr(out / frame_name(frame, 0, side)) for side in ("a", "b")]
-    return (*halves, *(features.read(half, f"frame {frame}") for half in halves))
+class _Halves:
+    """The two halves of each frame, in order: read back where an earlier run rendered them, else
+    as the renderer makes them (it skips what is on disk)."""
+
+    def __init__(self, rendering: PairRendering, out: Path, views: int):
+        on_disk = read_json(out / MANIFEST) if (out / MANIFEST).is_file() else {"frames": {}}
+        self.on_disk = {f for f in range(views) if all(is_finished(on_disk, out, frame_name(f, 0, side)) for side in "ab")}
+        self.out, self.items, self._cache = out, rendering.items(), {}
+
+    def __call__(self, frame: int) -> tuple[Frame, Frame]:
+        """Frame ``frame``'s halves (A, B)."""
+        if frame in self._cache:
+            return self._cache[frame]
+        if frame in self.on_disk:
+            halves = tuple(read_exr(self.out / frame_name(frame, 0, side)) for side in "ab")
+        else:
+            item = next(self.items)
+            while item.view < frame:  # rendered again: denoised before a crash, not yet in the manifest
+                item = next(self.items)
+            halves = tuple(item.frames[frame_name(frame, 0, side)] for side in "ab")
+        self._cache = {frame: halves}  # the latest only: the first frame is asked for twice
+        return halves
+
+    def finish(self) -> None:
+        """Let the renderer end: its last files and the manifest."""
+        for _ in self.items:
+            pass
 
 
 def run_live(scene_path, out_dir, job: PairJob, config: LiveConfig, device: str = "auto", show_progress: bool = False, log=None) -> dict:
@@ -85,47 +127,47 @@ def run_live(scene_path, out_dir, job: PairJob, config: LiveConfig, device: str 
     rendering = PairRendering(scene_path, out_dir, job)
     out = Path(out_dir)
     settings = json.loads(json.dumps({"job": asdict(job), "live": asdict(config)}))  # as live.json holds them
-    checkpoint, record = _start(out, config, settings)
+    resuming = (out / MODEL).is_file()
+    if resuming:
+        checkpoint, record = _resumed(out, settings)
+    else:  # a missing model or pyoidn fails here, before anything is rendered
+        asked = FeatureSet(prior="none" if config.prior == "auto" else config.prior)
+        require_prior(asked)
+        initial_weights(config.init, asked)
+    halves_of = _Halves(rendering, out, job.views)
+    if not resuming:
+        checkpoint, record = _fresh(config, settings, halves_of(0)[0])
     features = checkpoint.features
     model = build_model(checkpoint).to(resolve_device(device))
     trainer = OnlineTrainer(model, features, config.buffer, config.crop, config.batch, seed=job.seed)
     if checkpoint.training:
         trainer.restore(checkpoint.training, checkpoint.step)
     first = checkpoint.train_config["frames"]  # every frame before it is denoised (its file is written first)
-    on_disk = read_json(out / MANIFEST) if (out / MANIFEST).is_file() else {"frames": {}}
-    rendered_before = {f for f in range(job.views) if all(is_finished(on_disk, out, frame_name(f, 0, side)) for side in "ab")}
     for earlier in range(max(0, first - config.buffer), first):  # the buffer as it was when the run stopped
-        if earlier in rendered_before:
-            trainer.add(*_pair(out, earlier, features)[2:])
+        if earlier in halves_of.on_disk:
+            trainer.add(*(features.read(half, f"frame {earlier}") for half in halves_of(earlier)))
     denoiser = Denoiser(model, features, source="live")
     progress = Progress(job.views, f"live {Path(scene_path).parent.name}", enabled=show_progress)
     progress.done = first
-    items = rendering.items()
     with progress:
         for frame in range(first, job.views):
             started = time.monotonic()
-            if frame in rendered_before:
-                halves = _pair(out, frame, features)
-            else:
-                item = next(items)
-                while item.view < frame:  # rendered again: denoised before the crash, but not yet in the manifest
-                    item = next(items)
-                a, b = (item.frames[frame_name(frame, 0, side)] for side in ("a", "b"))
-                halves = (a, b, features.read(a, f"frame {frame}"), features.read(b, f"frame {frame}"))
+            a, b = halves_of(frame)
             rendered = time.monotonic()
-            trainer.add(*halves[2:])
+            trainer.add(features.read(a, f"frame {frame}"), features.read(b, f"frame {frame}"))
             steps = trainer.train(config.steps_per_frame, config.budget_per_frame)
             trained = time.monotonic()
-            color = denoiser.denoise_halves(halves[0], halves[1], (f"frame {frame} a", f"frame {frame} b"))
-            channels = {**halves[0].channels, **{name: np.ascontiguousarray(color[..., i]) for i, name in enumerate(COLOR)}}
-            write_exr(out / denoised_name(frame), Frame(channels, {**halves[0].attributes, "mcdenoise.denoised_by": "live"}))
+            color = denoiser.denoise_halves(a, b, (f"frame {frame} a", f"frame {frame} b"))
+            channels = {**a.channels, **{name: np.ascontiguousarray(color[..., i]) for i, name in enumerate(COLOR)}}
+            write_exr(out / denoised_name(frame), Frame(channels, {**a.attributes, "mcdenoise.denoised_by": "live"}))
             denoised = time.monotonic()
-            record["frames"][str(frame)] = {
+            times = {
                 "steps": steps,
                 "render_seconds": round(rendered - started, 4),
                 "train_seconds": round(trained - rendered, 4),
                 "denoise_seconds": round(denoised - trained, 4),
             }
+            record["frames"][str(frame)] = times
             write_json(out / RECORD, record)  # before the model: a model file always has its record
             weights = {k: v.detach().cpu() for k, v in model.state_dict().items()}
             trained_on = {**checkpoint.train_config, "frames": frame + 1}
@@ -135,9 +177,8 @@ def run_live(scene_path, out_dir, job: PairJob, config: LiveConfig, device: str 
             progress.advance(note=f"{steps} steps")
             if log:
                 log(
-                    f"frame {frame}: {steps} steps, "
-                    + ", ".join(f"{k.split('_')[0]} {v:.2f} s" for k, v in record["frames"][str(frame)].items() if k != "steps")
+                    f"frame {frame}: {steps} steps; render {times['render_seconds']:.2f} s, train {times['train_seconds']:.2f} s, "
+                    f"denoise {times['denoise_seconds']:.2f} s"
                 )
-    for _ in items:  # let the renderer finish: its last files and the manifest
-        pass
+    halves_of.finish()
     return record

@@ -13,10 +13,11 @@ import pytest
 from mcdenoise.config import CameraPath, LiveConfig, PairJob
 from mcdenoise.demo import DEMO_SCENE
 from mcdenoise.denoise.hook import Denoiser
-from mcdenoise.features import COLOR
+from mcdenoise.features import ALBEDO, COLOR, NORMAL
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.files import read_json
 from mcdenoise.io.pairs_dir import frame_name
+from mcdenoise.learn.prior import oidn_denoise
 from mcdenoise.live import MODEL, RECORD, denoised_name, run_live
 from mcdenoise.metrics import psnr_t
 from mcdenoise.render.job import render_pairs
@@ -25,7 +26,7 @@ from conftest import run_cli
 
 FRAMES, SIZE = 6, (64, 64)
 STILL = PairJob(views=FRAMES, pairs=1, size=SIZE, path=CameraPath("still"))
-LIVE = LiveConfig(budget_per_frame=0, steps_per_frame=40, crop=32, batch=4)
+LIVE = LiveConfig(budget_per_frame=0, steps_per_frame=40, crop=32, batch=4, prior="none")  # learning from the plain base
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,22 @@ def test_a_killed_live_run_resumes_to_the_same_frames(still, tmp_path):
     """Killed once its second frame is out, then rerun: every frame as an uninterrupted run made it."""
     uninterrupted, _ = still
     command = [sys.executable, "-m", "mcdenoise", "--quiet", "live", str(DEMO_SCENE), "--out", str(tmp_path), "--frames", str(FRAMES)]
-    command += ["--path", "still", "--size", "64x64", "--budget-per-frame", "0", "--steps-per-frame", "40", "--crop", "32", "--batch", "4"]
+    command += [
+        "--path",
+        "still",
+        "--size",
+        "64x64",
+        "--budget-per-frame",
+        "0",
+        "--steps-per-frame",
+        "40",
+        "--crop",
+        "32",
+        "--batch",
+        "4",
+        "--prior",
+        "none",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 300
     while not (tmp_path / denoised_name(1)).exists() and process.poll() is None and time.monotonic() < deadline:
@@ -76,6 +92,18 @@ def test_a_killed_live_run_resumes_to_the_same_frames(still, tmp_path):
         ours, theirs = (read_exr(folder / denoised_name(frame)).stack(COLOR) for folder in (tmp_path, uninterrupted))
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
     assert sorted(map(int, read_json(tmp_path / RECORD)["frames"])) == list(range(FRAMES))
+
+
+def test_live_starts_as_oidn_on_box_filtered_frames(reference, tmp_path):
+    """--prior auto reads the first frame's noise: a box filter leaves it independent between pixels, so
+    live fine-tunes the base that corrects OIDN, which starts as OIDN's output."""
+    config = LiveConfig(budget_per_frame=0, steps_per_frame=1, crop=32, batch=4)
+    record = run_live(DEMO_SCENE, tmp_path, PairJob(views=1, pairs=1, size=SIZE, path=CameraPath("still")), config)
+    assert record["prior"] == "oidn" and "independent between pixels" in record["prior_chosen"]
+    halves = [read_exr(tmp_path / frame_name(0, 0, side)) for side in "ab"]
+    oidn = np.mean([oidn_denoise(h.stack(COLOR), h.stack(ALBEDO), h.stack(NORMAL)) for h in halves], axis=0)
+    live = read_exr(tmp_path / denoised_name(0)).stack(COLOR)
+    assert abs(psnr_t(live, reference) - psnr_t(oidn, reference)) < 0.1
 
 
 def test_live_refuses_what_it_cannot_do_in_one_line(still, tmp_path):
