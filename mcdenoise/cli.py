@@ -80,6 +80,20 @@ def _add_layout_options(parser, feature_files: bool = False) -> None:
             )
 
 
+def _add_sequence_options(parser) -> None:
+    """The scene, output folder, frame count and camera move of render-sequence and live."""
+    parser.add_argument("scene", help="Mitsuba 3 scene file (scene.xml)")
+    parser.add_argument("--out", required=True, help="output directory (created; reused to resume)")
+    parser.add_argument("--frames", type=_positive_int, default=60, help="frames of the sequence (default %(default)s)")
+    _options(
+        parser,
+        CameraPath,
+        move=f"the camera move: {', '.join(choices(CameraMove))}, or a keyframes JSON file (see render-sequence --help)",
+        degrees="orbit: degrees turned over the whole sequence",
+        dolly="dolly: fraction of the distance to the point looked at moved towards it over the whole sequence",
+    )
+
+
 def _layout_request(args):
     from mcdenoise.io.layout import LayoutRequest
 
@@ -224,16 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
         '               "fov": 40}, ...], spread evenly over the frames (up and fov optional)\n'
         "example:\n  mcdenoise render-sequence scene.xml --out renders/orbit --frames 60 --path orbit --reference-spp 1024",
     )
-    sequence.add_argument("scene", help="Mitsuba 3 scene file (scene.xml)")
-    sequence.add_argument("--out", required=True, help="output directory (created; reused to resume)")
-    sequence.add_argument("--frames", type=_positive_int, default=60, help="frames of the sequence (default %(default)s)")
-    _options(
-        sequence,
-        CameraPath,
-        move=f"the camera move: {', '.join(choices(CameraMove))}, or a keyframes JSON file",
-        degrees="orbit: degrees turned over the whole sequence",
-        dolly="dolly: fraction of the distance to the point looked at moved towards it over the whole sequence",
-    )
+    _add_sequence_options(sequence)
     _options(
         sequence,
         PairJob,
@@ -258,16 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
         "frame rendering, training and denoising. A rerun with the same options goes on where it stopped.",
         epilog="example:\n  mcdenoise live scene.xml --out renders/live --frames 60 --path orbit --budget-per-frame 2",
     )
-    live.add_argument("scene", help="Mitsuba 3 scene file (scene.xml)")
-    live.add_argument("--out", required=True, help="output directory (created; reused to resume)")
-    live.add_argument("--frames", type=_positive_int, default=60, help="frames of the sequence (default %(default)s)")
-    _options(
-        live,
-        CameraPath,
-        move=f"the camera move: {', '.join(choices(CameraMove))}, or a keyframes JSON file (see render-sequence --help)",
-        degrees="orbit: degrees turned over the whole sequence",
-        dolly="dolly: fraction of the distance to the point looked at moved towards it over the whole sequence",
-    )
+    _add_sequence_options(live)
     _options(
         live,
         LiveConfig,
@@ -444,6 +440,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _sequence_job(args) -> PairJob:
+    """The render job of a sequence: one pair per frame along the camera move."""
+    return PairJob(**_fields_of(PairJob, args), views=args.frames, pairs=1, path=CameraPath(**_fields_of(CameraPath, args)))
+
+
 def _run(args) -> int:
     show = not args.quiet
     if args.command == "render-pairs":
@@ -456,16 +457,14 @@ def _run(args) -> int:
     if args.command == "render-sequence":
         from mcdenoise.render.job import render_pairs
 
-        path = CameraPath(**_fields_of(CameraPath, args))
-        job = PairJob(**_fields_of(PairJob, args), views=args.frames, pairs=1, path=path)
+        job = _sequence_job(args)
         manifest = render_pairs(args.scene, args.out, job, show_progress=show)
-        print(f"{args.out}: {args.frames} frames along {path.move}, {manifest['settings']['width']}x{manifest['settings']['height']}")
+        print(f"{args.out}: {args.frames} frames along {job.path.move}, {manifest['settings']['width']}x{manifest['settings']['height']}")
         return 0
     if args.command == "live":
         from mcdenoise.live import run_live
 
-        path = CameraPath(**_fields_of(CameraPath, args))
-        job = PairJob(**_fields_of(PairJob, args), views=args.frames, pairs=1, path=path)
+        job = _sequence_job(args)
         record = run_live(args.scene, args.out, job, LiveConfig(**_fields_of(LiveConfig, args)), args.device, show)
         steps = sum(frame["steps"] for frame in record["frames"].values())
         print(f"{args.out}: {len(record['frames'])} frames denoised, {steps} training steps in all")
