@@ -37,7 +37,7 @@ from mcdenoise.features import COLOR, FeatureSet
 from mcdenoise.io.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from mcdenoise.io.exr import Frame, read_exr, write_exr
 from mcdenoise.io.files import read_json, write_json
-from mcdenoise.io.pairs_dir import MANIFEST, frame_name, is_finished
+from mcdenoise.io.pairs_dir import finished_views, frame_name
 from mcdenoise.learn.device import resolve_device
 from mcdenoise.learn.model import build_model
 from mcdenoise.learn.online import OnlineTrainer
@@ -90,12 +90,12 @@ class _Halves:
     as the renderer makes them (it skips what is on disk)."""
 
     def __init__(self, rendering: PairRendering, out: Path, views: int):
-        on_disk = read_json(out / MANIFEST) if (out / MANIFEST).is_file() else {"frames": {}}
-        self.on_disk = {f for f in range(views) if all(is_finished(on_disk, out, frame_name(f, 0, side)) for side in "ab")}
+        self.on_disk = finished_views(out, views)
         self.out, self.items, self._cache = out, rendering.items(), {}
 
     def __call__(self, frame: int) -> tuple[Frame, Frame]:
-        """Frame ``frame``'s halves (A, B)."""
+        """Frame ``frame``'s halves (A, B). A frame whose files were written but not yet entered in the
+        manifest when a run stopped is rendered again, to the same images (its seeds are its own)."""
         if frame in self._cache:
             return self._cache[frame]
         if frame in self.on_disk:
@@ -144,8 +144,7 @@ def run_live(scene_path, out_dir, job: PairJob, config: LiveConfig, device: str 
         trainer.restore(checkpoint.training, checkpoint.step)
     first = checkpoint.train_config["frames"]  # every frame before it is denoised (its file is written first)
     for earlier in range(max(0, first - config.buffer), first):  # the buffer as it was when the run stopped
-        if earlier in halves_of.on_disk:
-            trainer.add(*(features.read(half, f"frame {earlier}") for half in halves_of(earlier)))
+        trainer.add(*(features.read(half, f"frame {earlier}") for half in halves_of(earlier)))  # rendered again if need be
     denoiser = Denoiser(model, features, source="live")
     progress = Progress(job.views, f"live {Path(scene_path).parent.name}", enabled=show_progress)
     progress.done = first

@@ -102,6 +102,14 @@ def start_or_resume(directory: Path, settings: dict) -> dict:
     return manifest
 
 
+def finished_views(directory, views: int, pair: int = 0) -> set[int]:
+    """The views of ``range(views)`` whose pair ``pair`` the manifest in ``directory`` (if any)
+    records as finished, both frames' files there."""
+    directory = Path(directory)
+    manifest = read_json(directory / MANIFEST) if (directory / MANIFEST).is_file() else {"frames": {}}
+    return {v for v in range(views) if all(is_finished(manifest, directory, frame_name(v, pair, side)) for side in ("a", "b"))}
+
+
 def is_finished(manifest: dict, directory: Path, name: str, spp: int | None = None) -> bool:
     """Whether frame ``name`` is recorded in ``manifest`` (at ``spp``, if given) and its file exists."""
     record = manifest["frames"].get(name)
