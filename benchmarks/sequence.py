@@ -5,23 +5,31 @@
 
 For each scene (../shared/scenes) and camera (a still camera with new seeds every frame, and an orbit),
 ``--frames`` frames at about ``--pixels`` pixels, box filter, each frame rendered as two halves of
-``--spp`` each (``mcdenoise live`` renders them; the benchmark's input is the two merged), against a
-reference of every frame (one for the still camera). Rows, all on the same frames, in the same run:
+``--spp`` each (``mcdenoise live`` renders them; the benchmark's input is the two merged). The still
+camera's one reference scores every frame; a moving camera's frames are scored every
+``--reference-every`` frames and at the last, since each reference is a 2048 spp render
+(``--reference-every 1`` scores them all). Rows, all on the same frames, in the same run:
 - noisy: the two halves merged;
 - OIDN 2.5: the merged frame with its albedo and normal;
-- base: the bundled base model on each half, averaged (as live denoises);
+- base: the bundled base model on the merged frame;
 - offline N min: the base fine-tuned ``--offline-minutes`` on render-pairs of the scene
   (32 views x 4 pairs), then as the base;
 - live: ``mcdenoise live`` from the base, ``--budget-per-frame`` seconds of training a frame;
 - live + temporal, OIDN + temporal: those outputs blended along the sequence as ``apply --sequence``
   does (:class:`mcdenoise.denoise.temporal.TemporalFilter`).
 
-Metrics: PSNR_T per frame against its reference (a curve) and its mean from ``--settled`` on;
-flicker (BENCHMARK.md): still camera, the mean over pixels of the temporal standard deviation of
-T(frame); moving camera, the same of T(frame) - T(previous frame warped by the motion), over the
-pixels in view, beside the references' own; live's seconds per frame spent rendering, training and
-denoising. Writes OUT/sequence.json, OUT/sequence.md, per scene and camera OUT/SCENE-CAMERA.png (the
-curves) and OUT/SCENE-CAMERA.gif (a crop of every frame: noisy | OIDN | live + temporal | reference).
+Metrics: PSNR_T of each scored frame against its reference (a curve) and their mean from
+``--settled`` on; flicker (BENCHMARK.md) of the frames from ``--settled`` on: still camera, the mean
+over pixels of the temporal standard deviation of T(frame); moving camera, the same of T(frame) -
+T(previous frame warped by the motion), over the pixels in view (beside the references' own when
+every frame has one); live's seconds per frame spent rendering, preparing each pair for training
+(with OIDN as the prior, OIDN on each half), training and denoising.
+
+Writes OUT/sequence.json and OUT/sequence.md (records of other scenes and cameras from earlier runs
+are kept, so the scenes can be run one at a time), and per scene and camera OUT/SCENE-CAMERA.png
+(the curves) and OUT/SCENE-CAMERA.gif (a crop of every frame: noisy | OIDN | live + temporal |
+reference). ``--only-references`` renders the references alone first, so that nothing timed shares
+the machine with them.
 """
 
 import argparse
@@ -85,8 +93,30 @@ def offline_model(scene: Path, args) -> Path:
     return model
 
 
+def reference_frames(camera: str, args) -> list[int]:
+    """The frames scored against a reference: every one for the still camera (whose one reference
+    serves them all); for a moving camera every ``--reference-every``-th and the last, since each of
+    its references costs a 2048 spp render (about 3 minutes at 256x256 on 2 cores)."""
+    if camera == "still":
+        return list(range(args.frames))
+    return sorted(set(range(0, args.frames, args.reference_every)) | {args.frames - 1})
+
+
+def references(scene: Path, camera: str, args) -> dict[int, np.ndarray]:
+    """The reference of each scored frame (rendered once, cached)."""
+    folder = args.cache / f"{scene.name}-{args.pixels}px" / f"{camera}-{args.frames}" / "references"
+    still, scored = camera == "still", reference_frames(camera, args)
+    job = PairJob(
+        views=1 if still else args.frames, pairs=1, spp=1, pixels=args.pixels, seed=SEED + 100, path=CAMERAS[camera],
+        reference_spp=args.reference_spp,
+    )  # fmt: skip
+    render_pairs(scene / "scene.xml", folder, job, show_progress=True, views=[0] if still else scored)
+    return {t: read_exr(folder / frame_name(0 if still else t, None, "ref")).stack(COLOR) for t in scored}
+
+
 def evaluate(scene: Path, camera: str, args, offline: Path) -> dict:
-    """Every row of one scene and camera: PSNR_T per frame, flicker, live's times."""
+    """Every row of one scene and camera: PSNR_T of each scored frame, flicker, live's times."""
+    refs = references(scene, camera, args)
     folder = args.cache / f"{scene.name}-{args.pixels}px" / f"{camera}-{args.frames}"
     job = PairJob(views=args.frames, pairs=1, spp=args.spp, pixels=args.pixels, seed=SEED, path=CAMERAS[camera])
     live_dir = folder / f"live-{args.budget_per_frame:g}s"
@@ -94,56 +124,56 @@ def evaluate(scene: Path, camera: str, args, offline: Path) -> dict:
     record = run_live(scene / "scene.xml", live_dir, job, LiveConfig(budget_per_frame=args.budget_per_frame), show_progress=True)
     live_seconds = time.monotonic() - started
     still = camera == "still"
-    references = folder / "references"
-    reference_job = PairJob(
-        views=1 if still else args.frames, pairs=1, spp=1, pixels=args.pixels, seed=SEED + 100, path=CAMERAS[camera],
-        reference_spp=args.reference_spp,
-    )  # fmt: skip
-    render_pairs(scene / "scene.xml", references, reference_job, show_progress=True)
-    refs = [read_exr(references / frame_name(0 if still else t, None, "ref")).stack(COLOR) for t in range(args.frames)]
     halves = [[read_exr(live_dir / frame_name(t, 0, side)) for side in "ab"] for t in range(args.frames)]
     merged = [(a.stack(COLOR) + b.stack(COLOR)) / 2 for a, b in halves]
     rows = {"noisy": merged}
     rows["OIDN 2.5"] = [oidn_denoise(m, a.stack(ALBEDO), a.stack(NORMAL)) for m, (a, _) in zip(merged, halves, strict=True)]
     base = Denoiser.load("base", device="cpu")
-    rows["base"] = [base.denoise_halves(a, b) for a, b in halves]
+    rows["base"] = [base.denoise_merged(a, b) for a, b in halves]
     tuned = Denoiser.load(offline, device="cpu")
-    rows[f"offline {args.offline_minutes:g} min"] = [tuned.denoise_halves(a, b) for a, b in halves]
+    rows[f"offline {args.offline_minutes:g} min"] = [tuned.denoise_merged(a, b) for a, b in halves]
     rows["live"] = [read_exr(live_dir / denoised_name(t)).stack(COLOR) for t in range(args.frames)]
     firsts = [a for a, _ in halves]
     rows["live + temporal"] = blended(rows["live"], firsts)
     rows["OIDN 2.5 + temporal"] = blended(rows["OIDN 2.5"], firsts)
     motions = [a.stack(MOTION) for a in firsts]
     settled = slice(min(args.settled, args.frames - 2), None)
+    scored_settled = [t for t in refs if t >= settled.start]
 
     def flicker(frames: list[np.ndarray]) -> float:  # of the settled frames
         return still_flicker(frames[settled]) if still else moving_flicker(frames[settled], motions[settled])
 
+    every_reference = still or len(refs) == args.frames
     result = {
         "scene": scene.name,
         "camera": camera,
+        "machine": cpu_model(),
+        "date": datetime.date.today().isoformat(),
+        "command": args.command,
         "size": list(merged[0].shape[:2]),
         "frames": args.frames,
+        "scored_frames": list(refs),
         "live_seconds": round(live_seconds, 1),
-        "reference_flicker": None if still else round(flicker(refs), 6),
+        "reference_flicker": None if still or not every_reference else round(flicker([refs[t] for t in range(args.frames)]), 6),
         "live_seconds_per_frame": {
             key: round(statistics.fmean(f[key] for f in record["frames"].values()), 4)
-            for key in ("render_seconds", "train_seconds", "denoise_seconds")
+            for key in ("render_seconds", "prepare_seconds", "train_seconds", "denoise_seconds")
         },
+        "live_steps_per_frame": round(statistics.fmean(f["steps"] for f in record["frames"].values()), 2),
         "rows": {},
     }
     for name, outputs in rows.items():
-        curve = [round(psnr_t(o, r), 3) for o, r in zip(outputs, refs, strict=True)]
+        curve = {t: round(psnr_t(outputs[t], refs[t]), 3) for t in refs}
         result["rows"][name] = {
             "psnr_t": curve,
-            "psnr_t_settled": round(statistics.fmean(curve[settled]), 3),
+            "psnr_t_settled": round(statistics.fmean(curve[t] for t in scored_settled), 3),
             "flicker": round(flicker(outputs), 6),
         }
     write_pictures(args.out / f"{scene.name}-{camera}", result, rows, refs)
     return result
 
 
-def write_pictures(stem: Path, result: dict, rows: dict, refs: list[np.ndarray]) -> None:
+def write_pictures(stem: Path, result: dict, rows: dict, refs: dict[int, np.ndarray]) -> None:
     """The PSNR_T curves (PNG) and a crop of every frame, noisy | OIDN | live + temporal | reference (GIF)."""
     import matplotlib
 
@@ -152,8 +182,9 @@ def write_pictures(stem: Path, result: dict, rows: dict, refs: list[np.ndarray])
     from PIL import Image
 
     figure, axes = plt.subplots(figsize=(7, 4), dpi=100)
+    marker = "o" if len(refs) < result["frames"] else None  # a moving camera's scored frames only
     for name, row in result["rows"].items():
-        axes.plot(row["psnr_t"], label=name, linewidth=1.2)
+        axes.plot(list(row["psnr_t"]), list(row["psnr_t"].values()), label=name, linewidth=1.2, marker=marker, markersize=3)
     axes.set_xlabel("frame")
     axes.set_ylabel("PSNR_T, dB")
     axes.set_title(f"{result['scene']}, {result['camera']} camera, {result['size'][1]}x{result['size'][0]}")
@@ -166,9 +197,10 @@ def write_pictures(stem: Path, result: dict, rows: dict, refs: list[np.ndarray])
     side = min(height, width, 96)
     y, x = (height - side) // 2, (width - side) // 2
     pictures = []
-    for t in range(len(refs)):
+    for t in range(result["frames"]):  # a moving camera's frames without a reference show the last one before
+        reference = refs[max(f for f in refs if f <= t)]
         panels = [rows[n][t][y : y + side, x : x + side] for n in ("noisy", "OIDN 2.5", "live + temporal")] + [
-            refs[t][y : y + side, x : x + side]
+            reference[y : y + side, x : x + side]
         ]
         image = np.clip(side_by_side(panels), 0, 1) ** (1 / 2.2)
         pictures.append(
@@ -177,18 +209,17 @@ def write_pictures(stem: Path, result: dict, rows: dict, refs: list[np.ndarray])
     pictures[0].save(stem.with_suffix(".gif"), save_all=True, append_images=pictures[1:], duration=100, loop=0)
 
 
-def markdown(records: list[dict], meta: dict) -> str:
-    """The summary table: mean PSNR_T from the settled frame on, and flicker, per row."""
-    lines = [
-        f"Sequences, {meta['machine']}, {meta['date']} (`{meta['command']}`), PSNR_T from frame {meta['settled']} on / flicker.",
-        "",
-    ]
+def markdown(records: list[dict], settled: int) -> str:
+    """The summary table: mean PSNR_T of the scored frames from ``settled`` on, and flicker, per row."""
+    runs = sorted({(r["machine"], r["date"], r["command"]) for r in records})
+    lines = [f"Sequences, PSNR_T (mean over the scored frames from frame {settled} on) / flicker. Runs:", ""]
+    lines += [f"- {machine}, {date}: `{command}`" for machine, date, command in runs] + [""]
     names = list(records[0]["rows"])
-    lines += ["| scene | camera | " + " | ".join(names) + " | reference flicker | live s/frame: render, train, denoise |"]
+    lines += ["| scene | camera | " + " | ".join(names) + " | reference flicker | live s/frame: render, prepare, train, denoise (steps) |"]
     lines += ["|---" * (len(names) + 4) + "|"]
     for r in records:
         cells = [f"{r['rows'][n]['psnr_t_settled']:.2f} / {r['rows'][n]['flicker']:.4f}" for n in names]
-        times = ", ".join(f"{v:.2f}" for v in r["live_seconds_per_frame"].values())
+        times = ", ".join(f"{v:.2f}" for v in r["live_seconds_per_frame"].values()) + f" ({r['live_steps_per_frame']:g})"
         reference = "—" if r["reference_flicker"] is None else f"{r['reference_flicker']:.4f}"
         lines.append(f"| {r['scene']} | {r['camera']} | " + " | ".join(cells) + f" | {reference} | {times} |")
     return "\n".join(lines) + "\n"
@@ -204,22 +235,31 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--budget-per-frame", type=float, default=2.0)
     parser.add_argument("--offline-minutes", type=float, default=10.0)
     parser.add_argument("--reference-spp", type=int, default=2048)
+    parser.add_argument("--reference-every", type=int, default=15, help="a moving camera's frames scored: every N-th, and the last")
+    parser.add_argument("--only-references", action="store_true", help="render the references and stop (nothing timed runs)")
     parser.add_argument("--settled", type=int, default=30, help="the frame from which the mean PSNR_T and flicker are taken")
     parser.add_argument("--cache", type=Path, default=HERE / "cache" / "sequence")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "sequence")
     args = parser.parse_args(argv)
-    command = "python benchmarks/sequence.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    meta = {"date": datetime.date.today().isoformat(), "machine": cpu_model(), "command": command.strip(), "settled": args.settled}
+    args.command = ("python benchmarks/sequence.py " + " ".join(argv if argv is not None else sys.argv[1:])).strip()
+    if args.only_references:
+        for name in args.scenes:
+            for camera in args.cameras:
+                references(SCENES / name, camera, args)
+        return []
     args.out.mkdir(parents=True, exist_ok=True)
-    records = []
+    results = args.out / "sequence.json"
+    # Records of other scenes and cameras, from earlier runs, stay: a run may cover some of them.
+    records = json.loads(results.read_text())["records"] if results.is_file() else []
     for name in args.scenes:
         scene = SCENES / name
         offline = offline_model(scene, args)
         for camera in args.cameras:
-            records.append(evaluate(scene, camera, args, offline))
-            (args.out / "sequence.json").write_text(json.dumps({**meta, "records": records}, indent=1))
-            (args.out / "sequence.md").write_text(markdown(records, meta))
-            print(markdown(records, meta), flush=True)
+            record = evaluate(scene, camera, args, offline)
+            records = [r for r in records if (r["scene"], r["camera"]) != (name, camera)] + [record]
+            results.write_text(json.dumps({"settled": args.settled, "records": records}, indent=1))
+            (args.out / "sequence.md").write_text(markdown(records, args.settled))
+            print(markdown(records, args.settled), flush=True)
     return records
 
 

@@ -11,12 +11,15 @@ move (:mod:`mcdenoise.render.camera_path`):
    ``prior`` auto, the base that corrects OIDN where the first frame's noise is independent
    between pixels (a box filter) and the plain base where a pixel filter spreads it, as
    ``apply --prior auto`` chooses;
-3. denoise the frame with the weights as they now are: each half, then their mean,
-   written as ``frameNNNN.denoised.exr`` beside the halves, with the frame's features.
+3. denoise the frame with the weights as they now are: its two halves merged into one
+   frame with the samples of both, denoised once (as ``apply`` would denoise the frame
+   rendered whole), written as ``frameNNNN.denoised.exr`` beside the halves, with the
+   frame's features.
 
 After each frame the model (``live.pt``, usable as ``--model`` on the next shot of the
 same set, and by ``--init`` of the next live run) and ``live.json`` (per frame: the steps
-and the seconds spent rendering, training and denoising) are written, atomically. A rerun
+and the seconds spent rendering, preparing the pair for training (reading it and, with a
+prior, denoising each half with it), training and denoising) are written, atomically. A rerun
 with the same options goes on after the last frame denoised, as if never stopped: the
 buffer is read back from the frames on disk and training resumes from ``live.pt``.
 """
@@ -154,16 +157,18 @@ def run_live(scene_path, out_dir, job: PairJob, config: LiveConfig, device: str 
             a, b = halves_of(frame)
             rendered = time.monotonic()
             trainer.add(features.read(a, f"frame {frame}"), features.read(b, f"frame {frame}"))
+            prepared = time.monotonic()
             steps = trainer.train(config.steps_per_frame, config.budget_per_frame)
             trained = time.monotonic()
-            color = denoiser.denoise_halves(a, b, (f"frame {frame} a", f"frame {frame} b"))
+            color = denoiser.denoise_merged(a, b, (f"frame {frame} a", f"frame {frame} b"))
             channels = {**a.channels, **{name: np.ascontiguousarray(color[..., i]) for i, name in enumerate(COLOR)}}
             write_exr(out / denoised_name(frame), Frame(channels, {**a.attributes, "mcdenoise.denoised_by": "live"}))
             denoised = time.monotonic()
             times = {
                 "steps": steps,
                 "render_seconds": round(rendered - started, 4),
-                "train_seconds": round(trained - rendered, 4),
+                "prepare_seconds": round(prepared - rendered, 4),
+                "train_seconds": round(trained - prepared, 4),
                 "denoise_seconds": round(denoised - trained, 4),
             }
             record["frames"][str(frame)] = times
@@ -176,8 +181,8 @@ def run_live(scene_path, out_dir, job: PairJob, config: LiveConfig, device: str 
             progress.advance(note=f"{steps} steps")
             if log:
                 log(
-                    f"frame {frame}: {steps} steps; render {times['render_seconds']:.2f} s, train {times['train_seconds']:.2f} s, "
-                    f"denoise {times['denoise_seconds']:.2f} s"
+                    f"frame {frame}: {steps} steps; render {times['render_seconds']:.2f} s, prepare {times['prepare_seconds']:.2f} s, "
+                    f"train {times['train_seconds']:.2f} s, denoise {times['denoise_seconds']:.2f} s"
                 )
     halves_of.finish()
     return record

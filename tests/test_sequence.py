@@ -9,6 +9,7 @@ import pytest
 
 from mcdenoise.config import CameraPath, PairJob
 from mcdenoise.demo import DEMO_SCENE
+from mcdenoise.errors import ConfigError
 from mcdenoise.features import MOTION
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.files import read_json
@@ -107,6 +108,24 @@ def test_a_sequence_resumes_and_refuses_another_move(orbit, tmp_path):
     assert read_json(out / "manifest.json")["frames"] == manifest["frames"]
     result = run_cli("render-sequence", DEMO_SCENE, "--out", out, "--frames", 3, "--path", "dolly", "--size", "64x64")
     assert result.returncode == 1 and "path" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_chosen_frames_render_as_in_the_whole_sequence_and_the_rest_follows(orbit, tmp_path):
+    """render_pairs(views=...) renders those frames alone, each as the whole job renders it (its camera,
+    seeds and motion to the frame before); a later run renders the rest; a view outside the job is refused."""
+    out, manifest = orbit
+    job = PairJob(views=3, pairs=1, size=(SIZE, SIZE), path=CameraPath("orbit", degrees=16.0))
+    chosen = render_pairs(DEMO_SCENE, tmp_path, job, views=[2])
+    assert sorted(chosen["frames"]) == [frame_name(2, 0, side) for side in "ab"]
+    for side in "ab":
+        ours, theirs = (read_exr(folder / frame_name(2, 0, side)) for folder in (tmp_path, out))
+        assert set(ours.channels) == set(theirs.channels)
+        for name in ours.channels:
+            np.testing.assert_allclose(ours.channels[name], theirs.channels[name], rtol=1e-5, atol=1e-6, err_msg=name)
+    assert render_pairs(DEMO_SCENE, tmp_path, job)["frames"].keys() == manifest["frames"].keys()
+    with pytest.raises(ConfigError, match="views"):
+        render_pairs(DEMO_SCENE, tmp_path / "other", job, views=[3])
+    assert not (tmp_path / "other").exists()
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ its pair exist, and the manifest is written at least once a second, so a rerun
 after a crash skips the recorded work and redoes at most a second of it.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -113,12 +113,16 @@ class PairRendering:
         #: The manifest, once :meth:`items` has begun: every finished frame.
         self.manifest: dict | None = None
 
-    def items(self, show_progress: bool = False) -> Iterator[RenderedItem]:
+    def items(self, show_progress: bool = False, views: Iterable[int] | None = None) -> Iterator[RenderedItem]:
         """Render every pair (and reference) that an earlier run with the same settings did not
-        finish, in order of view, yielding each as soon as it is rendered. Each item's EXR files
+        finish, in order of view, yielding each as soon as it is rendered; ``views`` limits the work
+        to those views of the job (a later run can render the rest). Each item's EXR files
         are written on a thread while the next renders, and an item enters the manifest only once
         all of its files are complete; the folder is locked while this runs."""
         job, scene_path, width, height = self.job, self.scene_path, self.width, self.height
+        chosen = sorted(set(range(job.views) if views is None else views))
+        if chosen and not 0 <= chosen[0] <= chosen[-1] < job.views:
+            raise ConfigError(f"the {{views}} to render must lie in 0 to {job.views - 1}, not {chosen[0]} to {chosen[-1]}", "views")
         out = ensure_writable_directory(self.out_dir)
         with DirectoryLock(out):
             remove_stale_partials(out)  # left by a run that was killed mid-write
@@ -129,13 +133,13 @@ class PairRendering:
             else:
                 renderer = FrameRenderer(self.scene, self.base_camera, width, height, job.pixel_filter, replay=self.replay)
             work = []
-            for view in range(job.views):
+            for view in chosen:
                 for pair in range(job.pairs):
                     if not all(is_finished(manifest, out, frame_name(view, pair, side)) for side in ("a", "b")):
                         work.append((view, pair))
                 if job.reference_spp and not is_finished(manifest, out, frame_name(view, None, "ref"), job.reference_spp):
                     work.append((view, None))
-            total = job.views * job.pairs + (job.views if job.reference_spp else 0)
+            total = len(chosen) * (job.pairs + (1 if job.reference_spp else 0))
             progress = Progress(total, f"render-pairs {scene_path.parent.name}", enabled=show_progress)
             progress.done = total - len(work)
             saved = ManifestSaver(out, manifest)
@@ -164,12 +168,12 @@ class PairRendering:
                 saved.write()  # every finished item, also after an error or an interrupt
 
 
-def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = False, replay: bool = True) -> dict:
+def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = False, replay: bool = True, views=None) -> dict:
     """Render ``job.views`` x ``job.pairs`` pairs (plus optional references) into ``out_dir``
-    (:class:`PairRendering`); finished pairs from an earlier run with the same settings are
-    skipped. Returns the manifest."""
+    (:class:`PairRendering`), or those of ``views`` only; finished pairs from an earlier run with
+    the same settings are skipped. Returns the manifest."""
     rendering = PairRendering(scene_path, out_dir, job, replay)
-    for _ in rendering.items(show_progress):
+    for _ in rendering.items(show_progress, views):
         pass
     return rendering.manifest
 
