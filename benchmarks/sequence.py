@@ -14,7 +14,8 @@ camera's one reference scores every frame; a moving camera's frames are scored e
 - base: the bundled base model on the merged frame;
 - offline N min: the base fine-tuned ``--offline-minutes`` on render-pairs of the scene
   (32 views x 4 pairs), then as the base;
-- live: ``mcdenoise live`` from the base, ``--budget-per-frame`` seconds of training a frame;
+- live: ``mcdenoise live`` from the base, ``--budget-per-frame`` seconds of training a frame
+  (or ``--steps-per-frame`` steps, which make the run repeatable on any machine);
 - live + temporal, OIDN + temporal: those outputs blended along the sequence as ``apply --sequence``
   does (:class:`mcdenoise.denoise.temporal.TemporalFilter`).
 
@@ -119,9 +120,10 @@ def evaluate(scene: Path, camera: str, args, offline: Path) -> dict:
     refs = references(scene, camera, args)
     folder = args.cache / f"{scene.name}-{args.pixels}px" / f"{camera}-{args.frames}"
     job = PairJob(views=args.frames, pairs=1, spp=args.spp, pixels=args.pixels, seed=SEED, path=CAMERAS[camera])
-    live_dir = folder / f"live-{args.budget_per_frame:g}s"
+    live_dir = folder / f"live-{args.budget_per_frame:g}s-{args.steps_per_frame}steps"
+    config = LiveConfig(budget_per_frame=args.budget_per_frame, steps_per_frame=args.steps_per_frame)
     started = time.monotonic()
-    record = run_live(scene / "scene.xml", live_dir, job, LiveConfig(budget_per_frame=args.budget_per_frame), show_progress=True)
+    record = run_live(scene / "scene.xml", live_dir, job, config, show_progress=True)
     live_seconds = time.monotonic() - started
     still = camera == "still"
     halves = [[read_exr(live_dir / frame_name(t, 0, side)) for side in "ab"] for t in range(args.frames)]
@@ -232,7 +234,8 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--frames", type=int, default=60)
     parser.add_argument("--pixels", type=int, default=65536)
     parser.add_argument("--spp", type=int, default=2, help="spp of each half (the frame has twice this)")
-    parser.add_argument("--budget-per-frame", type=float, default=2.0)
+    parser.add_argument("--budget-per-frame", type=float, default=2.0, help="live's training seconds a frame")
+    parser.add_argument("--steps-per-frame", type=int, default=0, help="live's training steps a frame (0: no limit, the seconds bound it)")
     parser.add_argument("--offline-minutes", type=float, default=10.0)
     parser.add_argument("--reference-spp", type=int, default=2048)
     parser.add_argument("--reference-every", type=int, default=15, help="a moving camera's frames scored: every N-th, and the last")

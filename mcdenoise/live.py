@@ -11,7 +11,8 @@ move (:mod:`mcdenoise.render.camera_path`):
    ``prior`` auto, the base that corrects OIDN where the first frame's noise is independent
    between pixels (a box filter) and the plain base where a pixel filter spreads it, as
    ``apply --prior auto`` chooses;
-3. denoise the frame with the weights as they now are: its two halves merged into one
+3. denoise the frame with the moving average of the weights as they now are (one update a
+   frame, which keeps the training's own steps from flickering): its two halves merged into one
    frame with the samples of both, denoised once (as ``apply`` would denoise the frame
    rendered whole), written as ``frameNNNN.denoised.exr`` beside the halves, with the
    frame's features.
@@ -143,12 +144,12 @@ def run_live(scene_path, out_dir, job: PairJob, config: LiveConfig, device: str 
     features = checkpoint.features
     model = build_model(checkpoint).to(resolve_device(device))
     trainer = OnlineTrainer(model, features, config.buffer, config.crop, config.batch, seed=job.seed)
-    if checkpoint.training:
-        trainer.restore(checkpoint.training, checkpoint.step)
     first = checkpoint.train_config["frames"]  # every frame before it is denoised (its file is written first)
+    if checkpoint.training:
+        trainer.restore(checkpoint.training, checkpoint.step, first)
     for earlier in range(max(0, first - config.buffer), first):  # the buffer as it was when the run stopped
         trainer.add(*(features.read(half, f"frame {earlier}") for half in halves_of(earlier)))  # rendered again if need be
-    denoiser = Denoiser(model, features, source="live")
+    denoiser = Denoiser(trainer.average, features, source="live")
     progress = Progress(job.views, f"live {Path(scene_path).parent.name}", enabled=show_progress)
     progress.done = first
     with progress:
@@ -173,7 +174,7 @@ def run_live(scene_path, out_dir, job: PairJob, config: LiveConfig, device: str 
             }
             record["frames"][str(frame)] = times
             write_json(out / RECORD, record)  # before the model: a model file always has its record
-            weights = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+            weights = {k: v.detach().cpu().clone() for k, v in trainer.average.state_dict().items()}
             trained_on = {**checkpoint.train_config, "frames": frame + 1}
             save_checkpoint(
                 out / MODEL, replace(checkpoint, weights=weights, train_config=trained_on, step=trainer.step, training=trainer.state())

@@ -27,6 +27,9 @@ class TrainingState:
 
     optimizer: dict
     generator: torch.Tensor
+    #: The weights that training goes on from, where the file's own weights are an average of them
+    #: (online training denoises with a moving average of its weights); None: the file's own.
+    weights: dict[str, torch.Tensor] | None = None
 
 
 @dataclass

@@ -6,8 +6,14 @@ the weights as they then are (:mod:`mcdenoise.live`). No data set and no clean i
 the two frames of each pair are each other's targets, as in :mod:`mcdenoise.learn.dataset`.
 The optimizer's state carries over from frame to frame, and the learning rate warms up
 over the first steps and then stays at its peak: a sequence has no end to decay towards.
+
+Frames are denoised with :attr:`OnlineTrainer.average`, a moving average of the weights taken
+once per frame, not with the weights being trained: a few steps on a new frame's noise move
+the trained weights enough to change the output from frame to frame, a flicker of their own
+that the average smooths (the sequence benchmark, docs/experiments.md).
 """
 
+import copy
 import time
 from collections import deque
 
@@ -26,15 +32,19 @@ from mcdenoise.learn.train import FINE_TUNE_LEARNING_RATE, training_step
 WARMUP_STEPS = 20
 #: Gradient norm clip, as in training.
 CLIP_NORM = 1.0
+#: The share of each frame's weights in the average that denoises (after the first frames, whose
+#: weights are averaged evenly until each has at least this share).
+AVERAGE_WEIGHT = 0.2
 
 
 class OnlineTrainer:
     """Trains ``model`` (in place) on the pairs it is given, frame by frame.
 
     :meth:`add` puts a frame's pair into the buffer; :meth:`train` runs up to ``steps`` steps
-    and/or ``seconds`` on the buffer's frames (whichever ends first). ``crop`` and ``batch`` are
-    those of training; ``seed`` fixes the crops drawn, so a step budget gives the same weights
-    on every run of the same frames.
+    and/or ``seconds`` on the buffer's frames (whichever ends first), then folds the weights into
+    :attr:`average`, the model to denoise with. ``crop`` and ``batch`` are those of training;
+    ``seed`` fixes the crops drawn, so a step budget gives the same weights on every run of the
+    same frames.
     """
 
     def __init__(
@@ -58,8 +68,10 @@ class OnlineTrainer:
         self.optimizer = torch.optim.Adam(model.parameters(), lr=peak_learning_rate, betas=(0.9, 0.99))
         self.amp_dtype = autocast_dtype(precision, self.device, training=True)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16)
-        #: Steps taken in all, over every frame.
-        self.step = 0
+        #: Steps taken in all, over every frame, and the calls of :meth:`train` folded into the average.
+        self.step, self.averaged = 0, 0
+        #: The moving average of the weights, one update per :meth:`train`: the model to denoise with.
+        self.average = copy.deepcopy(model).eval().requires_grad_(False)
         self._sampler: ExampleSampler | None = None
 
     def add(self, first: np.ndarray, second: np.ndarray) -> None:
@@ -90,14 +102,30 @@ class OnlineTrainer:
             taken += 1
             self.step += 1
         self.model.eval()
+        self._fold_into_average()
         return taken
 
-    def state(self) -> TrainingState:
-        """What resumes online training: the optimizer and the crop sampler's generator."""
-        return TrainingState(self.optimizer.state_dict(), self.generator.get_state())
+    @torch.no_grad()
+    def _fold_into_average(self) -> None:
+        self.averaged += 1
+        share = max(AVERAGE_WEIGHT, 1 / self.averaged)
+        for mean, now in zip(self.average.state_dict().values(), self.model.state_dict().values(), strict=True):
+            if mean.is_floating_point():
+                mean.lerp_(now, share)
+            else:
+                mean.copy_(now)
 
-    def restore(self, state: TrainingState, step: int) -> None:
-        """Go on from :meth:`state` after ``step`` steps."""
+    def state(self) -> TrainingState:
+        """What resumes online training: the optimizer, the crop sampler's generator and the trained
+        weights (the model file holds :attr:`average`)."""
+        weights = {name: value.detach().cpu().clone() for name, value in self.model.state_dict().items()}
+        return TrainingState(self.optimizer.state_dict(), self.generator.get_state(), weights)
+
+    def restore(self, state: TrainingState, step: int, averaged: int) -> None:
+        """Go on from :meth:`state` after ``step`` steps and ``averaged`` calls of :meth:`train`; the
+        model given to the trainer held the average."""
+        if state.weights is not None:
+            self.model.load_state_dict(state.weights)
         self.optimizer.load_state_dict(state.optimizer)
         self.generator.set_state(state.generator)
-        self.step = step
+        self.step, self.averaged = step, averaged
