@@ -8,6 +8,7 @@ Reads benchmarks/results/ (``--results DIR``):
 - pairs/*.json: quality.py with ``--train-pairs``, one file per scene;
 - prior/*.json: quality.py with both bases (``--priors none oidn``) and ``--adapt``;
 - blender/quality.json: blender_quality.py, the Cycles scenes;
+- sequence/sequence.json: sequence.py, still and moving cameras (PSNR_T and flicker), with its curves (PNG) and crops (GIF);
 - split/quality.json, split-n2c/*.json: quality.py with ``--split-emission``; orientations/*.json, emission_cost.json;
 - speed.json, render_pairs_*.json: speed.py and its reruns; gpu.json: gpu.py; demo.json: demo.py;
 - crops/*.png, split/crops/*.png, pairs/*.png: the crops quality.py writes;
@@ -18,8 +19,9 @@ wrote beside it (``Title, MACHINE, YYYY-MM-DD (`COMMAND`), note``).
 Writes docs/results.md (``--doc PATH``): a headline table (box track, 4 pairs per view, the base fine-tuned,
 against the noisy input, OIDN and the base alone), then every section with its machine, date, command and a link to
 its result file. If README.md (``--readme PATH``) has the lines ``<!-- results:headline -->`` and
-``<!-- /results:headline -->``, the headline table replaces what stands between them; so does the Cycles table
-between ``<!-- results:blender -->`` and ``<!-- /results:blender -->``. Files are written atomically
+``<!-- /results:headline -->``, the headline table replaces what stands between them; so do the Cycles table
+between ``<!-- results:blender -->`` and ``<!-- /results:blender -->`` and the sequence table between
+``<!-- results:sequence -->`` and ``<!-- /results:sequence -->``. Files are written atomically
 (a temporary file, then os.replace). A missing result file leaves out its section; a malformed one stops the script
 with a one-line error naming it (exit 1). Standard library only: it imports neither mcdenoise, torch nor numpy.
 """
@@ -47,7 +49,9 @@ HEADLINE_PAIRS = 4
 #: The track of the headline table.
 HEADLINE_TRACK = "box"
 #: The README's generated blocks, each between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->``.
-README_BLOCKS = ("headline", "blender")
+README_BLOCKS = ("headline", "blender", "sequence")
+#: The rows of the README's sequence table: (row name in sequence.json, column title).
+SEQUENCE_README_ROWS = (("OIDN 2.5", "OIDN 2.5"), ("live", "live"), ("live + temporal", "live + temporal"))
 #: The rows of the README's Cycles table, where the run has them.
 BLENDER_README_ROWS = (
     "noisy 4 spp",
@@ -772,6 +776,69 @@ def blender_section(ctx: Context, results: Path) -> Section | None:
     return quality_section(ctx, "Blender: Cycles scenes (issue 21)", [run]) if run else None
 
 
+def load_sequence(path: Path) -> tuple[dict, list[dict]] | None:
+    """sequence.py's output file (settled frame, records), checked; None if there is none."""
+    data = read_json(path) if path.is_file() else None
+    if data is None:
+        return None
+    records = data.get("records") if isinstance(data, dict) else None
+    if not isinstance(records, list) or not records:
+        raise ReportError(f"{path}: no 'records' list")
+    for index, record in enumerate(records):
+        where = f"{path}: record {index}"
+        if not isinstance(record, dict) or not all(k in record for k in ("scene", "camera", "machine", "date", "command", "rows")):
+            raise ReportError(f"{where}: needs scene, camera, machine, date, command and rows")
+        for name, row in record["rows"].items():
+            if not (isinstance(row, dict) and _is_number(row.get("psnr_t_settled")) and _is_number(row.get("flicker"))):
+                raise ReportError(f"{where}, row {name!r}: needs numbers psnr_t_settled and flicker")
+    return data, records
+
+
+def sequence_table(ctx: Context, path: Path, data: dict, records: Sequence[dict]) -> list[str]:
+    """Per scene and camera: mean PSNR_T from the settled frame on / flicker of SEQUENCE_README_ROWS, the flicker of
+    live + temporal as a share of OIDN's, live's frames below OIDN's, and live's seconds a frame; then each run's line."""
+    columns = [(name, title) for name, title in SEQUENCE_README_ROWS if all(name in r["rows"] for r in records)]
+    rows = []
+    for r in records:
+        cells = [f"{r['rows'][n]['psnr_t_settled']:.2f} / {r['rows'][n]['flicker']:.4f}" for n, _ in columns]
+        oidn, blended = r["rows"].get("OIDN 2.5"), r["rows"].get("live + temporal")
+        share = fmt(blended and oidn and blended["flicker"] / oidn["flicker"], "{:.2f}x")
+        below = r.get("live_below_oidn")
+        scored = [t for t in r.get("scored_frames", []) if t >= data.get("settled", 0)]
+        below_cell = "—" if below is None else f"{len(below)} of {len(scored)}"
+        times = r.get("live_seconds_per_frame", {})
+        time_cell = ", ".join(f"{v:.2f}" for v in times.values()) if times else "—"
+        rows.append([r["scene"], r["camera"], *cells, share, below_cell, time_cell])
+    header = ["scene", "camera", *(title for _, title in columns), "flicker, live + temporal / OIDN", "live frames below OIDN"]
+    header.append("live s/frame: " + ", ".join(k.removesuffix("_seconds") for k in records[0].get("live_seconds_per_frame", {})))
+    runs = sorted({(r["machine"], r["date"], r["command"]) for r in records})
+    lines = md_table(header, rows)
+    lines.append(
+        f"PSNR_T in dB (mean over the scored frames from frame {data.get('settled', 0)} on) / flicker (BENCHMARK.md), from "
+        f"{link(ctx, path)}; " + "; ".join(f"{machine}, {date}, `{command}`" for machine, date, command in runs) + "."
+    )
+    return lines
+
+
+def sequence_section(ctx: Context, results: Path) -> Section | None:
+    """sequence/sequence.json: the sequence table, the curves and the crops."""
+    path = results / "sequence" / "sequence.json"
+    found = load_sequence(path)
+    if not found:
+        return None
+    data, records = found
+    table = guarded(path, lambda: sequence_table(ctx, path, data, records))
+    lines = ["## Sequences: live training and temporal reuse (issue 22)", "", *table, ""]
+    used = [path]
+    for r in records:
+        for suffix in (".png", ".gif"):
+            picture = path.parent / f"{r['scene']}-{r['camera']}{suffix}"
+            if picture.is_file():
+                lines += [f"![{r['scene']}, {r['camera']} camera]({relative(picture, ctx.base)})", ""]
+                used.append(picture)
+    return Section(tuple(lines), tuple(used))
+
+
 def render_pairs_rows(source: Source, runs: Sequence[dict]) -> list[list[str]]:
     """Rows of the render-pairs table for one result file."""
     rows = []
@@ -1003,7 +1070,7 @@ def build_doc(results: Path, doc: Path) -> str:
         sections.append(quality_section(ctx, "Quality, scene's-own-filter track, one pair per view", [scene]))
     if pairs:
         sections.append(pairs_section(ctx, pairs, box))
-    sections += [s for s in (prior_section(ctx, results), blender_section(ctx, results)) if s]
+    sections += [s for s in (prior_section(ctx, results), blender_section(ctx, results), sequence_section(ctx, results)) if s]
     sections += split_section(ctx, results, pairs)
     sections += [s for s in (speed_section(ctx, results), gpu_section(ctx, results), demo_section(ctx, results)) if s]
     sections += [s for s in (crops_section(ctx, results),) if s]
@@ -1056,6 +1123,7 @@ def build_readme(results: Path, readme: Path, doc: Path) -> str | None:
         "headline": headline(ctx, load_pairs(results), doc_link=doc) or ["(No headline result yet.)"],
         "blender": (blender and guarded(blender.source.path, lambda: blender_table(ctx, blender, doc_link=doc)))
         or ["(No Cycles result yet.)"],
+        "sequence": _sequence_block(ctx, results) or ["(No sequence result yet.)"],
     }
     text, found = current(readme) or "", False
     for name in README_BLOCKS:
@@ -1063,6 +1131,13 @@ def build_readme(results: Path, readme: Path, doc: Path) -> str | None:
         if replaced is not None:
             text, found = replaced, True
     return text if found else None
+
+
+def _sequence_block(ctx: Context, results: Path) -> list[str] | None:
+    """README's sequence table (sequence_table), or None without a result file."""
+    path = results / "sequence" / "sequence.json"
+    found = load_sequence(path)
+    return found and guarded(path, lambda: sequence_table(ctx, path, *found))
 
 
 def atomic_write(path: Path, text: str) -> None:

@@ -171,6 +171,8 @@ def evaluate(scene: Path, camera: str, args, offline: Path) -> dict:
             "psnr_t_settled": round(statistics.fmean(curve[t] for t in scored_settled), 3),
             "flicker": round(flicker(outputs), 6),
         }
+    live, oidn = result["rows"]["live"]["psnr_t"], result["rows"]["OIDN 2.5"]["psnr_t"]
+    result["live_below_oidn"] = [t for t in scored_settled if live[t] < oidn[t]]  # the target: none
     write_pictures(args.out / f"{scene.name}-{camera}", result, rows, refs)
     return result
 
@@ -186,11 +188,13 @@ def write_pictures(stem: Path, result: dict, rows: dict, refs: dict[int, np.ndar
     figure, axes = plt.subplots(figsize=(7, 4), dpi=100)
     marker = "o" if len(refs) < result["frames"] else None  # a moving camera's scored frames only
     for name, row in result["rows"].items():
-        axes.plot(list(row["psnr_t"]), list(row["psnr_t"].values()), label=name, linewidth=1.2, marker=marker, markersize=3)
+        if name != "noisy":  # some 15 dB below the rest: it would flatten their differences
+            axes.plot(list(row["psnr_t"]), list(row["psnr_t"].values()), label=name, linewidth=1.2, marker=marker, markersize=3)
     axes.set_xlabel("frame")
     axes.set_ylabel("PSNR_T, dB")
-    axes.set_title(f"{result['scene']}, {result['camera']} camera, {result['size'][1]}x{result['size'][0]}")
-    axes.legend(fontsize=7, loc="lower right")
+    noisy = result["rows"]["noisy"]["psnr_t_settled"]
+    axes.set_title(f"{result['scene']}, {result['camera']} camera, {result['size'][1]}x{result['size'][0]} (noisy: {noisy:.1f} dB)")
+    axes.legend(fontsize=7, loc="best")
     axes.grid(alpha=0.3)
     figure.tight_layout()
     figure.savefig(stem.with_suffix(".png"))
