@@ -3,7 +3,9 @@
 A denoiser that sees one frame at a time leaves a residual error that changes with every
 frame's noise, and a sequence flickers. Here each denoised frame is blended with the
 previous output, read where each pixel's content was by the frame's motion
-(:func:`mcdenoise.reprojection.warp_previous`), as temporal anti-aliasing does:
+(:func:`mcdenoise.reprojection.warp_previous`, with the Catmull-Rom spline: the history is
+resampled every frame, and bilinear sampling would blur it more each time), as temporal
+anti-aliasing does:
 
     out = weight * denoised + (1 - weight) * history
 
@@ -45,10 +47,10 @@ class TemporalFilter:
     :meth:`reset` starts a new sequence.
     """
 
-    def __init__(self, weight: float = 0.2, clamp_margin: float = 0.5):
+    def __init__(self, weight: float = 0.2, clamp_margin: float = 0.5, kernel: str = "catmull-rom"):
         if not 0 < weight <= 1:
             raise FrameError(f"the current frame's weight must be in (0, 1], not {weight}")
-        self.weight, self.clamp_margin = weight, clamp_margin
+        self.weight, self.clamp_margin, self.kernel = weight, clamp_margin, kernel
         self.reset()
 
     def reset(self) -> None:
@@ -76,7 +78,7 @@ class TemporalFilter:
             self.kept = 0.0
         else:
             motion_x, motion_y = frame.channels[MOTION[0]], frame.channels[MOTION[1]]
-            history, inside = warp_previous(self._output, motion_x, motion_y)
+            history, inside = warp_previous(self._output, motion_x, motion_y, kernel=self.kernel)
             previous_guide, _ = warp_previous(self._guide, motion_x, motion_y)
             keep = inside & self._agrees(guide, previous_guide, guide_names)
             low, high = _neighbourhood_range(denoised)
