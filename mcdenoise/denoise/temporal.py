@@ -47,7 +47,7 @@ class TemporalFilter:
     :meth:`reset` starts a new sequence.
     """
 
-    def __init__(self, weight: float = 0.2, clamp_margin: float = 0.5, kernel: str = "catmull-rom"):
+    def __init__(self, weight: float = 0.2, clamp_margin: float = 1.0, kernel: str = "catmull-rom"):
         if not 0 < weight <= 1:
             raise FrameError(f"the current frame's weight must be in (0, 1], not {weight}")
         self.weight, self.clamp_margin, self.kernel = weight, clamp_margin, kernel
