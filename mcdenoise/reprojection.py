@@ -27,8 +27,8 @@ def warp_previous(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``previous`` (H, W, C) resampled into the current frame by its motion (each (H, W), in pixels),
     and a (H, W) bool mask of the pixels whose content was inside the previous frame. Pixels outside
-    it (or with NaN motion) get 0. ``catmull-rom`` can overshoot at edges (a value below the darkest
-    of its samples)."""
+    it (or with NaN motion) get 0. ``catmull-rom`` is kept within the range of the four samples
+    around each point, as bilinear sampling is."""
     height, width = motion_x.shape
     x = np.arange(width)[None, :] + motion_x  # continuous coordinates of pixel centres: i + 0.5 - 0.5
     y = np.arange(height)[:, None] + motion_y
@@ -45,7 +45,10 @@ def warp_previous(
         for row, row_weight in zip(rows, _catmull_rom_weights(fy), strict=True):
             line = sum(previous[row, column] * weight for column, weight in zip(columns, _catmull_rom_weights(fx), strict=True))
             warped += line * row_weight
-        warped = warped.astype(previous.dtype)
+        # No overshoot: the spline rings at a sharp edge (a light against a dark ceiling), and a
+        # history resampled every frame would carry the ring on. Keep it within its four nearest samples.
+        nearest = [previous[row, column] for row in rows[1:3] for column in columns[1:3]]
+        warped = np.clip(warped, np.minimum.reduce(nearest), np.maximum.reduce(nearest)).astype(previous.dtype)
         warped[~valid] = 0
         return warped, valid
     top = previous[y0, x0] * (1 - fx) + previous[y0, np.minimum(x0 + 1, width - 1)] * fx

@@ -54,6 +54,21 @@ def test_temporal_reuse_lowers_a_still_sequences_flicker_and_no_frame_gets_worse
     )
 
 
+def test_temporal_reuse_blends_what_orientations_denoise(still, tmp_path):
+    """The blend is a post-process of the denoised colors: with --orientations, frame 0 is the
+    orientations' output as it is, and the later frames are blends of theirs."""
+    frames, _ = still
+    first = frames[:3]
+    for name, options in (("plain", ()), ("blended", ("--sequence",))):
+        (tmp_path / name).mkdir()
+        outputs = _outputs(first, tmp_path / name, "--orientations", "4", *options)
+        if name == "plain":
+            plain = outputs
+    np.testing.assert_array_equal(plain[0], outputs[0])
+    assert all(np.abs(b - p).max() > 0 for p, b in zip(plain[1:], outputs[1:], strict=True))
+    assert all(np.isfinite(b).all() for b in outputs)
+
+
 def test_frames_it_cannot_blend_get_one_line(still, tmp_path, test_dir):
     frames, _ = still
     plain = test_dir / frame_name(0, 0, "a")  # a render-pairs frame: no motion
