@@ -257,10 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Render a sequence as render-sequence does and, after each frame, train on the latest frames'\n"
         "pairs for --budget-per-frame seconds (Noise2Noise: no data set, no clean image), then denoise the\n"
-        "frame with the weights as they are: OUT/frameNNNN.denoised.exr, the mean of its two denoised\n"
-        "halves. It starts from the bundled base model. OUT/live.pt is the model as it stands (use it with\n"
+        "frame, its two halves merged, with a moving average of the weights so far: OUT/frameNNNN.denoised.exr.\n"
+        "It starts from the bundled base model. OUT/live.pt is the model as it stands (use it with\n"
         "apply --model, or --init of the next shot of the same set) and OUT/live.json the time spent per\n"
-        "frame rendering, training and denoising. A rerun with the same options goes on where it stopped.",
+        "frame rendering, preparing, training and denoising. A rerun with the same options goes on where it\n"
+        "stopped. --temporal blends each denoised frame with the output before it, as apply --sequence does.",
         epilog="example:\n  mcdenoise live scene.xml --out renders/live --frames 60 --path orbit --budget-per-frame 2",
     )
     _add_sequence_options(live)
@@ -276,6 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
         prior="auto: the base that corrects Intel OIDN's output (starting as OIDN) where the first frame's noise is "
         "independent between pixels, as a box filter leaves it, and the plain base where a pixel filter spreads it, as "
         "apply chooses; oidn or none: always that one (oidn needs 'pip install pyoidn')",
+        temporal="blend each denoised frame with the output before it, warped by the frame's motion, where albedo, "
+        "normal and depth say it is the same surface (as apply --sequence does): less flicker",
     )
     _options(
         live,

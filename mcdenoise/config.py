@@ -211,6 +211,8 @@ class LiveConfig:
     #: The denoiser whose output the network corrects: none, oidn, or auto (by the first frame's noise, as apply chooses).
     prior: ApplyPrior = "auto"
     seed: int = 0
+    #: Blend each denoised frame with the output before it, warped by the motion (as apply --sequence does).
+    temporal: bool = False
 
     def check(self) -> None:
         """Raise :class:`ConfigError` for a budget or setting that cannot train."""

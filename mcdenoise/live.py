@@ -15,7 +15,8 @@ move (:mod:`mcdenoise.render.camera_path`):
    frame, which keeps the training's own steps from flickering): its two halves merged into one
    frame with the samples of both, denoised once (as ``apply`` would denoise the frame
    rendered whole), written as ``frameNNNN.denoised.exr`` beside the halves, with the
-   frame's features.
+   frame's features; with ``temporal``, first blended with the output before it
+   (:class:`mcdenoise.denoise.temporal.TemporalFilter`, as ``apply --sequence`` does).
 
 After each frame the model (``live.pt``, usable as ``--model`` on the next shot of the
 same set, and by ``--init`` of the next live run) and ``live.json`` (per frame: the steps
@@ -36,6 +37,7 @@ from mcdenoise.config import LiveConfig, PairJob
 from mcdenoise.denoise.auto_prior import guide_of, oidn_installed
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.denoise.noise_correlation import CORRELATED_RATIO, neighbour_difference_ratio
+from mcdenoise.denoise.temporal import TemporalFilter
 from mcdenoise.errors import ConfigError, JobError
 from mcdenoise.features import COLOR, FeatureSet
 from mcdenoise.io.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
@@ -150,6 +152,9 @@ def run_live(scene_path, out_dir, job: PairJob, config: LiveConfig, device: str 
     for earlier in range(max(0, first - config.buffer), first):  # the buffer as it was when the run stopped
         trainer.add(*(features.read(half, f"frame {earlier}") for half in halves_of(earlier)))  # rendered again if need be
     denoiser = Denoiser(trainer.average, features, source="live")
+    blend = TemporalFilter() if config.temporal else None
+    if blend and first:  # its history: the last frame written, as the run that stopped had it
+        blend.prime(read_exr(out / denoised_name(first - 1)).stack(COLOR), halves_of(first - 1)[0])
     progress = Progress(job.views, f"live {Path(scene_path).parent.name}", enabled=show_progress)
     progress.done = first
     with progress:
@@ -162,6 +167,8 @@ def run_live(scene_path, out_dir, job: PairJob, config: LiveConfig, device: str 
             steps = trainer.train(config.steps_per_frame, config.budget_per_frame)
             trained = time.monotonic()
             color = denoiser.denoise_merged(a, b, (f"frame {frame} a", f"frame {frame} b"))
+            if blend:
+                color = blend(color, a, f"frame {frame}")
             channels = {**a.channels, **{name: np.ascontiguousarray(color[..., i]) for i, name in enumerate(COLOR)}}
             write_exr(out / denoised_name(frame), Frame(channels, {**a.attributes, "mcdenoise.denoised_by": "live"}))
             denoised = time.monotonic()

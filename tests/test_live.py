@@ -13,6 +13,7 @@ import pytest
 from mcdenoise.config import CameraPath, LiveConfig, PairJob
 from mcdenoise.demo import DEMO_SCENE
 from mcdenoise.denoise.hook import Denoiser
+from mcdenoise.denoise.temporal import TemporalFilter
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.files import read_json
@@ -59,10 +60,21 @@ def test_live_training_lowers_the_error_over_the_frames(still, reference):
     np.testing.assert_allclose(model.denoise_merged(*halves[-1]), read_exr(out / denoised_name(FRAMES - 1)).stack(COLOR), atol=1e-4)
 
 
-def test_a_killed_live_run_resumes_to_the_same_frames(still, tmp_path):
-    """Killed once its second frame is out, then rerun: every frame as an uninterrupted run made it."""
+def _blended(folder) -> list[np.ndarray]:
+    """The denoised frames of a live run in ``folder``, blended along the sequence as --temporal blends them."""
+    blend = TemporalFilter()
+    return [blend(read_exr(folder / denoised_name(f)).stack(COLOR), read_exr(folder / frame_name(f, 0, "a"))) for f in range(FRAMES)]
+
+
+@pytest.mark.parametrize("temporal", [False, True], ids=["plain", "temporal"])
+def test_a_killed_live_run_resumes_to_the_same_frames(still, tmp_path, temporal):
+    """Killed once its second frame is out, then rerun: every frame as an uninterrupted run made it. With
+    --temporal, every frame is the uninterrupted run's frames blended along the sequence: the resumed run
+    takes up the blend's history from the last frame written."""
     uninterrupted, _ = still
+    expected = _blended(uninterrupted) if temporal else [read_exr(uninterrupted / denoised_name(f)).stack(COLOR) for f in range(FRAMES)]
     command = [sys.executable, "-m", "mcdenoise", "--quiet", "live", str(DEMO_SCENE), "--out", str(tmp_path), "--frames", str(FRAMES)]
+    command += ["--temporal"] if temporal else []
     command += [
         "--path",
         "still",
@@ -89,8 +101,7 @@ def test_a_killed_live_run_resumes_to_the_same_frames(still, tmp_path):
     result = run_cli(*command[4:])
     assert result.returncode == 0, result.stderr
     for frame in range(FRAMES):
-        ours, theirs = (read_exr(folder / denoised_name(frame)).stack(COLOR) for folder in (tmp_path, uninterrupted))
-        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(read_exr(tmp_path / denoised_name(frame)).stack(COLOR), expected[frame], rtol=1e-4, atol=1e-5)
     assert sorted(map(int, read_json(tmp_path / RECORD)["frames"])) == list(range(FRAMES))
 
 

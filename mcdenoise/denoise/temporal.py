@@ -60,6 +60,18 @@ class TemporalFilter:
         #: Share of the last frame's pixels that kept their history.
         self.kept = 0.0
 
+    def prime(self, output: np.ndarray, frame: Frame) -> None:
+        """Take ``output``, the output of ``frame``, as the history, as if it had just been blended
+        (to go on with a sequence that stopped after that frame)."""
+        self.reset()
+        self._output, self._guide = output, self._guide_of(frame, output)
+
+    @staticmethod
+    def _guide_of(frame: Frame, like: np.ndarray) -> np.ndarray:
+        """The frame's albedo, normal and depth, those it has, stacked (H, W, C)."""
+        names = [n for n in ALBEDO + NORMAL + DEPTH if n in frame.channels]
+        return frame.stack(names) if names else np.zeros(like.shape[:2] + (0,), np.float32)
+
     def __call__(self, denoised: np.ndarray, frame: Frame, name: str = "frame") -> np.ndarray:
         """The output of this frame: ``denoised`` blended with the history where it holds."""
         missing = [channel for channel in MOTION if channel not in frame.channels]
@@ -69,7 +81,7 @@ class TemporalFilter:
                 "(render the sequence with 'mcdenoise render-sequence')"
             )
         guide_names = [n for n in ALBEDO + NORMAL + DEPTH if n in frame.channels]
-        guide = frame.stack(guide_names) if guide_names else np.zeros(denoised.shape[:2] + (0,), np.float32)
+        guide = self._guide_of(frame, denoised)
         if self._output is not None and self._output.shape != denoised.shape:
             shape = self._output.shape
             raise FrameError(f"{name}: is {denoised.shape[1]}x{denoised.shape[0]}, the frame before it {shape[1]}x{shape[0]}")
