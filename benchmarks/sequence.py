@@ -78,6 +78,12 @@ def moving_flicker(frames: list[np.ndarray], motions: list[np.ndarray]) -> float
     return float(values.std(axis=0).mean())
 
 
+def sequence_flicker(frames: list[np.ndarray], motions: list[np.ndarray], still: bool) -> float:
+    """BENCHMARK.md's flicker of ``frames``: :func:`still_flicker` for a still camera, else :func:`moving_flicker`
+    with each frame's motion."""
+    return still_flicker(frames) if still else moving_flicker(frames, motions)
+
+
 def blended(outputs: list[np.ndarray], frames) -> list[np.ndarray]:
     """``outputs`` blended along the sequence by the temporal filter, with the frames' motion and features."""
     blend = TemporalFilter()
@@ -97,7 +103,7 @@ def offline_model(scene: Path, args) -> Path:
 def reference_frames(camera: str, args) -> list[int]:
     """The frames scored against a reference: every one for the still camera (whose one reference
     serves them all); for a moving camera every ``--reference-every``-th and the last, since each of
-    its references costs a 2048 spp render (about 3 minutes at 256x256 on 2 cores)."""
+    its references costs a 2048 spp render (minutes at 256x256 on 2 cores)."""
     if camera == "still":
         return list(range(args.frames))
     return sorted(set(range(0, args.frames, args.reference_every)) | {args.frames - 1})
@@ -141,7 +147,7 @@ def evaluate(scene: Path, camera: str, args, offline: Path) -> dict:
     scored_settled = [t for t in refs if t >= settled.start]
 
     def flicker(frames: list[np.ndarray]) -> float:  # of the settled frames
-        return still_flicker(frames[settled]) if still else moving_flicker(frames[settled], motions[settled])
+        return sequence_flicker(frames[settled], motions[settled], still)
 
     every_reference = still or len(refs) == args.frames
     result = {

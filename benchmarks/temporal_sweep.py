@@ -16,7 +16,7 @@ import itertools
 import statistics
 from pathlib import Path
 
-from sequence import moving_flicker
+from sequence import sequence_flicker
 
 from mcdenoise.denoise.temporal import TemporalFilter
 from mcdenoise.features import ALBEDO, COLOR, MOTION, NORMAL
@@ -24,7 +24,7 @@ from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name
 from mcdenoise.learn.prior import oidn_denoise
 from mcdenoise.live import denoised_name
-from mcdenoise.metrics import psnr_t, still_flicker
+from mcdenoise.metrics import psnr_t
 
 
 def main(argv=None) -> None:
@@ -51,8 +51,7 @@ def main(argv=None) -> None:
 
     def report(name: str, frames) -> None:
         score = statistics.fmean(psnr_t(frames[t], refs[t]) for t in scored)
-        late = frames[args.settled :]
-        flicker = still_flicker(late) if still else moving_flicker(late, motions[args.settled :])
+        flicker = sequence_flicker(frames[args.settled :], motions[args.settled :], still)
         print(f"{name:40s} PSNR_T {score:6.3f} dB  flicker {flicker:.5f}", flush=True)
 
     print(f"{args.folder}: {count} frames, scored {scored}")

@@ -41,9 +41,10 @@ def warp_previous(
     if kernel == "catmull-rom":
         columns = [np.clip(x0 + k, 0, width - 1) for k in (-1, 0, 1, 2)]
         rows = [np.clip(y0 + k, 0, height - 1) for k in (-1, 0, 1, 2)]
+        column_weights = _catmull_rom_weights(fx)
         warped = np.zeros(motion_x.shape + previous.shape[2:], np.float64)
         for row, row_weight in zip(rows, _catmull_rom_weights(fy), strict=True):
-            line = sum(previous[row, column] * weight for column, weight in zip(columns, _catmull_rom_weights(fx), strict=True))
+            line = sum(previous[row, column] * weight for column, weight in zip(columns, column_weights, strict=True))
             warped += line * row_weight
         # No overshoot: the spline rings at a sharp edge (a light against a dark ceiling), and a
         # history resampled every frame would carry the ring on. Keep it within its four nearest samples.

@@ -64,13 +64,13 @@ class TemporalFilter:
         """Take ``output``, the output of ``frame``, as the history, as if it had just been blended
         (to go on with a sequence that stopped after that frame)."""
         self.reset()
-        self._output, self._guide = output, self._guide_of(frame, output)
+        self._output, (_, self._guide) = output, self._guide_of(frame, output)
 
     @staticmethod
-    def _guide_of(frame: Frame, like: np.ndarray) -> np.ndarray:
-        """The frame's albedo, normal and depth, those it has, stacked (H, W, C)."""
+    def _guide_of(frame: Frame, like: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """The names of the frame's albedo, normal and depth channels, those it has, and them stacked (H, W, C)."""
         names = [n for n in ALBEDO + NORMAL + DEPTH if n in frame.channels]
-        return frame.stack(names) if names else np.zeros(like.shape[:2] + (0,), np.float32)
+        return names, frame.stack(names) if names else np.zeros(like.shape[:2] + (0,), np.float32)
 
     def __call__(self, denoised: np.ndarray, frame: Frame, name: str = "frame") -> np.ndarray:
         """The output of this frame: ``denoised`` blended with the history where it holds."""
@@ -80,8 +80,7 @@ class TemporalFilter:
                 f"{name}: has no {', '.join(missing)}: temporal reuse needs each frame's motion to the frame before "
                 "(render the sequence with 'mcdenoise render-sequence')"
             )
-        guide_names = [n for n in ALBEDO + NORMAL + DEPTH if n in frame.channels]
-        guide = self._guide_of(frame, denoised)
+        guide_names, guide = self._guide_of(frame, denoised)
         if self._output is not None and self._output.shape != denoised.shape:
             shape = self._output.shape
             raise FrameError(f"{name}: is {denoised.shape[1]}x{denoised.shape[0]}, the frame before it {shape[1]}x{shape[0]}")

@@ -168,7 +168,9 @@ class PairRendering:
                 saved.write()  # every finished item, also after an error or an interrupt
 
 
-def render_pairs(scene_path, out_dir, job: PairJob, show_progress: bool = False, replay: bool = True, views=None) -> dict:
+def render_pairs(
+    scene_path, out_dir, job: PairJob, show_progress: bool = False, replay: bool = True, views: Iterable[int] | None = None
+) -> dict:
     """Render ``job.views`` x ``job.pairs`` pairs (plus optional references) into ``out_dir``
     (:class:`PairRendering`), or those of ``views`` only; finished pairs from an earlier run with
     the same settings are skipped. Returns the manifest."""
