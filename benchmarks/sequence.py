@@ -17,7 +17,8 @@ camera's one reference scores every frame; a moving camera's frames are scored e
 - live: ``mcdenoise live`` from the base, ``--budget-per-frame`` seconds of training a frame
   (or ``--steps-per-frame`` steps, which make the run repeatable on any machine);
 - live + temporal, OIDN + temporal: those outputs blended along the sequence as ``apply --sequence``
-  does (:class:`mcdenoise.denoise.temporal.TemporalFilter`); live + temporal is what ``live --temporal``
+  does, with each frame's noise from its two halves (:class:`mcdenoise.denoise.temporal.TemporalFilter`);
+  live + temporal is what ``live --temporal``
   writes (tests/test_live.py).
 
 Metrics: PSNR_T of each scored frame against its reference (a curve) and their mean from
@@ -46,7 +47,7 @@ import numpy as np
 from mcdenoise.config import CameraPath, LiveConfig, PairJob, TrainConfig
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.denoise.preview import side_by_side
-from mcdenoise.denoise.temporal import TemporalFilter
+from mcdenoise.denoise.temporal import TemporalFilter, noise_variance
 from mcdenoise.features import ALBEDO, COLOR, MOTION, NORMAL
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name
@@ -84,10 +85,11 @@ def sequence_flicker(frames: list[np.ndarray], motions: list[np.ndarray], still:
     return still_flicker(frames) if still else moving_flicker(frames, motions)
 
 
-def blended(outputs: list[np.ndarray], frames) -> list[np.ndarray]:
-    """``outputs`` blended along the sequence by the temporal filter, with the frames' motion and features."""
+def blended(outputs: list[np.ndarray], halves) -> list[np.ndarray]:
+    """``outputs`` blended along the sequence by the temporal filter, with the frames' motion and features
+    and the noise that each frame's two halves measure, as ``live --temporal`` blends."""
     blend = TemporalFilter()
-    return [blend(output, frame) for output, frame in zip(outputs, frames, strict=True)]
+    return [blend(output, a, noise=noise_variance(a.stack(COLOR), b.stack(COLOR))) for output, (a, b) in zip(outputs, halves, strict=True)]
 
 
 def offline_model(scene: Path, args) -> Path:
@@ -140,8 +142,8 @@ def evaluate(scene: Path, camera: str, args, offline: Path) -> dict:
     rows[f"offline {args.offline_minutes:g} min"] = [tuned.denoise_merged(a, b) for a, b in halves]
     rows["live"] = [read_exr(live_dir / denoised_name(t)).stack(COLOR) for t in range(args.frames)]
     firsts = [a for a, _ in halves]
-    rows["live + temporal"] = blended(rows["live"], firsts)
-    rows["OIDN 2.5 + temporal"] = blended(rows["OIDN 2.5"], firsts)
+    rows["live + temporal"] = blended(rows["live"], halves)
+    rows["OIDN 2.5 + temporal"] = blended(rows["OIDN 2.5"], halves)
     motions = [a.stack(MOTION) for a in firsts]
     settled = slice(min(args.settled, args.frames - 2), None)
     scored_settled = [t for t in refs if t >= settled.start]

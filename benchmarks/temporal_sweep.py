@@ -6,9 +6,10 @@
 
 Reads the live run's frames, denoised frames and the references in FOLDER (``SCENE-PIXELSpx/CAMERA-FRAMES`` of
 the sequence benchmark's cache), and prints, for OIDN, live, and live blended by
-:class:`mcdenoise.denoise.temporal.TemporalFilter` at each weight, clamp margin and history kernel, the mean PSNR_T
-of the scored frames from ``--settled`` on and the flicker of those frames (as sequence.py measures them). The
-blend's defaults were chosen with it on a scene kept out of the sequence benchmark (docs/experiments.md).
+:class:`mcdenoise.denoise.temporal.TemporalFilter` at each weight, clamp margin, history kernel and view tolerance
+(with each frame's noise from its two halves, as live blends; 0: without it), the mean PSNR_T of the scored frames
+from ``--settled`` on and the flicker of those frames (as sequence.py measures them). The blend's defaults were
+chosen with it on scenes kept out of the sequence benchmark (docs/experiments.md).
 """
 
 import argparse
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from sequence import sequence_flicker
 
-from mcdenoise.denoise.temporal import TemporalFilter
+from mcdenoise.denoise.temporal import TemporalFilter, noise_variance
 from mcdenoise.features import ALBEDO, COLOR, MOTION, NORMAL
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name
@@ -35,6 +36,9 @@ def main(argv=None) -> None:
     parser.add_argument("--weights", type=float, nargs="+", default=[0.15, 0.2, 0.3])
     parser.add_argument("--margins", type=float, nargs="+", default=[0.5, 1.0, 2.0])
     parser.add_argument("--kernels", nargs="+", default=["bilinear", "catmull-rom"])
+    parser.add_argument(
+        "--view-tolerances", type=float, nargs="+", default=[1.5], help="the blend's view_tolerance; 0: without the frame's noise"
+    )
     args = parser.parse_args(argv)
     live_dir = next(args.folder.glob("live-*"))
     count = len(list(live_dir.glob("frame*.denoised.exr")))
@@ -57,9 +61,11 @@ def main(argv=None) -> None:
     print(f"{args.folder}: {count} frames, scored {scored}")
     report("OIDN 2.5", oidn)
     report("live", live)
-    for kernel, weight, margin in itertools.product(args.kernels, args.weights, args.margins):
-        blend = TemporalFilter(weight, margin, kernel=kernel)
-        report(f"live + temporal {kernel} w={weight} m={margin}", [blend(d, f) for d, f in zip(live, firsts, strict=True)])
+    noises = [noise_variance(a.stack(COLOR), b.stack(COLOR)) for a, b in zip(firsts, seconds, strict=True)]
+    for kernel, weight, margin, tolerance in itertools.product(args.kernels, args.weights, args.margins, args.view_tolerances):
+        blend = TemporalFilter(weight, margin, kernel=kernel, view_tolerance=tolerance)
+        frames = [blend(d, f, noise=n if tolerance else None) for d, f, n in zip(live, firsts, noises, strict=True)]
+        report(f"live + temporal {kernel} w={weight} m={margin} v={tolerance}", frames)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@ move (:mod:`mcdenoise.render.camera_path`):
    frame with the samples of both, denoised once (as ``apply`` would denoise the frame
    rendered whole), written as ``frameNNNN.denoised.exr`` beside the halves, with the
    frame's features; with ``temporal``, first blended with the output before it
-   (:class:`mcdenoise.denoise.temporal.TemporalFilter`, as ``apply --sequence`` does).
+   (:class:`mcdenoise.denoise.temporal.TemporalFilter`, as ``apply --sequence`` does, and
+   with the frame's noise measured by its two halves, which keeps a moving camera's
+   history off glossy reflections).
 
 After each frame the model (``live.pt``, usable as ``--model`` on the next shot of the
 same set, and by ``--init`` of the next live run) and ``live.json`` (per frame: the steps
@@ -37,7 +39,7 @@ from mcdenoise.config import LiveConfig, PairJob
 from mcdenoise.denoise.auto_prior import guide_of, oidn_installed
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.denoise.noise_correlation import CORRELATED_RATIO, neighbour_difference_ratio
-from mcdenoise.denoise.temporal import TemporalFilter
+from mcdenoise.denoise.temporal import TemporalFilter, noise_variance
 from mcdenoise.errors import ConfigError, JobError
 from mcdenoise.features import COLOR, FeatureSet
 from mcdenoise.io.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
@@ -168,7 +170,7 @@ def run_live(scene_path, out_dir, job: PairJob, config: LiveConfig, device: str 
             trained = time.monotonic()
             color = denoiser.denoise_merged(a, b, (f"frame {frame} a", f"frame {frame} b"))
             if blend:
-                color = blend(color, a, f"frame {frame}")
+                color = blend(color, a, f"frame {frame}", noise=noise_variance(a.stack(COLOR), b.stack(COLOR)))
             channels = {**a.channels, **{name: np.ascontiguousarray(color[..., i]) for i, name in enumerate(COLOR)}}
             write_exr(out / denoised_name(frame), Frame(channels, {**a.attributes, "mcdenoise.denoised_by": "live"}))
             denoised = time.monotonic()

@@ -7,9 +7,11 @@ import pytest
 from mcdenoise.config import CameraPath, PairJob
 from mcdenoise.demo import DEMO_SCENE
 from mcdenoise.denoise.apply import denoised_path
-from mcdenoise.features import COLOR
+from mcdenoise.denoise.temporal import TemporalFilter, noise_variance
+from mcdenoise.features import ALBEDO, COLOR, NORMAL
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name
+from mcdenoise.learn.prior import oidn_denoise
 from mcdenoise.metrics import psnr_t, still_flicker
 from mcdenoise.render.job import render_pairs
 
@@ -80,3 +82,45 @@ def test_frames_it_cannot_blend_get_one_line(still, tmp_path, test_dir):
     errors = [line for line in result.stderr.splitlines() if "error" in line]
     assert result.returncode == 1 and len(errors) == 1 and "32x32" in errors[0] and "64x64" in errors[0], result.stderr
     assert denoised_path(frames[1]).exists()  # the frame after it starts afresh
+
+
+def _denoised_orbit(tmp_path, move: CameraPath):
+    """Two frames of a 64x64 move of the box, 4 spp: each first half, OIDN's output on its merged halves, and their noise."""
+    render_pairs(DEMO_SCENE, tmp_path, PairJob(views=2, pairs=1, size=(64, 64), path=move))
+    halves = [[read_exr(tmp_path / frame_name(t, 0, side)) for side in "ab"] for t in range(2)]
+    merged = [(a.stack(COLOR) + b.stack(COLOR)) / 2 for a, b in halves]
+    denoised = [oidn_denoise(m, a.stack(ALBEDO), a.stack(NORMAL)) for m, (a, _) in zip(merged, halves, strict=True)]
+    noises = [noise_variance(a.stack(COLOR), b.stack(COLOR)) for a, b in halves]
+    return [a for a, _ in halves], denoised, noises
+
+
+def test_the_frames_noise_keeps_a_moving_cameras_history_off_a_change_that_features_cannot_see(tmp_path):
+    """A patch of the history made 3x brighter, as a glossy reflection that moved with the view would
+    be, with albedo, normal and depth unchanged: given the frame's noise, the patch takes this frame's
+    denoised color; without it, the blend lets the stale color through. Elsewhere the history is kept."""
+    frames, denoised, noises = _denoised_orbit(tmp_path, CameraPath("orbit", degrees=2.0))
+    stale = denoised[0].copy()
+    patch = (slice(20, 40), slice(20, 40))
+    stale[patch] *= 3
+    outputs = {}
+    for given in (True, False):
+        blend = TemporalFilter()
+        blend.prime(stale, frames[0])
+        outputs[given] = blend(denoised[1], frames[1], noise=noises[1] if given else None)
+    inner = (slice(24, 36), slice(24, 36))  # the patch, away from its edges
+    relative = {given: np.median(np.abs(out[inner] - denoised[1][inner]) / (denoised[1][inner] + 1e-3)) for given, out in outputs.items()}
+    assert relative[True] < 0.02 and relative[False] > 0.1, relative
+    away = np.ones((64, 64), bool)
+    away[16:44, 16:44] = False
+    changed = np.abs(outputs[True] - denoised[1]).max(-1)[away] > 1e-6
+    assert changed.mean() > 0.8, changed.mean()  # the rest of the frame still blends with its history
+
+
+def test_a_still_camera_is_not_tested_against_the_frames_noise(tmp_path):
+    frames, denoised, noises = _denoised_orbit(tmp_path, CameraPath("still"))
+    outputs = []
+    for noise in (noises[1], None):
+        blend = TemporalFilter()
+        blend(denoised[0], frames[0])
+        outputs.append(blend(denoised[1], frames[1], noise=noise))
+    np.testing.assert_array_equal(outputs[0], outputs[1])

@@ -16,6 +16,15 @@ disagree with this frame's (an object uncovered, a new surface in view). What is
 first clamped to the range of this frame's denoised 3x3 neighbourhood, widened by
 ``clamp_margin`` of it, so the history can smooth this frame's error but not drag in a
 colour that is no longer there (no ghosting).
+
+The feature tests cannot see shading that depends on the view: a glossy reflection or a
+highlight moves with the camera, not with the surface that the motion follows. Where the
+frame's per-pixel noise is known (its two halves, :func:`noise_variance`), a pixel that
+moved keeps its history only as far as the history agrees with the denoised frame within
+that noise: over each 3x3 neighbourhood, ``z`` is their mean difference in units of the
+noise of the frame's mean there, and the history's weight is scaled by
+``exp(-z**2 / (2 * view_tolerance**2))``. A still camera sees each surface as before, so
+its pixels are not tested.
 """
 
 import numpy as np
@@ -28,6 +37,19 @@ from mcdenoise.reprojection import warp_previous
 #: Largest mean absolute albedo difference, normal angle (as 1 - cosine) and relative depth
 #: difference at which the history is still taken for the same surface.
 ALBEDO_TOLERANCE, NORMAL_TOLERANCE, DEPTH_TOLERANCE = 0.1, 0.1, 0.05
+
+
+def noise_variance(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Per pixel and channel, an estimate (one sample's worth) of the noise variance of the mean of
+    two independent halves of a frame, ``first`` and ``second`` (H, W, 3): ``((first - second) / 2)**2``."""
+    return np.square((np.asarray(first, np.float64) - second) / 2).astype(np.float32)
+
+
+def _box_mean(image: np.ndarray) -> np.ndarray:
+    """Per pixel and channel, the mean of the 3x3 neighbourhood (edges repeated)."""
+    padded = np.pad(image, ((1, 1), (1, 1), (0, 0)), mode="edge")
+    height, width = image.shape[:2]
+    return sum(padded[dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3)) / 9
 
 
 def _neighbourhood_range(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -47,10 +69,10 @@ class TemporalFilter:
     :meth:`reset` starts a new sequence.
     """
 
-    def __init__(self, weight: float = 0.2, clamp_margin: float = 1.0, kernel: str = "catmull-rom"):
+    def __init__(self, weight: float = 0.2, clamp_margin: float = 1.0, kernel: str = "catmull-rom", view_tolerance: float = 1.5):
         if not 0 < weight <= 1:
             raise FrameError(f"the current frame's weight must be in (0, 1], not {weight}")
-        self.weight, self.clamp_margin, self.kernel = weight, clamp_margin, kernel
+        self.weight, self.clamp_margin, self.kernel, self.view_tolerance = weight, clamp_margin, kernel, view_tolerance
         self.reset()
 
     def reset(self) -> None:
@@ -72,8 +94,10 @@ class TemporalFilter:
         names = [n for n in ALBEDO + NORMAL + DEPTH if n in frame.channels]
         return names, frame.stack(names) if names else np.zeros(like.shape[:2] + (0,), np.float32)
 
-    def __call__(self, denoised: np.ndarray, frame: Frame, name: str = "frame") -> np.ndarray:
-        """The output of this frame: ``denoised`` blended with the history where it holds."""
+    def __call__(self, denoised: np.ndarray, frame: Frame, name: str = "frame", noise: np.ndarray | None = None) -> np.ndarray:
+        """The output of this frame: ``denoised`` blended with the history where it holds. ``noise``,
+        the per-pixel noise variance of the frame that was denoised (:func:`noise_variance`), also
+        keeps a moving camera's history off view-dependent shading (see the module)."""
         missing = [channel for channel in MOTION if channel not in frame.channels]
         if missing:
             raise FrameError(
@@ -95,11 +119,24 @@ class TemporalFilter:
             low, high = _neighbourhood_range(denoised)
             margin = self.clamp_margin * (high - low)
             history = np.clip(history, low - margin, high + margin)
-            blended = self.weight * denoised + (1 - self.weight) * history
-            output = np.where(keep[..., None], blended, denoised).astype(np.float32)
+            history_weight = np.where(keep, 1 - self.weight, 0.0)
+            if noise is not None:
+                moved = np.hypot(motion_x, motion_y) > 0
+                history_weight = np.where(moved, history_weight * self._view_agreement(history, denoised, noise), history_weight)
+            history_weight = history_weight[..., None]
+            output = ((1 - history_weight) * denoised + history_weight * history).astype(np.float32)
             self.kept = float(keep.mean())
         self._output, self._guide = output, guide
         return output
+
+    def _view_agreement(self, history: np.ndarray, denoised: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """Per pixel, in (0, 1]: how far the history agrees with the denoised frame within the frame's noise."""
+        if noise.shape != denoised.shape:
+            raise FrameError(f"the noise variance is {noise.shape}, the denoised frame {denoised.shape}")
+        difference = _box_mean(history - denoised)
+        variance_of_mean = _box_mean(noise) / 9 + 1e-8
+        z_squared = (np.square(difference) / variance_of_mean).mean(-1)
+        return np.exp(-z_squared / (2 * self.view_tolerance**2))
 
     @staticmethod
     def _agrees(guide: np.ndarray, previous: np.ndarray, names: list[str]) -> np.ndarray:
