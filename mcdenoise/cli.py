@@ -278,7 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
         "independent between pixels, as a box filter leaves it, and the plain base where a pixel filter spreads it, as "
         "apply chooses; oidn or none: always that one (oidn needs 'pip install pyoidn')",
         temporal="blend each denoised frame with the output before it, warped by the frame's motion, where albedo, "
-        "normal and depth say it is the same surface (as apply --sequence does): less flicker",
+        "normal and depth say it is the same surface (as apply --sequence does) and, where the camera moved, where the "
+        "history agrees with the frame within the noise of its two halves: less flicker",
     )
     _options(
         live,

@@ -69,7 +69,7 @@ class TemporalFilter:
     :meth:`reset` starts a new sequence.
     """
 
-    def __init__(self, weight: float = 0.2, clamp_margin: float = 1.0, kernel: str = "catmull-rom", view_tolerance: float = 1.5):
+    def __init__(self, weight: float = 0.2, clamp_margin: float = 2.0, kernel: str = "catmull-rom", view_tolerance: float = 1.5):
         if not 0 < weight <= 1:
             raise FrameError(f"the current frame's weight must be in (0, 1], not {weight}")
         self.weight, self.clamp_margin, self.kernel, self.view_tolerance = weight, clamp_margin, kernel, view_tolerance
