@@ -132,6 +132,63 @@ def measure_apply(frame: Frame, work: Path) -> list[dict]:
     return rows
 
 
+#: The peer's whole job in a process of its own, as a user would write it: OpenEXR and pyoidn alone,
+#: every frame read, denoised by OIDN high with its albedo and normal, and written back with all its
+#: channels and header, ZIP-compressed, beside it.
+OIDN_JOB = """
+import sys
+import OpenEXR, numpy as np, pyoidn
+for source in sys.argv[1:]:
+    with OpenEXR.File(source, separate_channels=True) as exr:
+        header = dict(exr.header())
+        channels = {name: channel.pixels for name, channel in exr.channels().items()}
+    stack = lambda names: np.stack([channels[n] for n in names], -1).astype(np.float32)
+    color = pyoidn.denoise(stack("RGB"), stack(["albedo.R", "albedo.G", "albedo.B"]), stack(["normal.X", "normal.Y", "normal.Z"]),
+                           hdr=True, quality="high")
+    for i, name in enumerate("RGB"):
+        channels[name] = np.ascontiguousarray(color[..., i])
+    header["compression"] = OpenEXR.ZIP_COMPRESSION
+    with OpenEXR.File(header, channels) as exr:
+        exr.write(source[:-4] + ".oidn.exr")
+"""
+
+#: What ``apply`` is timed with: its default (the model chosen by the frame's noise) and each bundled model.
+JOB_DENOISERS = {"mcdenoise apply (default)": [], **{f"mcdenoise apply --model {name}": ["--model", name] for name in MODELS}}
+
+
+def _wall_time(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def measure_jobs(frame: Frame, work: Path, frames: int = 5, rounds: int = 3) -> list[dict]:
+    """The job a user runs: read, denoise and write back 1920x1080 frames with all their channels
+    (ZIP), each denoiser in a process of its own, started afresh (the interpreter, imports and
+    model loading count). ``frames`` frames in one process, and one frame alone; the median of
+    ``rounds``, each round timing every denoiser one after the other, so that a slow spell of a
+    shared machine weighs on all alike."""
+    sources = []
+    for index in range(frames):
+        sources.append(work / f"job{index}.exr")
+        write_exr(sources[-1], frame)
+    commands = {name: [sys.executable, "-m", "mcdenoise", "--quiet", "apply", "--device", "cpu", *options]
+                for name, options in JOB_DENOISERS.items()}  # fmt: skip
+    commands["OIDN 2.5 high"] = [sys.executable, "-c", OIDN_JOB]
+    times: dict[tuple[str, int], list[float]] = {}
+    for _ in range(rounds):
+        for count in (frames, 1):
+            for name, command in commands.items():
+                times.setdefault((name, count), []).append(_wall_time(command + [str(s) for s in sources[:count]]))
+    rows = []
+    for count in (frames, 1):
+        peer = statistics.median(times[("OIDN 2.5 high", count)])
+        for name in commands:
+            seconds = statistics.median(times[(name, count)])
+            rows.append({"denoiser": name, "frames": count, "seconds": seconds, "ratio_vs_oidn_high": seconds / peer})
+    return rows
+
+
 def measure_memory(frame: Frame, work: Path, precision: str) -> dict:
     """Peak resident memory of `mcdenoise apply` on a 3840x2160 frame (the 1080p frame tiled 2x2)."""
     big = Frame({n: np.tile(c, (2, 2)) for n, c in frame.channels.items()})
@@ -276,6 +333,13 @@ def quality_beside_speed(path: Path = RESULTS / "quality.json") -> dict[str, flo
 
 def _markdown(record: dict) -> str:
     lines = [f"Speed, {record['machine']}, {record['date']} (`python benchmarks/speed.py`).", ""]
+    lines += [
+        "| the job: read, denoise, write 1920x1080 frames with their channels (ZIP), a fresh process, median of 3 "
+        "| frames | s | vs OIDN high |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {r['denoiser']} | {r['frames']} | {r['seconds']:.2f} | {r['ratio_vs_oidn_high']:.2f}x |" for r in record.get("jobs", [])]
+    lines += [""]
     scenes = record.get("psnr_t_by_scene", {})
     fine_tuned_row = {_label(name, p): row for name, row in FINE_TUNED_ROWS.items() for p in PRECISIONS}
     lines += [
@@ -327,6 +391,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mcdenoise-speed-") as tmp:
         work = Path(tmp)
         frame = _render_frame(1920, 1080)
+        print("jobs ...", flush=True)
+        record["jobs"] = measure_jobs(frame, work)
         print("apply ...", flush=True)
         record["apply"] = measure_apply(frame, work)
         print("memory ...", flush=True)

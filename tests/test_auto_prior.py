@@ -9,7 +9,7 @@ import pytest
 from mcdenoise.config import PairJob
 from mcdenoise.denoise.auto_prior import guide_of
 from mcdenoise.denoise.hook import Denoiser
-from mcdenoise.denoise.noise_correlation import CORRELATED_RATIO, neighbour_difference_ratio
+from mcdenoise.denoise.noise_correlation import CORRELATED_RATIO, SAMPLED_PIXELS, neighbour_difference_ratio
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name
@@ -43,6 +43,19 @@ def test_white_noise_reads_independent_and_blurred_noise_correlated():
     blurred = (white + np.roll(white, 1, axis=0) + np.roll(white, 1, axis=1) + np.roll(white, (1, 1), axis=(0, 1))) / 4
     assert abs(neighbour_difference_ratio(white) - 1.0) < 0.05
     assert neighbour_difference_ratio(blurred) > CORRELATED_RATIO
+
+
+def test_a_large_frame_read_along_some_lines_reads_as_the_whole():
+    """Past SAMPLED_PIXELS the statistic reads every k-th row and column (k = 8 here), and tells
+    the two kinds of noise apart as well as from every line."""
+    rng = np.random.default_rng(4)
+    white = rng.exponential(0.5, size=(720, 720, 3)).astype(np.float32)
+    blurred = (white + np.roll(white, 1, axis=0) + np.roll(white, 1, axis=1) + np.roll(white, (1, 1), axis=(0, 1))) / 4
+    assert 720 * 720 > 7 * SAMPLED_PIXELS
+    sampled = [neighbour_difference_ratio(white), neighbour_difference_ratio(blurred)]
+    whole = [neighbour_difference_ratio(white[:256, :256]), neighbour_difference_ratio(blurred[:256, :256])]
+    assert abs(sampled[0] - 1.0) < 0.02 and sampled[1] > CORRELATED_RATIO, sampled
+    assert np.allclose(sampled, whole, atol=0.03), (sampled, whole)
 
 
 def test_apply_gives_a_box_filtered_frame_oidns_output(test_dir, tmp_path):

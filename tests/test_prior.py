@@ -37,6 +37,11 @@ def test_a_plain_model_made_to_correct_oidn_gives_oidns_output(test_dir, tmp_pat
     save_checkpoint(path, correcting_prior(load_checkpoint(BASE_MODEL), "oidn"))
     denoiser = Denoiser.load(path, precision="fp32")
     assert denoiser.features == FeatureSet(prior="oidn")
+    assert denoiser.model.returns_prior  # so it runs OIDN alone
+    np.testing.assert_array_equal(denoiser.denoise_frame(noisy), oidn)
+    with torch.no_grad():
+        denoiser.model.out.bias.fill_(1e-12)  # a correction of (almost) zero, computed: the whole network runs
+    assert not denoiser.model.returns_prior
     np.testing.assert_allclose(denoiser.denoise_frame(noisy), oidn, rtol=1e-4, atol=2e-6)
 
 

@@ -27,6 +27,9 @@ from mcdenoise.tonemap import tonemap_np
 CORRELATED_RATIO = 1.14
 #: Pixel pairs whose guide features (albedo, normal) differ by more than this are an edge, not noise.
 EDGE_TOLERANCE = 0.02
+#: About how many pixels the statistic reads (its threshold was set on frames of this size): a larger
+#: frame is read along every k-th row and every k-th column.
+SAMPLED_PIXELS = 2**16
 
 
 def _pairs(image: np.ndarray, axis: int, lag: int, length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -40,22 +43,26 @@ def neighbour_difference_ratio(color: np.ndarray, guide: np.ndarray | None = Non
     tonemapped luminance, rows and columns together, over the pixel triples where ``guide``
     (H, W, C feature channels such as albedo and normal) stays within :data:`EDGE_TOLERANCE`, so
     that edges of objects and textures count little. 1.0 for frames smaller than 3x3 or flat
-    ones. NaN, infinite and negative color values count as 0.
+    ones. NaN, infinite and negative color values count as 0. A frame of more than
+    :data:`SAMPLED_PIXELS` pixels is read along every k-th row and column, about that many pixels.
     """
     color = np.asarray(color, dtype=np.float32)
     if color.shape[0] < 3 or color.shape[1] < 3:
         return 1.0
-    luminance = tonemap_np(np.where(invalid_color(color), 0.0, color)).mean(axis=-1)
+    stride = max(1, -(-color.shape[0] * color.shape[1] // SAMPLED_PIXELS))
     near, far = [], []
     for axis in (0, 1):
+        lines = (slice(None), slice(None, None, stride)) if axis == 0 else (slice(None, None, stride), slice(None))
+        sampled = color[lines]
+        luminance = tonemap_np(np.where(invalid_color(sampled), 0.0, sampled)).mean(axis=-1)
         length = luminance.shape[axis] - 2
         start, step = _pairs(luminance, axis, 1, length)
         _, leap = _pairs(luminance, axis, 2, length)
         keep = np.ones(start.shape, dtype=bool)
         if guide is not None:
-            guide = np.nan_to_num(np.asarray(guide, dtype=np.float32))
-            guide_start, guide_step = _pairs(guide, axis, 1, length)
-            _, guide_leap = _pairs(guide, axis, 2, length)
+            sampled_guide = np.nan_to_num(np.asarray(guide[lines], dtype=np.float32))
+            guide_start, guide_step = _pairs(sampled_guide, axis, 1, length)
+            _, guide_leap = _pairs(sampled_guide, axis, 2, length)
             keep = (np.abs(guide_step - guide_start).max(-1) <= EDGE_TOLERANCE) & (
                 np.abs(guide_leap - guide_start).max(-1) <= EDGE_TOLERANCE
             )

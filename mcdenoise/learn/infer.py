@@ -136,10 +136,13 @@ def denoise_tensor(
     rounded down to the model's alignment); ``overlap`` is at least the receptive radius (a
     smaller request is raised to it), which makes tiled and untiled output agree. ``precision``
     is auto (fp16 on a GPU, bf16 on a CPU that has it, see :func:`~mcdenoise.learn.device.autocast_dtype`),
-    fp32, bf16 or fp16. A model with a prior runs it on the whole frame first (:mod:`mcdenoise.learn.prior`).
+    fp32, bf16 or fp16. A model with a prior runs it on the whole frame first (:mod:`mcdenoise.learn.prior`);
+    one that returns its prior unchanged (:attr:`UNet.returns_prior`) runs nothing else.
     """
     device = next(model.parameters()).device
     channels = with_prior(channels.to(device), features)  # on the whole frame, before it is tiled
+    if model.returns_prior:  # its correction is zero: the output is the prior's, with no network to run
+        return channels[..., -3:].float().clamp(min=0)
     height, width = channels.shape[:2]
     exposure = exposure_scale(channels[..., :3])
     depth_scale = depth_normaliser(channels, features)

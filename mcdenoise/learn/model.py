@@ -66,6 +66,13 @@ class UNet(nn.Module):
         """Input sides must be multiples of this."""
         return self.config.alignment
 
+    @property
+    def returns_prior(self) -> bool:
+        """Whether the network's output is its prior's, whatever the input: a model that corrects a
+        prior, with its output layer all zeros (:func:`correcting_prior`, before any training), so
+        that running it would only compute a correction of zero."""
+        return self.config.prior_base and not self.out.weight.any() and not self.out.bias.any()
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map (N, C, H, W) encoded input to (N, 3, H, W) log-radiance (H, W multiples of ``alignment``)."""
         radiance = x[:, :3].float()
