@@ -3,16 +3,21 @@
 Checklist (issue 4): killed render-pairs, killed train, concurrent render-pairs, batch apply.
 """
 
+import errno
 import json
 import subprocess
 import sys
 import time
 
 import numpy as np
+import OpenEXR
 import pytest
 import torch
 
 from mcdenoise.config import PairJob, TrainConfig
+from mcdenoise.denoise.apply import apply_files
+from mcdenoise.denoise.hook import Denoiser
+from mcdenoise.features import COLOR
 from mcdenoise.io.checkpoint import load_checkpoint
 from mcdenoise.io.exr import Frame, read_exr, write_exr
 from mcdenoise.io.pairs_dir import frame_name
@@ -121,3 +126,26 @@ def test_one_bad_frame_does_not_stop_a_batch(trained_model, test_dir, tmp_path):
     assert result.returncode == 1
     assert (tmp_path / "shot.denoised.exr").exists() and not (tmp_path / "bad.denoised.exr").exists()
     assert "bad.exr" in result.stderr and "1 denoised, 1 failed" in result.stdout
+
+
+def test_an_output_that_fails_to_write_behind_is_that_frames_failure_alone(trained_model, test_dir, tmp_path, monkeypatch):
+    """apply writes each output on a thread of its own while the next frame is denoised; a write
+    that fails there (a full disk) fails its frame, leaves no file, and the frames around it go on."""
+    frame = Frame(read_exr(test_dir / frame_name(0, 0, "a")).channels)
+    sources = [tmp_path / f"shot{i}.exr" for i in range(3)]
+    for source in sources:
+        write_exr(source, frame)
+    real_write = OpenEXR.File.write
+
+    def fail_the_middle_one(self, path):
+        if "shot1.denoised" in str(path):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(self, path)
+
+    monkeypatch.setattr(OpenEXR.File, "write", fail_the_middle_one)
+    results = apply_files(Denoiser.load(trained_model), sources)
+    assert [r.error is None for r in results] == [True, False, True], results
+    assert "No space left on device" in results[1].error and results[1].output is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shot0.denoised.exr", "shot0.exr", "shot1.exr", "shot2.denoised.exr", "shot2.exr"]
+    alone = Denoiser.load(trained_model).denoise_frame(read_exr(sources[2]))
+    np.testing.assert_array_equal(read_exr(tmp_path / "shot2.denoised.exr").stack(COLOR), alone)

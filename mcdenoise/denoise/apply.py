@@ -1,7 +1,8 @@
 """The apply job: denoise EXR files, keeping their other channels and header."""
 
 import os
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mcdenoise.denoise.auto_prior import AutoPrior
@@ -47,6 +48,8 @@ def apply_file(
     adapt_seconds: float = 0.0,
     layout: LayoutRequest | None = None,
     temporal: TemporalFilter | None = None,
+    read=read_frame,
+    write=write_exr,
 ) -> ApplyResult:
     """Denoise one EXR into ``output`` (default ``SOURCE.denoised.exr``); never overwrites an input.
 
@@ -57,6 +60,8 @@ def apply_file(
     ``layout`` says where the source keeps its features (:mod:`mcdenoise.io.layout`; default: found
     in the file), and the denoised color goes back where the source's color was. ``temporal``
     blends the denoised color with the sequence's previous output (:mod:`mcdenoise.denoise.temporal`).
+    ``read(path, layout)`` and ``write(path, frame)`` read the inputs and write the output
+    (:func:`apply_files` hands them to a thread of their own).
     """
     source = Path(source)
     output = Path(output) if output else denoised_path(source)
@@ -67,7 +72,7 @@ def apply_file(
     if (adapt_steps or adapt_seconds) and other_half is None:
         raise ConfigError("{adapt} fine-tunes on a frame's two halves: give the other half with {other_half}", "adapt", "other_half")
     ensure_writable_directory(output.parent)  # before the work, not after
-    loaded = [read_frame(path, layout) for path in inputs]
+    loaded = [read(path, layout) for path in inputs]
     frames = [frame for frame, _ in loaded]
     denoiser, note = denoiser.for_frame(frames[0])
     for (frame, frame_layout), path in zip(loaded, inputs, strict=True):
@@ -94,7 +99,7 @@ def apply_file(
         channels[kept] = frames[0].channels[noisy]
     for i, name in enumerate(source_layout.color_out):
         channels[name] = color[..., i]
-    write_exr(output, Frame(channels, attributes))
+    write(output, Frame(channels, attributes))
     sanitized = sum(int(invalid_color(frame.stack(COLOR)).sum()) for frame in frames)
     return ApplyResult(source, output, sanitized=sanitized, note=note)
 
@@ -112,7 +117,8 @@ def apply_files(
     (``other_half``, ``adapt_steps``, ``adapt_seconds``) and ``layout`` go to :func:`apply_file`;
     the halves for one source only. With ``sequence`` the sources are the frames of a sequence in
     order, each blended with the output before it (:class:`TemporalFilter`; a failed frame starts
-    the blending afresh)."""
+    the blending afresh). A thread reads the next file and writes the last output while a frame
+    is denoised; a file that fails to write is recorded as failed, and the others go on."""
     sources = [Path(s) for s in sources]
     if output is not None and len(sources) > 1:
         raise OutputError("-o names one output file; with several inputs leave it out")
@@ -121,16 +127,39 @@ def apply_files(
     if halves.get("other_half") is not None and len(sources) > 1:
         raise ConfigError("{other_half} is the other half of one frame; give one input with it", "other_half")
     temporal = TemporalFilter() if sequence else None
-    results = []
-    with Progress(len(sources), "apply", enabled=show_progress) as progress:
-        for source in sources:
-            try:
-                results.append(apply_file(denoiser, source, output, layout=layout, temporal=temporal, **halves))
-            except ConfigError:  # the options, not this frame: no other frame would fare better
-                raise
-            except McDenoiseError as error:
-                results.append(ApplyResult(source, None, error=str(error)))
-                if temporal is not None:
-                    temporal.reset()
-            progress.advance(note=source.name)
+    results: list[ApplyResult] = []
+    writes: list[tuple[int, Future]] = []
+    # One thread reads the next frame and writes the last one while this one is denoised.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mcdenoise-io") as io:
+        reads = {0: io.submit(read_frame, sources[0], layout)} if sources else {}
+
+        def read_ahead(path, request):
+            return reads.pop(index).result() if path == sources[index] and index in reads else read_frame(path, request)
+
+        def write_behind(path, frame):
+            writes.append((index, io.submit(write_exr, path, frame)))
+
+        with Progress(len(sources), "apply", enabled=show_progress) as progress:
+            for index, source in enumerate(sources):
+                if index + 1 < len(sources):
+                    reads[index + 1] = io.submit(read_frame, sources[index + 1], layout)
+                try:
+                    result = apply_file(
+                        denoiser, source, output, layout=layout, temporal=temporal, read=read_ahead, write=write_behind, **halves
+                    )
+                    results.append(result)
+                except ConfigError:  # the options, not this frame: no other frame would fare better
+                    raise
+                except McDenoiseError as error:
+                    reads.pop(index, None)
+                    results.append(ApplyResult(source, None, error=str(error)))
+                    if temporal is not None:
+                        temporal.reset()
+                progress.advance(note=source.name)
+    for index, write in writes:  # all done: the pool has shut down
+        failure = write.exception()
+        if isinstance(failure, McDenoiseError):
+            results[index] = replace(results[index], output=None, error=str(failure))
+        elif failure is not None:
+            raise failure
     return results

@@ -16,7 +16,7 @@ from mcdenoise.features import FeatureSet
 from mcdenoise.learn.device import autocast_dtype
 from mcdenoise.learn.encode import depth_normaliser, encode, exposure_scale
 from mcdenoise.learn.model import UNet, to_radiance
-from mcdenoise.learn.prior import with_prior
+from mcdenoise.learn.prior import prior_of, with_prior
 
 #: Default tile side on the CPU and on a GPU (see :func:`tile_for`).
 DEFAULT_TILE = 768
@@ -178,5 +178,7 @@ def denoise_array(
     precision: str = "auto",
 ) -> np.ndarray:
     """:func:`denoise_tensor` for a numpy (H, W, C) frame: returns (H, W, 3) float32 numpy radiance."""
+    if model.returns_prior:  # the prior alone, with no round trip through torch
+        return prior_of(channels, features)
     frame = torch.from_numpy(np.ascontiguousarray(channels, dtype=np.float32))
     return denoise_tensor(model, features, frame, tile=tile, overlap=overlap, precision=precision).cpu().numpy()
