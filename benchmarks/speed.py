@@ -1,13 +1,18 @@
 """Speed and memory of mcdenoise against Intel OIDN, per the speed section of shared/BENCHMARK.md.
 
-    python benchmarks/speed.py            # about 10 minutes on 2 cores
+    python benchmarks/speed.py            # about 15 minutes on 2 cores
 
 Measures, in one run on one machine:
-- apply: seconds per megapixel on the same 1920x1080 frame (median of 5 warm runs, 2 threads)
-  for each bundled model (base and fast) in fp32 and bf16, for the base that corrects OIDN
-  (OIDN high, then the network), and for OIDN 2.5 (pyoidn) at high,
-  balanced and fast; beside it, each one's PSNR_T on the quality benchmark's cached box-track
-  test frames (run `python benchmarks/quality.py` first to have them);
+- the job a user runs: read, denoise and write back 1920x1080 frames with all their channels (ZIP),
+  5 frames and 1 frame, each denoiser in a fresh process (interpreter, imports and model loading
+  count): `mcdenoise apply` by default and with each bundled model, against OIDN 2.5 high doing
+  the same with OpenEXR and pyoidn;
+- apply: seconds per megapixel of the network alone on the same 1920x1080 frame (median of 5 warm
+  runs, 2 threads) for each bundled model (base and fast) in fp32, and bf16 where the CPU has it
+  natively, for the base that corrects OIDN before any training (OIDN high alone: its correction
+  is zero), and for OIDN 2.5 (pyoidn) at high, balanced and fast; beside it, each one's PSNR_T on
+  the quality benchmark's cached box-track test frames (run `python benchmarks/quality.py` first
+  to have them);
 - memory: peak resident memory of `mcdenoise apply` on a 3840x2160 frame with all features;
 - seams: the largest difference between tiled and untiled output;
 - render-pairs: one 4 spp pair with AOVs and EXR writing, against two plain `mi.render` calls;
@@ -55,8 +60,10 @@ CACHE = HERE / "cache"
 THREADS = 2
 #: The bundled models to time, by name; the first is the default.
 MODELS = ("base", "fast")
-#: Inference precisions to time on the CPU.
-PRECISIONS = ("fp32", "bf16")
+#: Inference precisions to time on the CPU: bf16 only where the CPU has it natively. Emulated, it
+#: is many times slower (11.7x OIDN on an AMD EPYC), no default picks it there, and timing it
+#: would take most of this benchmark's time.
+PRECISIONS = ("fp32", "bf16") if autocast_dtype("auto", torch.device("cpu")) is not None else ("fp32",)
 #: The quality benchmark's row for a bundled model after `mcdenoise train`'s fine-tune (10 minutes):
 #: the same network, so it runs at the same speed as the bundled model's row.
 FINE_TUNED_ROWS = {"base": "base + 10 min"}
@@ -87,7 +94,7 @@ def _label(name: str, precision: str) -> str:
 
 def _prior_label(precision: str) -> str:
     default = " (default)" if autocast_dtype("auto", torch.device("cpu")) == autocast_dtype(precision, torch.device("cpu")) else ""
-    return f"mcdenoise base-oidn (OIDN high + width 32) {precision}{default}"
+    return f"mcdenoise --prior oidn, before training (OIDN high alone) {precision}{default}"
 
 
 def _median_time(function, runs: int = 5) -> float:
@@ -118,7 +125,7 @@ def measure_apply(frame: Frame, work: Path) -> list[dict]:
             denoiser = Denoiser.load(name, device="cpu", precision=precision)
             seconds = _median_time(lambda d=denoiser: d(channels))
             rows.append({"denoiser": _label(name, precision), "seconds": seconds, "seconds_per_mp": seconds / megapixels})
-    for precision in PRECISIONS:  # the base that corrects OIDN: OIDN high, then the network
+    for precision in PRECISIONS:  # the base that corrects OIDN, untrained: OIDN high alone (its correction is zero)
         denoiser = Denoiser.of_prior("oidn", device="cpu", precision=precision)
         seconds = _median_time(lambda d=denoiser: d(channels))
         rows.append({"denoiser": _prior_label(precision), "seconds": seconds, "seconds_per_mp": seconds / megapixels})
@@ -162,7 +169,7 @@ def _wall_time(command: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def measure_jobs(frame: Frame, work: Path, frames: int = 5, rounds: int = 3) -> list[dict]:
+def measure_jobs(frame: Frame, work: Path, frames: int = 5, rounds: int = 2) -> list[dict]:
     """The job a user runs: read, denoise and write back 1920x1080 frames with all their channels
     (ZIP), each denoiser in a process of its own, started afresh (the interpreter, imports and
     model loading count). ``frames`` frames in one process, and one frame alone; the median of
