@@ -103,3 +103,20 @@ def test_apply_with_the_oidn_prior_and_no_bundled_model_gives_oidns_output(test_
     noisy = read_exr(source)
     oidn = oidn_denoise(noisy.stack(COLOR), noisy.stack(ALBEDO), noisy.stack(NORMAL))
     np.testing.assert_allclose(read_exr(tmp_path / "out.exr").stack(COLOR), oidn, rtol=1e-4, atol=2e-6)
+
+
+def test_oidn_reads_a_frames_stacked_channels_in_place_and_never_changes_its_input(test_dir):
+    """Views of a stack of channels go to OIDN where they lie (strides, no copy) and give what
+    contiguous copies give; invalid values are replaced in a copy, not in the caller's arrays."""
+    frame = read_exr(test_dir / frame_name(0, 0, "a"))
+    stack = frame.stack(COLOR + ALBEDO + NORMAL + ("depth.Z",))
+    color, albedo, normal = stack[..., 0:3], stack[..., 3:6], stack[..., 6:9]
+    assert not color.flags.c_contiguous
+    copies = oidn_denoise(*(np.ascontiguousarray(block) for block in (color, albedo, normal)))
+    np.testing.assert_array_equal(oidn_denoise(color, albedo, normal), copies)
+    spoiled = stack.copy()
+    spoiled[5, 5, 0], spoiled[6, 6, 4] = np.nan, 7.0
+    before = spoiled.copy()
+    output = oidn_denoise(spoiled[..., 0:3], spoiled[..., 3:6], spoiled[..., 6:9])
+    np.testing.assert_array_equal(spoiled, before)
+    assert np.isfinite(output).all() and (output >= 0).all()

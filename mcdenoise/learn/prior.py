@@ -18,6 +18,7 @@ import torch
 
 from mcdenoise.errors import ConfigError
 from mcdenoise.features import AUX_CHANNELS, FeatureSet, invalid_color
+from mcdenoise.learn.oidn import oidn_rt
 
 _MISSING_PYOIDN = (
     "the OIDN prior ({prior} oidn) needs Intel Open Image Denoise: pip install pyoidn "
@@ -43,16 +44,22 @@ def oidn_denoise(color: np.ndarray, albedo: np.ndarray | None = None, normal: np
     ``pyoidn`` is missing.
     """
     try:
-        import pyoidn
+        import pyoidn  # noqa: F401  (installed? the filter itself is in mcdenoise.learn.oidn)
     except ImportError:
         raise ConfigError(_MISSING_PYOIDN, "prior") from None
-    color = np.ascontiguousarray(np.where(invalid_color(color), 0.0, color), dtype=np.float32)
+    color = np.asarray(color, dtype=np.float32)
+    invalid = invalid_color(color)
+    if invalid.any():  # a copy, sanitised; the input stays as it is
+        color = np.where(invalid, np.float32(0.0), color)
     aux = {}
-    if albedo is not None:
-        aux["albedo"] = np.ascontiguousarray(np.nan_to_num(albedo, nan=0.0, posinf=0.0, neginf=0.0).clip(0.0, 1.0), dtype=np.float32)
-        if normal is not None:
-            aux["normal"] = np.ascontiguousarray(np.nan_to_num(normal, nan=0.0, posinf=0.0, neginf=0.0).clip(-1.0, 1.0), dtype=np.float32)
-    return np.maximum(np.asarray(pyoidn.denoise(color, hdr=True, quality="high", **aux), dtype=np.float32), 0.0)
+    for name, image, low in (("albedo", albedo, 0.0), ("normal", normal if albedo is not None else None, -1.0)):
+        if image is not None:
+            image = np.asarray(image, dtype=np.float32)
+            if not (np.isfinite(image).all() and image.min() >= low and image.max() <= 1.0):
+                image = np.nan_to_num(image, nan=0.0, posinf=0.0, neginf=0.0).clip(low, 1.0)
+            aux[name] = image
+    output = oidn_rt(color, aux.get("albedo"), aux.get("normal"))
+    return np.maximum(output, 0.0, out=output)
 
 
 def prior_of(channels, features: FeatureSet):
