@@ -16,6 +16,7 @@ from mcdenoise.io.bundled import BASE_MODEL
 from mcdenoise.io.checkpoint import load_checkpoint, save_checkpoint
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name
+from mcdenoise.learn import oidn
 from mcdenoise.learn.model import correcting_prior, inference_model
 from mcdenoise.learn.prior import oidn_denoise
 from mcdenoise.learn.train import train
@@ -105,9 +106,13 @@ def test_apply_with_the_oidn_prior_and_no_bundled_model_gives_oidns_output(test_
     np.testing.assert_allclose(read_exr(tmp_path / "out.exr").stack(COLOR), oidn, rtol=1e-4, atol=2e-6)
 
 
-def test_oidn_reads_a_frames_stacked_channels_in_place_and_never_changes_its_input(test_dir):
-    """Views of a stack of channels go to OIDN where they lie (strides, no copy) and give what
-    contiguous copies give; invalid values are replaced in a copy, not in the caller's arrays."""
+@pytest.mark.parametrize("large", [False, True], ids=["packed-copies", "in-place-and-capped"])
+def test_oidn_on_a_frames_stacked_channels_gives_what_packed_copies_give_and_never_changes_its_input(test_dir, monkeypatch, large):
+    """Views of a stack of channels go to OIDN as packed copies or, on a frame counted as large,
+    where they lie (strides) with its scratch memory capped; both give what contiguous copies
+    give. Invalid values are replaced in a copy, not in the caller's arrays."""
+    if large:
+        monkeypatch.setattr(oidn, "UNCAPPED_PIXELS", 0)
     frame = read_exr(test_dir / frame_name(0, 0, "a"))
     stack = frame.stack(COLOR + ALBEDO + NORMAL + ("depth.Z",))
     color, albedo, normal = stack[..., 0:3], stack[..., 3:6], stack[..., 6:9]

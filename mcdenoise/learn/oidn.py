@@ -3,7 +3,8 @@
 OIDN's RT filter, uncapped, takes about 1 GiB of scratch memory for a 1920x1080 frame and
 over 2 GiB for 3840x2160 (on its CPU device). Above :data:`UNCAPPED_PIXELS` the filter is
 given :data:`SCRATCH_LIMIT_MB` (OIDN's ``maxMemoryMB``), and then denoises the frame in
-overlapping tiles of its own: the same output, at some cost in time. One device and filter
+overlapping tiles of its own: the same output, at some cost in time; and it reads the frame's
+stacked channels where they lie instead of packed copies. One device and filter
 serve every call in the process, one call at a time.
 """
 
@@ -32,16 +33,18 @@ def _shared_filter():
     return _filter
 
 
-def _shared(image: np.ndarray) -> tuple[np.ndarray, int, int, int]:
-    """How OIDN reads ``image`` (H, W, 3) float32 in place: the array that holds it, the byte offset
-    of its first pixel there, and the bytes from one pixel and one row to the next (0: packed). A
-    view of 3 neighbouring channels of a larger C-contiguous array (a frame's channels stacked) is
-    read where it lies; anything else is copied first."""
+def _shared(image: np.ndarray, in_place: bool) -> tuple[np.ndarray, int, int, int]:
+    """How OIDN reads ``image`` (H, W, 3) float32: the array that holds it, the byte offset of its
+    first pixel there, and the bytes from one pixel and one row to the next (0: packed). With
+    ``in_place``, a view of 3 neighbouring channels of a larger C-contiguous array (a frame's
+    channels stacked) is read where it lies, which saves memory but takes OIDN longer than a
+    packed copy; anything else that is not packed is copied first."""
     if image.flags.c_contiguous:
         return image, 0, 0, 0
     base = image.base
     if (
-        isinstance(base, np.ndarray)
+        in_place
+        and isinstance(base, np.ndarray)
         and base.dtype == np.float32
         and base.flags.c_contiguous
         and image.strides[2] == image.itemsize
@@ -60,18 +63,19 @@ def oidn_rt(color: np.ndarray, albedo: np.ndarray | None = None, normal: np.ndar
 
     output = np.empty(color.shape, np.float32)
     height, width = color.shape[:2]
+    large = height * width > UNCAPPED_PIXELS
     images = {"color": color, "albedo": albedo, "normal": normal if albedo is not None else None, "output": output}
     with _lock:
         device, rt = _shared_filter()
         for name, image in images.items():
             if image is not None:
-                data, offset, pixel_stride, row_stride = _shared(image)
+                data, offset, pixel_stride, row_stride = _shared(image, in_place=large)
                 rt.set_image(name, data, pyoidn.OIDN_FORMAT_FLOAT3, width, height, offset, pixel_stride, row_stride)
             elif name in ("albedo", "normal"):
                 rt.unset_image(name)
         rt.set_bool("hdr", True)
         rt.set_quality(pyoidn.OIDN_QUALITY_HIGH)
-        rt.set_int("maxMemoryMB", SCRATCH_LIMIT_MB if color.shape[0] * color.shape[1] > UNCAPPED_PIXELS else -1)
+        rt.set_int("maxMemoryMB", SCRATCH_LIMIT_MB if large else -1)
         rt.commit()
         rt.execute()
         error = device.get_error()
