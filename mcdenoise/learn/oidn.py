@@ -57,19 +57,22 @@ def _shared(image: np.ndarray, in_place: bool) -> tuple[np.ndarray, int, int, in
 
 def oidn_rt(color: np.ndarray, albedo: np.ndarray | None = None, normal: np.ndarray | None = None) -> np.ndarray:
     """OIDN's RT filter, HDR, high quality, on float32 (H, W, 3) arrays (``normal`` only with
-    ``albedo``), read in place where they are views of a stack of channels; returns the (H, W, 3)
-    float32 output. Raises RuntimeError with OIDN's message when it fails."""
+    ``albedo``); on a frame above :data:`UNCAPPED_PIXELS`, views of a stack of channels are read
+    where they lie (see :func:`_shared`). Returns the (H, W, 3) float32 output. Raises
+    RuntimeError with OIDN's message when it fails."""
     import pyoidn
 
     output = np.empty(color.shape, np.float32)
     height, width = color.shape[:2]
     large = height * width > UNCAPPED_PIXELS
+    held = []
     images = {"color": color, "albedo": albedo, "normal": normal if albedo is not None else None, "output": output}
     with _lock:
         device, rt = _shared_filter()
         for name, image in images.items():
             if image is not None:
                 data, offset, pixel_stride, row_stride = _shared(image, in_place=large)
+                held.append(data)  # OIDN reads the array through a pointer: it must live until the filter ran
                 rt.set_image(name, data, pyoidn.OIDN_FORMAT_FLOAT3, width, height, offset, pixel_stride, row_stride)
             elif name in ("albedo", "normal"):
                 rt.unset_image(name)
