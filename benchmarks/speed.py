@@ -192,7 +192,7 @@ def measure_jobs(frame: Frame, work: Path, frames: int = 5, rounds: int = 2) -> 
         peer = statistics.median(times[("OIDN 2.5 high", count)])
         for name in commands:
             seconds = statistics.median(times[(name, count)])
-            rows.append({"denoiser": name, "frames": count, "seconds": seconds, "ratio_vs_oidn_high": seconds / peer})
+            rows.append({"denoiser": name, "frames": count, "rounds": rounds, "seconds": seconds, "ratio_vs_oidn_high": seconds / peer})
     return rows
 
 
@@ -341,11 +341,14 @@ def quality_beside_speed(path: Path = RESULTS / "quality.json") -> dict[str, flo
 def _markdown(record: dict) -> str:
     lines = [f"Speed, {record['machine']}, {record['date']} (`python benchmarks/speed.py`).", ""]
     lines += [
-        "| the job: read, denoise, write 1920x1080 frames with their channels (ZIP), a fresh process, median of 3 "
-        "| frames | s | vs OIDN high |",
-        "|---|---|---|---|",
+        "| the job: read, denoise, write 1920x1080 frames with their channels (ZIP), a fresh process, median of rounds "
+        "| frames | rounds | s | vs OIDN high |",
+        "|---|---|---|---|---|",
     ]
-    lines += [f"| {r['denoiser']} | {r['frames']} | {r['seconds']:.2f} | {r['ratio_vs_oidn_high']:.2f}x |" for r in record.get("jobs", [])]
+    lines += [
+        f"| {r['denoiser']} | {r['frames']} | {r['rounds']} | {r['seconds']:.2f} | {r['ratio_vs_oidn_high']:.2f}x |"
+        for r in record.get("jobs", [])
+    ]
     lines += [""]
     scenes = record.get("psnr_t_by_scene", {})
     fine_tuned_row = {_label(name, p): row for name, row in FINE_TUNED_ROWS.items() for p in PRECISIONS}
