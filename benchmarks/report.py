@@ -49,7 +49,7 @@ HEADLINE_PAIRS = 4
 #: The track of the headline table.
 HEADLINE_TRACK = "box"
 #: The README's generated blocks, each between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->``.
-README_BLOCKS = ("headline", "blender", "sequence")
+README_BLOCKS = ("headline", "blender", "sequence", "speed")
 #: The rows of the README's sequence table: (row name in sequence.json, column title).
 SEQUENCE_README_ROWS = (("OIDN 2.5", "OIDN 2.5"), ("live", "live"), ("live + temporal", "live + temporal"))
 #: The rows of the README's Cycles table, where the run has them.
@@ -865,6 +865,9 @@ def speed_section(ctx: Context, results: Path) -> Section | None:
 def _speed_lines(ctx: Context, source: Source, data: dict, reruns: Sequence[tuple[Source, Any]], rerun_rows: list[list[str]]) -> Section:
     """The speed section's lines (see speed_section)."""
     lines = ["## Speed", "", provenance(ctx, source), *(provenance(ctx, s) for s, _ in reruns), ""]
+    if data.get("jobs"):
+        lines += ["**The job**: read, denoise and write back 1920x1080 frames with all their channels (ZIP), each in a fresh process", ""]
+        lines += md_table(["denoiser", "frames", "s", "time vs OIDN high"], _job_rows(data))
     by_scene = data.get("psnr_t_by_scene", {})
     scenes = sorted(by_scene)
     megapixels = data["apply"][0]["seconds"] / data["apply"][0]["seconds_per_mp"] if data["apply"] else None
@@ -1124,6 +1127,7 @@ def build_readme(results: Path, readme: Path, doc: Path) -> str | None:
         "blender": (blender and guarded(blender.source.path, lambda: blender_table(ctx, blender, doc_link=doc)))
         or ["(No Cycles result yet.)"],
         "sequence": _sequence_block(ctx, results) or ["(No sequence result yet.)"],
+        "speed": _speed_block(ctx, results) or ["(No speed result with the whole job yet.)"],
     }
     text, found = current(readme) or "", False
     for name in README_BLOCKS:
@@ -1131,6 +1135,33 @@ def build_readme(results: Path, readme: Path, doc: Path) -> str | None:
         if replaced is not None:
             text, found = replaced, True
     return text if found else None
+
+
+def _speed_block(ctx: Context, results: Path) -> list[str] | None:
+    """README's speed table: the whole job against OIDN, training's crops a second and 4K memory, from
+    speed.json; None without one, or with one from before the job was timed."""
+    found = load_optional(results / "speed.json")
+    if not found or not found[1].get("jobs"):
+        return None
+    source, data = found
+    return guarded(source.path, lambda: _speed_block_lines(ctx, source, data))
+
+
+def _speed_block_lines(ctx: Context, source: Source, data: dict) -> list[str]:
+    """The lines of README's speed table (see _speed_block)."""
+    header = ["read, denoise, write 1920x1080 frames (ZIP), a fresh process", "frames", "s", "time vs OIDN 2.5 high"]
+    lines = md_table(header, _job_rows(data))
+    train = ", ".join(f"{r['device']} {r['precision']} {r['crops_per_second']:.1f}" for r in data["train"])
+    memory = ", ".join(f"{m['precision']} {m['peak_rss_gib']:.2f} GiB" for m in data["memory"])
+    lines += [f"Training, 128x128 crops, batch 8, crops/s: {train}. Peak memory of `apply` at 3840x2160: {memory}.", ""]
+    command = f"`{source.command}`" if source.command else "`python benchmarks/speed.py`"
+    machine, date = source.machine or "machine not recorded", source.date or "date not recorded"
+    return lines + [f"{machine}, {date}, {command}; all of it: {link(ctx, source.path)}."]
+
+
+def _job_rows(data: dict) -> list[list[str]]:
+    """Rows of the whole-job table of speed.json."""
+    return [[r["denoiser"], f"{r['frames']}", f"{r['seconds']:.2f}", f"{r['ratio_vs_oidn_high']:.2f}x"] for r in data["jobs"]]
 
 
 def _sequence_block(ctx: Context, results: Path) -> list[str] | None:
