@@ -10,7 +10,7 @@ from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.denoise.temporal import TemporalFilter
 from mcdenoise.errors import ConfigError, McDenoiseError, OutputError
 from mcdenoise.features import COLOR, invalid_color
-from mcdenoise.io.exr import Frame, write_exr
+from mcdenoise.io.exr import Frame, use_threads, write_exr
 from mcdenoise.io.files import ensure_writable_directory
 from mcdenoise.io.layout import LayoutRequest, read_frame, require_features
 from mcdenoise.progress import Progress
@@ -118,7 +118,8 @@ def apply_files(
     the halves for one source only. With ``sequence`` the sources are the frames of a sequence in
     order, each blended with the output before it (:class:`TemporalFilter`; a failed frame starts
     the blending afresh). A thread reads the next file and writes the last output while a frame
-    is denoised; a file that fails to write is recorded as failed, and the others go on."""
+    is denoised, and OpenEXR (de)compresses with a thread per core; a file that fails to write is
+    recorded as failed, and the others go on."""
     sources = [Path(s) for s in sources]
     if output is not None and len(sources) > 1:
         raise OutputError("-o names one output file; with several inputs leave it out")
@@ -127,6 +128,7 @@ def apply_files(
     if halves.get("other_half") is not None and len(sources) > 1:
         raise ConfigError("{other_half} is the other half of one frame; give one input with it", "other_half")
     temporal = TemporalFilter() if sequence else None
+    use_threads(os.cpu_count() or 1)
     results: list[ApplyResult] = []
     writes: list[tuple[int, Future]] = []
     # One thread reads the next frame and writes the last one while this one is denoised.
