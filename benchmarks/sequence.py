@@ -18,8 +18,7 @@ camera's one reference scores every frame; a moving camera's frames are scored e
   (or ``--steps-per-frame`` steps, which make the run repeatable on any machine);
 - live + temporal, OIDN + temporal: those outputs blended along the sequence as ``apply --sequence``
   does, with each frame's noise from its two halves (:class:`mcdenoise.denoise.temporal.TemporalFilter`);
-  live + temporal is what ``live --temporal``
-  writes (tests/test_live.py).
+  live + temporal is what ``live --temporal`` writes (tests/test_live.py).
 
 Metrics: PSNR_T of each scored frame against its reference (a curve) and their mean from
 ``--settled`` on; flicker (BENCHMARK.md) of the frames from ``--settled`` on: still camera, the mean

@@ -45,18 +45,21 @@ def noise_variance(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     return np.square((np.asarray(first, np.float64) - second) / 2).astype(np.float32)
 
 
-def _box_mean(image: np.ndarray) -> np.ndarray:
-    """Per pixel and channel, the mean of the 3x3 neighbourhood (edges repeated)."""
+def _neighbourhood(image: np.ndarray) -> list[np.ndarray]:
+    """The 9 shifts of ``image`` (H, W, C) that put each pixel's 3x3 neighbours on it (edges repeated)."""
     padded = np.pad(image, ((1, 1), (1, 1), (0, 0)), mode="edge")
     height, width = image.shape[:2]
-    return sum(padded[dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3)) / 9
+    return [padded[dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3)]
+
+
+def _box_mean(image: np.ndarray) -> np.ndarray:
+    """Per pixel and channel, the mean of the 3x3 neighbourhood (edges repeated)."""
+    return sum(_neighbourhood(image)) / 9
 
 
 def _neighbourhood_range(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per pixel and channel, the minimum and maximum of the 3x3 neighbourhood (edges repeated)."""
-    padded = np.pad(image, ((1, 1), (1, 1), (0, 0)), mode="edge")
-    height, width = image.shape[:2]
-    shifted = [padded[dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3)]
+    shifted = _neighbourhood(image)
     return np.min(shifted, axis=0), np.max(shifted, axis=0)
 
 

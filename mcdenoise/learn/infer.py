@@ -140,9 +140,9 @@ def denoise_tensor(
     one that returns its prior unchanged (:attr:`UNet.returns_prior`) runs nothing else.
     """
     device = next(model.parameters()).device
-    channels = with_prior(channels.to(device), features)  # on the whole frame, before it is tiled
     if model.returns_prior:  # its correction is zero: the output is the prior's, with no network to run
-        return channels[..., -3:].float().clamp(min=0)
+        return prior_of(channels.to(device), features)
+    channels = with_prior(channels.to(device), features)  # on the whole frame, before it is tiled
     height, width = channels.shape[:2]
     exposure = exposure_scale(channels[..., :3])
     depth_scale = depth_normaliser(channels, features)

@@ -26,14 +26,19 @@ _MISSING_PYOIDN = (
 )
 
 
+def _require_pyoidn() -> None:
+    """Raise :class:`ConfigError` (field ``prior``) saying what to install when ``pyoidn`` is missing."""
+    try:
+        import pyoidn  # noqa: F401
+    except ImportError:
+        raise ConfigError(_MISSING_PYOIDN, "prior") from None
+
+
 def require_prior(features: FeatureSet) -> None:
     """Check that the prior of ``features`` can run here, before any work starts; raises
     :class:`ConfigError` (field ``prior``) saying what to install."""
     if features.prior == "oidn":
-        try:
-            import pyoidn  # noqa: F401
-        except ImportError:
-            raise ConfigError(_MISSING_PYOIDN, "prior") from None
+        _require_pyoidn()
 
 
 def oidn_denoise(color: np.ndarray, albedo: np.ndarray | None = None, normal: np.ndarray | None = None) -> np.ndarray:
@@ -43,10 +48,7 @@ def oidn_denoise(color: np.ndarray, albedo: np.ndarray | None = None, normal: np
     (as OIDN requires). Raises :class:`ConfigError` (field ``prior``) saying what to install when
     ``pyoidn`` is missing.
     """
-    try:
-        import pyoidn  # noqa: F401  (installed? the filter itself is in mcdenoise.learn.oidn)
-    except ImportError:
-        raise ConfigError(_MISSING_PYOIDN, "prior") from None
+    _require_pyoidn()
     color = np.asarray(color, dtype=np.float32)
     invalid = invalid_color(color)
     if invalid.any():  # a copy, sanitised; the input stays as it is
