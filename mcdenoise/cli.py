@@ -195,10 +195,20 @@ def build_parser() -> argparse.ArgumentParser:
         "view layer, Cycles' denoiser and adaptive sampling off, the features from its denoising data\n"
         "passes (normals in camera space); --filter box sets Cycles' box filter; --variant is unused.",
         epilog="examples:\n  mcdenoise render-pairs scene.xml --out renders/cbox --views 32 --pixels 16384 --reference-spp 1024\n"
-        "  mcdenoise render-pairs shot.blend --out renders/shot",
+        "  mcdenoise render-pairs shot.blend --out renders/shot\n"
+        "  mcdenoise render-pairs scene.xml --out /shared/renders/cbox --ray auto   # on the Ray cluster this node is in",
     )
     render.add_argument("scene", help="Mitsuba 3 scene file (scene.xml) or Blender file (scene.blend)")
     render.add_argument("--out", required=True, help="output directory (created; reused to resume)")
+    render.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="render the views on a Ray cluster (pip install 'mcdenoise[ray]'): join the one at ADDRESS (auto, HOST:PORT or "
+        "ray://HOST:PORT), or start one on this machine without it. Workers return frames and this process writes them: "
+        "the folder is the same byte for byte as a local run's. Every node needs mcdenoise and the scene at the same path",
+    )
     _options(
         render,
         PairJob,
@@ -455,7 +465,12 @@ def _run(args) -> int:
         from mcdenoise.render.job import render_pairs
 
         job = PairJob(**_fields_of(PairJob, args))
-        manifest = render_pairs(args.scene, args.out, job, show_progress=show)
+        farm = None
+        if args.ray is not None:
+            from mcdenoise.render.farm import RayFarm
+
+            farm = RayFarm(args.ray or None)
+        manifest = render_pairs(args.scene, args.out, job, show_progress=show, farm=farm)
         print(f"{args.out}: {len(manifest['frames'])} frames, {manifest['settings']['width']}x{manifest['settings']['height']}")
         return 0
     if args.command == "render-sequence":

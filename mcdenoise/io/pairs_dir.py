@@ -116,6 +116,23 @@ def is_finished(manifest: dict, directory: Path, name: str, spp: int | None = No
     return bool(record) and (spp is None or record["spp"] == spp) and (Path(directory) / name).exists()
 
 
+def canonical_manifest(manifest: dict) -> dict:
+    """``manifest`` with its cameras and frames in order of view, then pair, then side (the
+    reference last), whatever order they were rendered in: a job resumed, or rendered on a farm,
+    writes the same file as one run in order."""
+    frames = manifest["frames"]
+
+    def frame_order(name: str):
+        record = frames[name]
+        return record["view"], record["pair"] is None, record["pair"] or 0, record["side"]
+
+    return {
+        **manifest,
+        "cameras": {key: manifest["cameras"][key] for key in sorted(manifest["cameras"], key=int)},
+        "frames": {name: frames[name] for name in sorted(frames, key=frame_order)},
+    }
+
+
 class ManifestSaver:
     """Writes a job's manifest at most once per :data:`MANIFEST_SECONDS`, and on demand.
 
@@ -128,8 +145,8 @@ class ManifestSaver:
         self.last = time.monotonic()
 
     def write(self) -> None:
-        """Write the manifest now."""
-        write_json(self.path, self.manifest)
+        """Write the manifest now, its cameras and frames in order of view (:func:`canonical_manifest`)."""
+        write_json(self.path, canonical_manifest(self.manifest))
         self.last = time.monotonic()
 
     def record(self, records: dict) -> None:

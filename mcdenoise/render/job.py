@@ -112,26 +112,50 @@ class PairRendering:
         self.width, self.height = resolve_size(native, job.size, job.pixels)
         #: The manifest, once :meth:`items` has begun: every finished frame.
         self.manifest: dict | None = None
+        self._renderer: FrameRenderer | BlenderRenderer | None = None
 
-    def items(self, show_progress: bool = False, views: Iterable[int] | None = None) -> Iterator[RenderedItem]:
+    def settings(self) -> dict:
+        """The job's settings as its manifest and every frame's header record them."""
+        return _image_settings(self.job, self.scene_path, file_sha256(self.scene_path), self.width, self.height)
+
+    def render(self, view: int, pair: int | None, settings: dict) -> dict:
+        """Render one work item: pair ``pair`` of ``view`` (None: the view's reference), as file
+        name -> (manifest record, frame). A frame of a sequence carries its motion to the frame before.
+        Its pixels depend only on the job, the view and the pair, not on what this object rendered before."""
+        job = self.job
+        if self._renderer is None:
+            if self.scene_path.suffix == ".blend":
+                self._renderer = BlenderRenderer(self.scene, self.width, self.height, job.pixel_filter)
+            else:
+                self._renderer = FrameRenderer(self.scene, self.base_camera, self.width, self.height, job.pixel_filter, replay=self.replay)
+        camera = self.cameras(view)
+        self._renderer.move(camera)
+        frames = _render_item(self._renderer, job, settings, self.variant, view, pair)
+        if job.path:  # each frame of a sequence carries its motion to the frame before
+            depth = next(iter(frames.values()))[1].channels[DEPTH[0]]
+            motion = motion_to_previous(depth, camera, self.cameras(max(view - 1, 0)), self.width, self.height)
+            frames = {name: (record, _with_channels(frame, motion)) for name, (record, frame) in frames.items()}
+        return frames
+
+    def items(self, show_progress: bool = False, views: Iterable[int] | None = None, farm=None) -> Iterator[RenderedItem]:
         """Render every pair (and reference) that an earlier run with the same settings did not
         finish, in order of view, yielding each as soon as it is rendered; ``views`` limits the work
         to those views of the job (a later run can render the rest). Each item's EXR files
         are written on a thread while the next renders, and an item enters the manifest only once
-        all of its files are complete; the folder is locked while this runs."""
-        job, scene_path, width, height = self.job, self.scene_path, self.width, self.height
+        all of its files are complete; the folder is locked while this runs.
+
+        ``farm`` (:class:`mcdenoise.render.farm.RayFarm`) renders the items on a Ray cluster
+        instead of here; they arrive in the same order, and this process writes them as it would
+        its own, so the folder is the same byte for byte."""
+        job = self.job
         chosen = sorted(set(range(job.views) if views is None else views))
         if chosen and not 0 <= chosen[0] <= chosen[-1] < job.views:
             raise ConfigError(f"the {{views}} to render must lie in 0 to {job.views - 1}, not {chosen[0]} to {chosen[-1]}", "views")
         out = ensure_writable_directory(self.out_dir)
         with DirectoryLock(out):
             remove_stale_partials(out)  # left by a run that was killed mid-write
-            settings = _image_settings(job, scene_path, file_sha256(scene_path), width, height)
+            settings = self.settings()
             manifest = self.manifest = start_or_resume(out, settings)
-            if scene_path.suffix == ".blend":
-                renderer = BlenderRenderer(self.scene, width, height, job.pixel_filter)
-            else:
-                renderer = FrameRenderer(self.scene, self.base_camera, width, height, job.pixel_filter, replay=self.replay)
             work = []
             for view in chosen:
                 for pair in range(job.pairs):
@@ -140,21 +164,16 @@ class PairRendering:
                 if job.reference_spp and not is_finished(manifest, out, frame_name(view, None, "ref"), job.reference_spp):
                     work.append((view, None))
             total = len(chosen) * (job.pairs + (1 if job.reference_spp else 0))
-            progress = Progress(total, f"render-pairs {scene_path.parent.name}", enabled=show_progress)
+            progress = Progress(total, f"render-pairs {self.scene_path.parent.name}", enabled=show_progress)
             progress.done = total - len(work)
             saved = ManifestSaver(out, manifest)
+            rendered = farm.render(self, work, settings) if farm else self._render_here(work, settings)
             try:
                 with progress, ThreadPoolExecutor(max_workers=1) as writer:
                     pending = None
-                    for view, pair in work:
+                    for view, pair, frames in rendered:
                         camera = self.cameras(view)
                         manifest["cameras"][str(view)] = asdict(camera)
-                        renderer.move(camera)
-                        frames = _render_item(renderer, job, settings, self.variant, view, pair)
-                        if job.path:  # each frame of a sequence carries its motion to the frame before
-                            depth = next(iter(frames.values()))[1].channels[DEPTH[0]]
-                            motion = motion_to_previous(depth, camera, self.cameras(max(view - 1, 0)), width, height)
-                            frames = {name: (record, _with_channels(frame, motion)) for name, (record, frame) in frames.items()}
                         # Training data is written once and read often: uncompressed.
                         writes = [writer.submit(write_exr, out / name, frame, compress=False) for name, (_, frame) in frames.items()]
                         if pending:
@@ -165,17 +184,30 @@ class PairRendering:
                     if pending:
                         _record_written(saved, progress, *pending)
             finally:
+                rendered.close()  # a farm cancels what it has not delivered
                 saved.write()  # every finished item, also after an error or an interrupt
+
+    def _render_here(self, work: list, settings: dict) -> Iterator[tuple[int, int | None, dict]]:
+        """(view, pair, frames) of each work item, rendered in this process."""
+        for view, pair in work:
+            yield view, pair, self.render(view, pair, settings)
 
 
 def render_pairs(
-    scene_path, out_dir, job: PairJob, show_progress: bool = False, replay: bool = True, views: Iterable[int] | None = None
+    scene_path,
+    out_dir,
+    job: PairJob,
+    show_progress: bool = False,
+    replay: bool = True,
+    views: Iterable[int] | None = None,
+    farm=None,
 ) -> dict:
     """Render ``job.views`` x ``job.pairs`` pairs (plus optional references) into ``out_dir``
     (:class:`PairRendering`), or those of ``views`` only; finished pairs from an earlier run with
-    the same settings are skipped. Returns the manifest."""
+    the same settings are skipped. ``farm`` (:class:`mcdenoise.render.farm.RayFarm`) renders them
+    on a Ray cluster. Returns the manifest."""
     rendering = PairRendering(scene_path, out_dir, job, replay)
-    for _ in rendering.items(show_progress, views):
+    for _ in rendering.items(show_progress, views, farm):
         pass
     return rendering.manifest
 

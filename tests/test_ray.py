@@ -1,0 +1,96 @@
+"""render-pairs on a Ray cluster: a local one of 2 CPUs, real Mitsuba renders in its workers."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import ray  # the [test] extra installs it
+
+from mcdenoise.config import PairJob
+from mcdenoise.demo import DEMO_SCENE
+from mcdenoise.render.farm import RayFarm
+from mcdenoise.render.job import render_pairs
+
+#: 4 views of one pair and a reference each, at 4096 pixels: 12 tasks of a fraction of a second.
+JOB = PairJob(views=4, pairs=1, pixels=4096, reference_spp=16)
+
+
+@pytest.fixture(scope="module")
+def farm():
+    farm = RayFarm(cpus=2)
+    yield farm
+    ray.shutdown()
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def _ray_task_pids() -> list[int]:
+    """Processes of Ray workers running a render task (Ray titles them ``ray::<task>``)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "cmdline").read_bytes().startswith(b"ray::_render_task"):
+                    pids.append(int(entry.name))
+            except OSError:
+                pass
+    return pids
+
+
+def test_ray_writes_the_same_bytes_as_a_local_run_and_resumes_one(farm, tmp_path):
+    render_pairs(DEMO_SCENE, tmp_path / "local", JOB)
+    render_pairs(DEMO_SCENE, tmp_path / "ray", JOB, farm=farm)
+    expected = _files(tmp_path / "local")
+    assert len(expected) == 1 + 4 * 3  # the manifest, and each view's A, B and reference
+    assert _files(tmp_path / "ray") == expected
+    # A job begun here (views 0 and 2) and finished on the farm is the same folder too.
+    render_pairs(DEMO_SCENE, tmp_path / "resumed", JOB, views=[0, 2])
+    render_pairs(DEMO_SCENE, tmp_path / "resumed", JOB, farm=farm)
+    assert _files(tmp_path / "resumed") == expected
+
+
+def test_a_killed_ray_worker_loses_nothing(farm, tmp_path):
+    job = PairJob(views=6, pairs=1, pixels=4096, spp=64, seed=7)
+    render_pairs(DEMO_SCENE, tmp_path / "local", job)
+    killed = []
+
+    def kill_a_worker():
+        deadline = time.monotonic() + 60
+        while not killed and time.monotonic() < deadline:
+            for pid in _ray_task_pids():
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                break
+            time.sleep(0.01)
+
+    killer = threading.Thread(target=kill_a_worker)
+    killer.start()
+    render_pairs(DEMO_SCENE, tmp_path / "ray", job, farm=farm)
+    killer.join()
+    assert killed, "no Ray worker was seen rendering"
+    assert _files(tmp_path / "ray") == _files(tmp_path / "local")
+    assert not [p for p in (tmp_path / "ray").iterdir() if p.name.startswith(".")]  # no partial file or lock is left
+
+
+def test_ray_missing_says_what_to_install(tmp_path):
+    shadow = tmp_path / "shadow" / "ray"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError(\"No module named 'ray'\")\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(shadow.parent), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run(
+        [sys.executable, "-m", "mcdenoise", "--quiet", "render-pairs", str(DEMO_SCENE), "--out", str(tmp_path / "out"), "--ray"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == ["mcdenoise: error: render-pairs --ray needs Ray: pip install 'mcdenoise[ray]'"]
+    assert not (tmp_path / "out").exists()
