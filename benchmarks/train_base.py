@@ -3,6 +3,7 @@
     python benchmarks/train_base.py                 # the bundled base: about 46 minutes on 2 CPU cores
     python benchmarks/train_base.py --width 16 --no-magnitude-input --minutes 20 --out mcdenoise/data/fast_model.pt
     python benchmarks/train_base.py --minutes 2 --scenes 8 --out /tmp/base.pt   # a smoke run
+    python benchmarks/train_base.py --render-only --ray auto   # the scenes rendered on a Ray cluster
     python benchmarks/train_base.py --prior oidn --init mcdenoise/data/base_model.pt --minutes 20 \
         --out mcdenoise/data/base_oidn_model.pt   # the base that corrects OIDN, grown from the plain one
 
@@ -28,7 +29,7 @@ import platform
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -63,7 +64,8 @@ def _render_scene(scene_file: Path, folder: Path, job: PairJob) -> Path:
 
 
 def render_training_data(args) -> list[Path]:
-    """Generate the scenes and render their pairs (cached), ``--jobs`` scenes at a time; returns the render-pairs folders."""
+    """Generate the scenes and render their pairs (cached), ``--jobs`` scenes at a time or on a Ray cluster
+    (``--ray``); returns the render-pairs folders."""
     scene_files = write_generated_scenes(args.cache / "scenes", args.scenes)
     variant = choose_variant(args.variant)  # probed once here, not once per worker
     work = [
@@ -83,7 +85,15 @@ def render_training_data(args) -> list[Path]:
         for seed, scene_file in enumerate(scene_files)
     ]
     with Progress(len(work), "render generated scenes") as progress:
-        if args.jobs == 1:
+        if args.ray is not None:
+            # Scenes are rendered at once, as many as the cluster has workers, each one's views on the farm.
+            from mcdenoise.render.farm import RayFarm
+
+            farm = RayFarm(args.ray or None)
+            with ThreadPoolExecutor(farm.workers) as threads:
+                for _ in threads.map(lambda item: render_pairs(*item, farm=farm), work):
+                    progress.advance()
+        elif args.jobs == 1:
             for item in work:
                 _render_scene(*item)
                 progress.advance()
@@ -136,6 +146,14 @@ def main(argv=None) -> dict:
     parser.add_argument("--device", default="auto", help="auto (CUDA when there is one), cpu or cuda")
     parser.add_argument("--variant", default="auto", help="Mitsuba variant for the renders (default: the fastest that works)")
     parser.add_argument("--jobs", type=int, default=1, help="scenes rendered at once, each in its own process")
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="render the scenes on a Ray cluster (render-pairs --ray): the one at ADDRESS, or a new local one; "
+        "the generated scenes are written under --cache, which every node must see at the same path",
+    )
     parser.add_argument("--render-only", action="store_true", help="render (or complete) the training data, then stop")
     parser.add_argument(
         "--skip-render",
