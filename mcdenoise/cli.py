@@ -512,7 +512,8 @@ def _run(args) -> int:
             print,
             _layout_request(args),
         )
-        print(f"{args.out}: {result.step} steps in {result.elapsed:.0f} s, loss {result.loss:.4f}")
+        if result.rank == 0:  # under torchrun, rank 0 reports the run
+            print(f"{args.out}: {result.step} steps in {result.elapsed:.0f} s, loss {result.loss:.4f}")
         return 0
     if args.command == "apply":
         from mcdenoise.denoise.apply import apply_files

@@ -30,6 +30,9 @@ class TrainingState:
     #: The weights that training goes on from, where the file's own weights are an average of them
     #: (online training denoises with a moving average of its weights); None: the file's own.
     weights: dict[str, torch.Tensor] | None = None
+    #: The crop generators' states of ranks 1 ... N-1 of a run of N processes under torchrun
+    #: (:mod:`mcdenoise.learn.distributed`; ``generator`` is rank 0's); None: a run of one process.
+    rank_generators: list[torch.Tensor] | None = None
 
 
 @dataclass
@@ -63,7 +66,9 @@ def save_checkpoint(path, checkpoint: Checkpoint) -> None:
         format_version=FORMAT_VERSION,
         model_config=checkpoint.model_config.to_dict(),
         features=checkpoint.features.to_dict(),
-        training=asdict(checkpoint.training) if checkpoint.training else None,
+        # Fields at None are left out (they load as None): a run of one process writes the file it
+        # wrote before rank_generators existed, which older mcdenoise still resumes.
+        training={k: v for k, v in asdict(checkpoint.training).items() if v is not None} if checkpoint.training else None,
     )
     with atomic_output(path) as temp:
         torch.save(payload, temp)

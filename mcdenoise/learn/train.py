@@ -1,7 +1,8 @@
 """Noise2Noise training on render-pairs directories, with budget and resume.
 
 The loop order is fixed: learning rate, checkpoint/validation, forward and
-backward under autocast, gradient clipping, optimiser step, progress.
+backward under autocast, gradient clipping, optimiser step, progress. Under
+torchrun the processes train one model together (:mod:`mcdenoise.learn.distributed`).
 """
 
 import math
@@ -21,6 +22,7 @@ from mcdenoise.io.files import ensure_writable_directory, remove_stale_partials
 from mcdenoise.io.layout import LayoutRequest
 from mcdenoise.learn.dataset import ExampleSampler, emission_split_of, load_examples
 from mcdenoise.learn.device import autocast_dtype, resolve_device
+from mcdenoise.learn.distributed import Ranks, crop_seed, torchrun_ranks
 from mcdenoise.learn.infer import denoise_array
 from mcdenoise.learn.loss import relative_l2
 from mcdenoise.learn.model import UNet, build_model, correcting_prior
@@ -46,6 +48,8 @@ class TrainResult:
     elapsed: float
     loss: float
     validation_psnr: dict[str, float] = field(default_factory=dict)
+    #: The process's rank under torchrun (0 alone); only rank 0's result is the run's to report.
+    rank: int = 0
 
 
 def peak_learning_rate(config: TrainConfig, fine_tuning: bool, resumed_peak: float = 0.0) -> float:
@@ -163,15 +167,43 @@ def train(
     (:func:`mcdenoise.io.pairs_dir.read_pairs_directory`), their features found by ``layout``.
     Raises :class:`ConfigError`, :class:`JobError` or
     :class:`ModelError` on bad input.
+
+    Under ``torchrun --nproc-per-node=N`` every process calls this with the same arguments and they
+    train one model (:mod:`mcdenoise.learn.distributed`): each draws ``config.batch / N`` crops a
+    step (:class:`ConfigError` when N does not divide it), and rank 0 alone logs, draws progress,
+    scores and saves; the others return a result of their own ``rank``.
     """
     config.check()
-    log = log or (lambda line: None)
+    ranks = torchrun_ranks(resolve_device(device))
+    crops = ranks.crops_per_rank(config.batch)  # fails at once, before a process waits for the others
+    with ranks.joined():
+        return _train(
+            directories, out_path, config, model_config, features, ranks, crops, validation_directories, restart, show_progress, log, layout
+        )
+
+
+def _train(
+    directories,
+    out_path,
+    config: TrainConfig,
+    model_config: UNetConfig | None,
+    features: FeatureSet | None,
+    ranks: Ranks,
+    crops: int,
+    validation_directories,
+    restart: bool,
+    show_progress: bool,
+    log,
+    layout: LayoutRequest | None,
+) -> TrainResult:
+    log = (log if ranks.lead else None) or (lambda line: None)
     out_path = Path(out_path)
-    dev = resolve_device(device)
+    dev = ranks.device
     features = features or FeatureSet()
     require_prior(features)
     ensure_writable_directory(out_path.parent)  # fail now, not after the budget is spent
-    remove_stale_partials(out_path.parent, out_path.name)  # left by a run that was killed mid-save
+    if ranks.lead:
+        remove_stale_partials(out_path.parent, out_path.name)  # left by a run that was killed mid-save
     resume = None
     if out_path.exists() and not restart:
         resume = load_checkpoint(out_path)
@@ -204,13 +236,18 @@ def train(
     model.to(dev).train()
     peak = peak_learning_rate(config, fine_tuning=start is not None, resumed_peak=resume.peak_learning_rate if resume else 0.0)
     optimizer = torch.optim.Adam(model.parameters(), lr=peak, betas=(0.9, 0.99))
-    generator = torch.Generator().manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(crop_seed(config.seed, ranks.rank))
     step, elapsed = 0, 0.0
     if resume:
         optimizer.load_state_dict(resume.training.optimizer)
-        generator.set_state(resume.training.generator)
         step, elapsed = resume.step, resume.elapsed
         log(f"resuming {out_path} at step {step} ({elapsed:.0f} s trained)")
+        generators = [resume.training.generator, *(resume.training.rank_generators or [])]
+        if len(generators) == ranks.world:
+            generator.set_state(generators[ranks.rank])
+        else:
+            generator.manual_seed(crop_seed(config.seed, ranks.rank, step))
+            log(f"{out_path}: trained by {len(generators)} processes, not {ranks.world}; crops are drawn from new seeds")
     sampler = ExampleSampler(examples, config.crop, model.alignment, generator, dev)
     example_count = len(examples)
     del examples  # the sampler holds them, stacked on the device
@@ -218,6 +255,9 @@ def train(
     scaler = torch.amp.GradScaler(dev.type, enabled=amp_dtype == torch.float16)
 
     def save(scores=None):
+        generators = ranks.gather(generator.get_state())  # every process takes part; rank 0 writes
+        if not ranks.lead:
+            return
         checkpoint = Checkpoint(
             model_config=model_config,
             features=features,
@@ -229,12 +269,12 @@ def train(
             data=[str(d) for d in directories],
             validation_psnr=scores or {},
             provenance=resume.provenance if resume else {},
-            training=TrainingState(optimizer.state_dict(), generator.get_state()),
+            training=TrainingState(optimizer.state_dict(), generators[0], rank_generators=generators[1:] or None),
         )
         save_checkpoint(out_path, checkpoint)
 
     total = config.steps or 0
-    progress = Progress(1000, f"train {out_path.name}", enabled=show_progress, percent=True)
+    progress = Progress(1000, f"train {out_path.name}", enabled=show_progress and ranks.lead, percent=True)
     progress.done = int(1000 * min(budget_progress(config, step, elapsed), 1.0))
     loss_value, scores, smoothed = float("nan"), {}, None
     last_save = last_score = time.monotonic()
@@ -245,19 +285,29 @@ def train(
         + (f", {total} steps" if total else "")
         + (f", {config.minutes:g} min" if config.minutes else "")
         + (", without the emission seen directly (emission split)" if split else "")
+        + (f", {ranks.world} processes of {crops} crops each" if ranks.world > 1 else "")
     )
+    trained = ranks.wrap(model)
     with progress:
-        while budget_progress(config, step, elapsed) < 1.0:
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate(config, step, budget_progress(config, step, elapsed), peak)
+        while True:
             now = time.monotonic()
-            if now - last_save >= config.checkpoint_seconds:
+            # Rank 0's clock and decisions hold for every process, so they stop, save and score together.
+            spent, save_now, score_now = ranks.agree(
+                budget_progress(config, step, elapsed),
+                now - last_save >= config.checkpoint_seconds,
+                bool(views) and now - last_score >= config.score_seconds,
+            )
+            if spent >= 1.0:
+                break
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(config, step, spent, peak)
+            if save_now:
                 save(scores)
                 last_save = now
-            if views and now - last_score >= config.score_seconds:
+            if score_now and ranks.lead:
                 scores = _score_views(model, features, views)
                 last_score = now
-            loss = training_step(model, optimizer, scaler, sampler.sample(config.batch), amp_dtype, config.clip_norm)
+            loss = training_step(trained, optimizer, scaler, sampler.sample(crops), amp_dtype, config.clip_norm)
             step += 1
             elapsed = time.monotonic() - started
             current = loss.detach()
@@ -271,8 +321,8 @@ def train(
             progress.advance(int(1000 * min(budget_progress(config, step, elapsed), 1.0)) - progress.done, note)
     if smoothed is not None:
         loss_value = smoothed.item()
-    if views and math.isfinite(config.score_seconds):
+    if views and math.isfinite(config.score_seconds) and ranks.lead:
         scores = _score_views(model, features, views)
         log("validation PSNR_T: " + ", ".join(f"{k} {v:.2f} dB" for k, v in scores.items()))
     save(scores)
-    return TrainResult(step=step, elapsed=elapsed, loss=loss_value, validation_psnr=scores)
+    return TrainResult(step=step, elapsed=elapsed, loss=loss_value, validation_psnr=scores, rank=ranks.rank)

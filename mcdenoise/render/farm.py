@@ -6,8 +6,9 @@ Pairs are embarrassingly parallel: every frame's seed derives from its view and 
 with the box filter, render-pairs' default; a filter that spreads each sample over several
 pixels, ``--filter scene``, makes Mitsuba's film add samples in the order its threads finish,
 so there two runs on one machine already differ in the last bit of a few per cent of pixels,
-and the farm's output differs from a local run's as much). So each work item of :meth:`PairRendering.items` becomes a Ray task, and the job stays the
-job: this process holds the folder's lock, keeps its manifest and writes every file.
+and the farm's output differs from a local run's as much). So each work item of
+:meth:`PairRendering.items` becomes a Ray task, and the job stays the job: this process
+holds the folder's lock, keeps its manifest and writes every file.
 
 **Where frames are written: here, by the driver.** Workers return their frames' arrays, and
 the driver writes them with the same code as a local run. That is what makes the folder the
