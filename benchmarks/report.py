@@ -49,7 +49,7 @@ HEADLINE_PAIRS = 4
 #: The track of the headline table.
 HEADLINE_TRACK = "box"
 #: The README's generated blocks, each between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->``.
-README_BLOCKS = ("headline", "blender", "sequence", "speed")
+README_BLOCKS = ("headline", "blender", "sequence", "speed", "scale")
 #: The rows of the README's sequence table: (row name in sequence.json, column title).
 SEQUENCE_README_ROWS = (("OIDN 2.5", "OIDN 2.5"), ("live", "live"), ("live + temporal", "live + temporal"))
 #: The rows of the README's Cycles table, where the run has them.
@@ -1128,6 +1128,7 @@ def build_readme(results: Path, readme: Path, doc: Path) -> str | None:
         or ["(No Cycles result yet.)"],
         "sequence": _sequence_block(ctx, results) or ["(No sequence result yet.)"],
         "speed": _speed_block(ctx, results) or ["(No speed result with the whole job yet.)"],
+        "scale": _scale_block(ctx, results) or ["(No scale result yet.)"],
     }
     text, found = current(readme) or "", False
     for name in README_BLOCKS:
@@ -1157,6 +1158,33 @@ def _speed_block_lines(ctx: Context, source: Source, data: dict) -> list[str]:
     command = f"`{source.command}`" if source.command else "`python benchmarks/speed.py`"
     machine, date = source.machine or "machine not recorded", source.date or "date not recorded"
     return lines + [f"{machine}, {date}, {command}; all of it: {link(ctx, source.path)}."]
+
+
+def _scale_block(ctx: Context, results: Path) -> list[str] | None:
+    """README's scale figures, from scale.json (benchmarks/scale.py): render-pairs' pairs a second here and on
+    Ray workers, and training's crops a second with 1 and 2 torchrun ranks; None without one."""
+    found = load_optional(results / "scale.json")
+    if not found:
+        return None
+    source, data = found
+    return guarded(source.path, lambda: _scale_block_lines(ctx, source, data))
+
+
+def _scale_block_lines(ctx: Context, source: Source, data: dict) -> list[str]:
+    """The lines of README's scale figures (see _scale_block)."""
+    lines = md_table(
+        ["render-pairs, Cornell box, 65,536 px, 4 spp", "pairs/s"], [[r["where"], f"{r['pairs_per_second']:.2f}"] for r in data["render"]]
+    )
+    ranks = [[_processes(r["ranks"], r["threads_per_rank"]), f"{r['crops_per_second']:.1f}"] for r in data["train"]]
+    lines += md_table(["mcdenoise train, 128x128 crops, global batch 8", "crops/s"], ranks)
+    command = f"`{source.command}`" if source.command else "`python benchmarks/scale.py`"
+    machine, date = source.machine or "machine not recorded", source.date or "date not recorded"
+    return lines + [f"{machine}, {date}, {command}; all of it: {link(ctx, source.path)}."]
+
+
+def _processes(count: int, threads: int) -> str:
+    """``1 process of 2 threads``, ``2 processes of 1 thread``."""
+    return f"{count} process{'es' if count > 1 else ''} of {threads} thread{'s' if threads > 1 else ''}"
 
 
 def _job_rows(data: dict) -> list[list[str]]:
