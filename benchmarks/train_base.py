@@ -4,6 +4,7 @@
     python benchmarks/train_base.py --width 16 --no-magnitude-input --minutes 20 --out mcdenoise/data/fast_model.pt
     python benchmarks/train_base.py --minutes 2 --scenes 8 --out /tmp/base.pt   # a smoke run
     python benchmarks/train_base.py --render-only --ray auto   # the scenes rendered on a Ray cluster
+    torchrun --nproc-per-node=8 benchmarks/train_base.py --skip-render   # then trained by 8 processes (GPUs)
     python benchmarks/train_base.py --prior oidn --init mcdenoise/data/base_model.pt --minutes 20 \
         --out mcdenoise/data/base_oidn_model.pt   # the base that corrects OIDN, grown from the plain one
 
@@ -25,6 +26,7 @@ import datetime
 import json
 import math
 import multiprocessing
+import os
 import platform
 import subprocess
 import sys
@@ -165,6 +167,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--out", type=Path, default=BASE_MODEL)
     args = parser.parse_args(argv)
 
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not args.skip_render:
+        parser.error("under torchrun, render the scenes first (--render-only, with --ray for a farm), then train with --skip-render")
     started = time.monotonic()
     if args.skip_render:
         candidates = [generated_scene_dir(args.cache / "pairs", seed) for seed in range(args.scenes)]
@@ -197,6 +201,8 @@ def main(argv=None) -> dict:
     model_config = UNetConfig(width=args.width, magnitude_input=args.magnitude_input)
     features = FeatureSet(prior=args.prior)
     result = train(folders, checkpoint, config, model_config, features, device=str(device.type), show_progress=True, log=print)
+    if result.rank != 0:  # under torchrun, rank 0 writes the model
+        return {}
 
     trained = load_checkpoint(checkpoint)
     provenance = {
