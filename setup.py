@@ -19,7 +19,7 @@ setup(
     },
     install_requires=["torch>=2.1", "mitsuba==3.9.1", "drjit==1.5.0", "openexr>=3.3", "pyexr", "numpy"],
     extras_require={
-        "test": ["pytest", "hypothesis", "pyoidn", "flip-evaluator", "ray>=2.9"],
+        "test": ["pytest", "hypothesis", "pyoidn", "flip-evaluator", "ray[client]>=2.9"],
         "oidn": ["pyoidn"],
         # benchmarks/sequence.py's curves and animated crops.
         "bench": ["pyoidn", "matplotlib"],
@@ -27,7 +27,7 @@ setup(
         # numpy 1.26.4; mcdenoise runs on numpy 1.26 and 2.x, so the extra shares one environment.
         "blender": ["bpy==5.0.1; python_version == '3.11'"],
         # render-pairs --ray: the views of a job rendered on a Ray cluster (mcdenoise.render.farm).
-        "ray": ["ray>=2.9"],
+        "ray": ["ray[client]>=2.9"],
     },
     entry_points={"console_scripts": ["mcdenoise = mcdenoise.cli:main"]},
 )

@@ -16,6 +16,8 @@ from mcdenoise.demo import DEMO_SCENE
 from mcdenoise.render.farm import RayFarm
 from mcdenoise.render.job import render_pairs
 
+from conftest import run_cli_process
+
 #: 4 views of one pair and a reference each, at 4096 pixels: 12 tasks of a fraction of a second.
 JOB = PairJob(views=4, pairs=1, pixels=4096, reference_spp=16)
 
@@ -93,4 +95,18 @@ def test_ray_missing_says_what_to_install(tmp_path):
     )
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == ["mcdenoise: error: render-pairs --ray needs Ray: pip install 'mcdenoise[ray]'"]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("127.0.0.1:1", "cannot reach the Ray cluster at 127.0.0.1:1 (Connection refused)"),
+        ("nonsense", "--ray nonsense: not a Ray address; give auto, HOST:PORT or ray://HOST:PORT"),
+    ],
+)
+def test_a_ray_cluster_that_is_not_there_fails_in_one_line_at_once(address, message, tmp_path):
+    result = run_cli_process("render-pairs", DEMO_SCENE, "--out", tmp_path / "out", "--ray", address, timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [f"mcdenoise: error: {message}"]
     assert not (tmp_path / "out").exists()

@@ -24,6 +24,8 @@ has GPUs, where Mitsuba's ``auto`` variant picks ``cuda_ad_rgb``.
 """
 
 import logging
+import socket
+import warnings
 from collections import deque
 from collections.abc import Iterator
 
@@ -57,14 +59,17 @@ class RayFarm:
     def __init__(self, address: str | None = None, cpus: int | None = None):
         ray = _ray()
         if not ray.is_initialized():
+            _check_reachable(address)
             try:
-                ray.init(
-                    address=address,
-                    num_cpus=cpus if address is None else None,
-                    include_dashboard=False,
-                    logging_level=logging.ERROR,
-                    configure_logging=address is None,
-                )
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # Ray's own, which repeat its error over lines of their own
+                    ray.init(
+                        address=address,
+                        num_cpus=cpus if address is None else None,
+                        include_dashboard=False,
+                        logging_level=logging.ERROR,
+                        configure_logging=address is None,
+                    )
             except (ConnectionError, RuntimeError, ValueError) as error:
                 raise JobError(f"cannot join the Ray cluster at {address or 'a new local cluster'}: {str(error).splitlines()[0]}") from None
         resources = ray.cluster_resources()
@@ -94,6 +99,20 @@ class RayFarm:
         finally:
             for *_, result in running:
                 ray.cancel(result, force=True)
+
+
+def _check_reachable(address: str | None, seconds: float = 5.0) -> None:
+    """Raise :class:`JobError` at once when ``address`` names a HOST:PORT (or ray://HOST:PORT) that
+    takes no connection; Ray itself would retry for minutes."""
+    if not address or address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise JobError(f"--ray {address}: not a Ray address; give auto, HOST:PORT or ray://HOST:PORT")
+    try:
+        socket.create_connection((host, int(port)), timeout=seconds).close()
+    except OSError as error:
+        raise JobError(f"cannot reach the Ray cluster at {address} ({error.strerror or error})") from None
 
 
 def _result_of(ray, result, view: int, pair: int | None) -> dict:
