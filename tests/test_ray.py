@@ -1,6 +1,7 @@
 """render-pairs on a Ray cluster: a local one of 2 CPUs, real Mitsuba renders in its workers."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,8 +14,9 @@ import ray  # the [test] extra installs it
 
 from mcdenoise.config import PairJob
 from mcdenoise.demo import DEMO_SCENE
+from mcdenoise.errors import SceneError
 from mcdenoise.render.farm import RayFarm
-from mcdenoise.render.job import render_pairs
+from mcdenoise.render.job import PairRendering, render_pairs
 
 from conftest import run_cli_process
 
@@ -110,3 +112,13 @@ def test_a_ray_cluster_that_is_not_there_fails_in_one_line_at_once(address, mess
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [f"mcdenoise: error: {message}"]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_worker_that_sees_another_scene_file_fails_the_job_in_one_line(farm, tmp_path):
+    scene = tmp_path / "scene" / "scene.xml"
+    shutil.copytree(DEMO_SCENE.parent, scene.parent)
+    rendering = PairRendering(scene, tmp_path / "out", JOB)
+    settings = rendering.settings()  # what the driver hashed
+    scene.write_text(scene.read_text() + "<!-- edited on this node -->\n")  # what a worker will open
+    with pytest.raises(SceneError, match="this worker's copy of the scene differs from the driver's"):
+        list(farm.render(rendering, [(0, 0)], settings))
