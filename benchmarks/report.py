@@ -1155,9 +1155,7 @@ def _speed_block_lines(ctx: Context, source: Source, data: dict) -> list[str]:
     train = ", ".join(f"{r['device']} {r['precision']} {r['crops_per_second']:.1f}" for r in data["train"])
     memory = ", ".join(f"{m['precision']} {m['peak_rss_gib']:.2f} GiB" for m in data["memory"])
     lines += [f"Training, 128x128 crops, batch 8, crops/s: {train}. Peak memory of `apply` at 3840x2160: {memory}.", ""]
-    command = f"`{source.command}`" if source.command else "`python benchmarks/speed.py`"
-    machine, date = source.machine or "machine not recorded", source.date or "date not recorded"
-    return lines + [f"{machine}, {date}, {command}; all of it: {link(ctx, source.path)}."]
+    return lines + [_block_source(ctx, source, "python benchmarks/speed.py")]
 
 
 def _scale_block(ctx: Context, results: Path) -> list[str] | None:
@@ -1177,9 +1175,14 @@ def _scale_block_lines(ctx: Context, source: Source, data: dict) -> list[str]:
     )
     ranks = [[_processes(r["ranks"], r["threads_per_rank"]), f"{r['crops_per_second']:.1f}"] for r in data["train"]]
     lines += md_table(["mcdenoise train, 128x128 crops, global batch 8", "crops/s"], ranks)
-    command = f"`{source.command}`" if source.command else "`python benchmarks/scale.py`"
+    return lines + [_block_source(ctx, source, "python benchmarks/scale.py")]
+
+
+def _block_source(ctx: Context, source: Source, script: str) -> str:
+    """The line under a README block that says where its figures came from: machine, date, command, file."""
+    command = f"`{source.command or script}`"
     machine, date = source.machine or "machine not recorded", source.date or "date not recorded"
-    return lines + [f"{machine}, {date}, {command}; all of it: {link(ctx, source.path)}."]
+    return f"{machine}, {date}, {command}; all of it: {link(ctx, source.path)}."
 
 
 def _processes(count: int, threads: int) -> str:

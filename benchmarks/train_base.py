@@ -26,7 +26,6 @@ import datetime
 import json
 import math
 import multiprocessing
-import os
 import platform
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from mcdenoise.io.bundled import BASE_MODEL, resolve_model
 from mcdenoise.io.checkpoint import load_checkpoint, save_checkpoint
 from mcdenoise.io.pairs_dir import MANIFEST
 from mcdenoise.learn.device import resolve_device
+from mcdenoise.learn.distributed import launched_processes
 from mcdenoise.learn.train import train
 from mcdenoise.progress import Progress
 from mcdenoise.render.job import render_pairs
@@ -167,7 +167,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--out", type=Path, default=BASE_MODEL)
     args = parser.parse_args(argv)
 
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not args.skip_render:
+    if launched_processes() > 1 and not args.skip_render:
         parser.error("under torchrun, render the scenes first (--render-only, with --ray for a farm), then train with --skip-render")
     started = time.monotonic()
     if args.skip_render:

@@ -120,10 +120,15 @@ class Ranks:
         return self.device if self.backend == "nccl" else torch.device("cpu")
 
 
+def launched_processes() -> int:
+    """How many processes torchrun started to train together (its ``WORLD_SIZE``; 1 without torchrun)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
 def torchrun_ranks(device: torch.device) -> Ranks:
     """This process's :class:`Ranks`, read from torchrun's ``RANK``, ``LOCAL_RANK`` and ``WORLD_SIZE``
     (rank 0 of 1 when they are absent); on CUDA each process trains on GPU ``LOCAL_RANK``."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    world = launched_processes()
     if world <= 1:
         return Ranks(device=device)
     if device.type == "cuda":

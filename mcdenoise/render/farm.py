@@ -132,8 +132,9 @@ def _first_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
 
 
-#: The rendering that this worker process opened last: (key, PairRendering). Opening a scene takes
-#: seconds, so a worker keeps it for the job's next task.
+#: The rendering that this worker process opened last: (key, PairRendering, its settings, with the
+#: scene file's hash as this worker read it). Opening a scene takes seconds, so a worker keeps it for
+#: the job's next task.
 _opened: list = []
 
 
@@ -146,9 +147,10 @@ def _render_task(scene_path: str, job, replay: bool, settings: dict, view: int, 
         import drjit
 
         drjit.set_thread_count(1)  # a task takes one CPU: Ray runs as many tasks as the node has
-        _opened[:] = [(key, PairRendering(scene_path, None, job, replay))]
-    rendering = _opened[0][1]
-    if rendering.settings() != settings:
+        rendering = PairRendering(scene_path, None, job, replay)
+        _opened[:] = [(key, rendering, rendering.settings())]
+    _, rendering, own_settings = _opened[0]
+    if own_settings != settings:
         raise SceneError(
             f"{scene_path}: this worker's copy of the scene differs from the driver's "
             "(each node needs the same scene files at the same path)"
