@@ -13,7 +13,7 @@ high-spp reference for the test. Rows, PSNR_T etc. against the reference:
   frame: the same seed and spp, rendered again with ``use_denoising`` on, as a Blender user
   would denoise it (the compositor's Denoise node runs the same OIDN on the same passes);
 - what ``mcdenoise apply frame.exr`` gives with no model (``--prior auto``: OIDN or the plain
-  base, chosen by the frame's noise, :mod:`mcdenoise.denoise.auto_prior`);
+  base, chosen by the frame's noise, :mod:`mcdenoise.denoise.route`);
 - for each of ``--priors``: the bundled base model of that prior (``base``: the plain one;
   ``base-oidn``: the one that corrects OIDN, made from the plain base to start as OIDN while
   none is bundled), and that base fine-tuned for each budget on the scene's pairs.
@@ -31,7 +31,7 @@ import numpy as np
 import pyoidn
 
 from mcdenoise.config import PairJob, Prior, TrainConfig, choices
-from mcdenoise.denoise.auto_prior import AutoPrior
+from mcdenoise.denoise.route import Router
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.features import ALBEDO, COLOR, NORMAL, FeatureSet
 from mcdenoise.io.checkpoint import load_checkpoint
@@ -82,11 +82,11 @@ def evaluate(variant: str, args) -> dict:
     rows["OIDN 2.5"] = scores(np.asarray(oidn), reference)
     own = cycles_denoised(blend, width, height, test_job.spp, frame_seed(TEST_SEED, 0, 0, "a"))
     rows["Cycles' own denoiser"] = scores(own, reference)
-    auto, _ = AutoPrior(device="cpu").for_frame(noisy)
+    auto, _ = Router(device="cpu").for_frame(noisy)
     rows["apply, no model (auto)"] = scores(auto.denoise_frame(noisy), reference)
     for prior in args.priors:
         label = "base" if prior == "none" else f"base-{prior}"
-        rows[label] = scores(Denoiser.of_prior(prior, device="cpu").denoise_frame(noisy), reference)
+        rows[label] = scores(Denoiser.base(prior, device="cpu").denoise_frame(noisy), reference)
         for minutes in args.budgets:
             model = args.cache / "models" / f"blender_{variant}-{label}-{minutes:g}min.pt"
             model.parent.mkdir(parents=True, exist_ok=True)

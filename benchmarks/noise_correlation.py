@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from mcdenoise.config import PairJob
-from mcdenoise.denoise.auto_prior import guide_of
+from mcdenoise.denoise.noise_correlation import guide_of
 from mcdenoise.denoise.noise_correlation import CORRELATED_RATIO, neighbour_difference_ratio
 from mcdenoise.features import COLOR
 from mcdenoise.io.exr import read_exr

@@ -46,7 +46,7 @@ from mcdenoise.config import PairJob, Prior, TrainConfig, choices
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.denoise.preview import side_by_side, write_png
 from mcdenoise.features import ALBEDO, COLOR, NORMAL, FeatureSet
-from mcdenoise.io.bundled import BASE_MODEL, BASE_MODEL_OF_PRIOR
+from mcdenoise.io.bundled import BASE_MODEL
 from mcdenoise.io.checkpoint import load_checkpoint
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name, link_subset
@@ -265,9 +265,9 @@ def evaluate_scene(scene: Path, track: str, args) -> tuple[dict, np.ndarray]:
         outputs[name] = Denoiser.load(path, device="cpu").denoise_frame(test)
         noisy_models[name] = path
     for prior in args.priors if not args.no_base and BASE_MODEL.is_file() else ():
-        start = "" if BASE_MODEL_OF_PRIOR[prior].is_file() else "-made"  # made from the plain base to start as the prior
+        start = "" if prior == "none" else "-made"  # made from the plain base to start as the prior
         label = "base" if prior == "none" else f"base-{prior}"
-        denoiser = Denoiser.of_prior(prior, device="cpu")
+        denoiser = Denoiser.base(prior, device="cpu")
         outputs[label] = denoiser.denoise_frame(test)
         if args.adapt:
             halves = [read_exr(folders["halves"] / frame_name(0, 0, side)) for side in "ab"]

@@ -126,7 +126,7 @@ def measure_apply(frame: Frame, work: Path) -> list[dict]:
             seconds = _median_time(lambda d=denoiser: d(channels))
             rows.append({"denoiser": _label(name, precision), "seconds": seconds, "seconds_per_mp": seconds / megapixels})
     for precision in PRECISIONS:  # the base that corrects OIDN, untrained: OIDN high alone (its correction is zero)
-        denoiser = Denoiser.of_prior("oidn", device="cpu", precision=precision)
+        denoiser = Denoiser.base("oidn", device="cpu", precision=precision)
         seconds = _median_time(lambda d=denoiser: d(channels))
         rows.append({"denoiser": _prior_label(precision), "seconds": seconds, "seconds_per_mp": seconds / megapixels})
     color, albedo, normal = frame.stack(COLOR), frame.stack(ALBEDO), frame.stack(NORMAL)
@@ -313,7 +313,7 @@ def quality_of_each(cache: Path = CACHE) -> dict[str, dict[str, float]]:
 
     scores: dict[str, dict[str, float]] = {}
     denoisers = {_label(n, p): Denoiser.load(n, device="cpu", precision=p) for n in MODELS for p in PRECISIONS}
-    denoisers.update({_prior_label(p): Denoiser.of_prior("oidn", device="cpu", precision=p) for p in PRECISIONS})
+    denoisers.update({_prior_label(p): Denoiser.base("oidn", device="cpu", precision=p) for p in PRECISIONS})
     for test in cached_test_folders(cache):
         frame, reference = load_test_frame(test)
         scene = scores.setdefault(scene_name(test), {})

@@ -26,7 +26,7 @@ from mcdenoise.io.bundled import BUNDLED_MODELS
 from mcdenoise.io.checkpoint import load_checkpoint
 from mcdenoise.learn.device import cpu_model
 from mcdenoise.learn.model import build_model
-from mcdenoise.learn.train import training_step
+from mcdenoise.learn.optim import training_step
 
 BATCH, CROP, THREADS = 8, 128, 2
 #: Profiler rows that are convolution work: the forward pass, and the backward pass (both gradients).

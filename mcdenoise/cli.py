@@ -9,15 +9,16 @@ import sys
 from dataclasses import fields
 
 from mcdenoise.config import (
-    ApplyPrior,
     CameraMove,
     CameraPath,
     Device,
     LiveConfig,
+    LivePrior,
     PairJob,
     PixelFilter,
     Precision,
     Prior,
+    Route,
     Targets,
     TrainConfig,
     UNetConfig,
@@ -146,7 +147,7 @@ _CHOICES = {
     "pixel_filter": choices(PixelFilter),
     "precision": choices(Precision),
     "targets": choices(Targets),
-    "prior": choices(ApplyPrior),
+    "prior": choices(LivePrior),
 }
 
 
@@ -370,16 +371,15 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument(
         "--model",
         help="model file written by 'mcdenoise train', or a bundled model: base or fast (about twice as fast, less "
-        "accurate); without it, --prior chooses",
+        "accurate); without it, --route chooses",
     )
     apply.add_argument(
-        "--prior",
-        choices=choices(ApplyPrior),
-        help="without --model: auto (the default) gives each frame Intel OIDN's output where its noise is "
-        "independent between pixels (a box pixel filter), where OIDN is ahead, and the plain base model where a "
-        "gaussian or tent filter spreads it (the base is ahead there), as measured in docs/results.md; "
-        "oidn corrects OIDN's output (needs 'pip install pyoidn'; no base model for it is bundled yet, so it gives "
-        "OIDN's output until --adapt fits the correction to the frame); none: the plain base model",
+        "--route",
+        choices=choices(Route),
+        help="without --model, where each frame goes: auto (the default) gives it Intel OIDN's output where its "
+        "noise is independent between pixels (a box pixel filter), where OIDN is ahead, and the plain base model "
+        "where a gaussian or tent filter spreads it (the base is ahead there), as measured in docs/results.md; "
+        "oidn: always OIDN (needs 'pip install pyoidn'); base: always the plain base model",
     )
     apply.add_argument("-o", "--output", help="output file (one input only)")
     apply.add_argument(
@@ -519,17 +519,19 @@ def _run(args) -> int:
         from mcdenoise.denoise.apply import apply_files
         from mcdenoise.denoise.hook import Denoiser
 
-        if args.model and args.prior:
-            raise ConfigError("give {model} or {prior}, not both: a model file has its own prior", "model", "prior")
+        if args.model and args.route:
+            raise ConfigError("give {model} or {route}, not both: --route chooses among the bundled denoisers", "model", "route")
         options = {"tile": args.tile, "strict": args.strict, "precision": args.precision, "orientations": args.orientations}
         if args.model:
             denoiser = Denoiser.load(args.model, device=args.device, **options)
-        elif args.prior in (None, "auto"):
-            from mcdenoise.denoise.auto_prior import AutoPrior
+        elif args.route in (None, "auto"):
+            from mcdenoise.denoise.route import Router
 
-            denoiser = AutoPrior(device=args.device, **options)
+            denoiser = Router(device=args.device, **options)
         else:
-            denoiser = Denoiser.of_prior(args.prior, device=args.device, **options)
+            from mcdenoise.denoise.route import PRIOR_OF_ROUTE
+
+            denoiser = Denoiser.base(PRIOR_OF_ROUTE[args.route], device=args.device, **options)
         halves = {"other_half": args.other_half, "adapt_steps": args.adapt_steps, "adapt_seconds": args.adapt}
         results = apply_files(
             denoiser, args.frames, args.output, show_progress=show, layout=_layout_request(args), sequence=args.sequence, **halves

@@ -15,10 +15,12 @@ Precision = Literal["auto", "fp32", "bf16", "fp16"]
 Device = Literal["auto", "cpu", "cuda"]
 Targets = Literal["noisy", "clean"]
 PixelFilter = Literal["box", "scene"]
-#: A supervised denoiser whose output the network takes as an input and corrects (none: no prior).
+#: A model's prior: a supervised denoiser whose output the network takes as an input and corrects (none: no prior).
 Prior = Literal["none", "oidn"]
-#: What ``apply`` denoises with when no model is given: a prior's base model, or auto (frame by frame).
-ApplyPrior = Literal["auto", "none", "oidn"]
+#: The prior of the model that ``live`` trains; auto picks it by the first frame's noise, as ``apply`` routes frames.
+LivePrior = Literal["auto", "none", "oidn"]
+#: Where ``apply`` sends a frame when no model is given: auto (by the frame's noise), Intel OIDN, or the plain base model.
+Route = Literal["auto", "oidn", "base"]
 #: The camera moves of a sequence that need no file (mcdenoise.render.camera_path); else a keyframes file.
 CameraMove = Literal["still", "orbit", "dolly"]
 
@@ -209,7 +211,7 @@ class LiveConfig:
     #: The weights to start from: base (the bundled base of the prior), fast, or a model file.
     init: str = "base"
     #: The denoiser whose output the network corrects: none, oidn, or auto (by the first frame's noise, as apply chooses).
-    prior: ApplyPrior = "auto"
+    prior: LivePrior = "auto"
     seed: int = 0
     #: Blend each denoised frame with the output before it, warped by the motion (as apply --sequence does).
     temporal: bool = False
@@ -232,7 +234,7 @@ class LiveConfig:
             (self.buffer >= 1, f"{{buffer}} must be at least 1 frame, not {self.buffer}", "buffer"),
             (self.batch >= 1, f"{{batch}} must be at least 1, not {self.batch}", "batch"),
             (self.crop >= 8, f"{{crop}} must be at least 8, not {self.crop}", "crop"),
-            (self.prior in choices(ApplyPrior), f"unknown {{prior}} {self.prior!r}; choose {', '.join(choices(ApplyPrior))}", "prior"),
+            (self.prior in choices(LivePrior), f"unknown {{prior}} {self.prior!r}; choose {', '.join(choices(LivePrior))}", "prior"),
             (self.init != "scratch", "{init} scratch cannot denoise the first frames; start from base, fast or a model file", "init"),
         )
 

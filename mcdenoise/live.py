@@ -10,7 +10,7 @@ move (:mod:`mcdenoise.render.camera_path`):
    budget (:class:`mcdenoise.learn.online.OnlineTrainer`), starting from the base model; with
    ``prior`` auto, the base that corrects OIDN where the first frame's noise is independent
    between pixels (a box filter) and the plain base where a pixel filter spreads it, as
-   ``apply --prior auto`` chooses;
+   ``apply --route auto`` routes frames;
 3. denoise the frame with the moving average of the weights as they now are (one update a
    frame, which keeps the training's own steps from flickering): its two halves merged into one
    frame with the samples of both, denoised once (as ``apply`` would denoise the frame
@@ -36,9 +36,8 @@ from pathlib import Path
 import numpy as np
 
 from mcdenoise.config import LiveConfig, PairJob
-from mcdenoise.denoise.auto_prior import guide_of, oidn_installed
 from mcdenoise.denoise.hook import Denoiser
-from mcdenoise.denoise.noise_correlation import CORRELATED_RATIO, neighbour_difference_ratio
+from mcdenoise.denoise.route import PRIOR_OF_ROUTE, choose_route
 from mcdenoise.denoise.temporal import TemporalFilter, noise_variance
 from mcdenoise.errors import ConfigError, JobError
 from mcdenoise.features import COLOR, FeatureSet
@@ -48,9 +47,10 @@ from mcdenoise.io.files import read_json, write_json
 from mcdenoise.io.pairs_dir import finished_views, frame_name
 from mcdenoise.learn.device import resolve_device
 from mcdenoise.learn.model import build_model
+from mcdenoise.learn.oidn import oidn_installed
 from mcdenoise.learn.online import OnlineTrainer
 from mcdenoise.learn.prior import require_prior
-from mcdenoise.learn.train import initial_weights
+from mcdenoise.learn.weights import initial_weights
 from mcdenoise.progress import Progress
 from mcdenoise.render.job import PairRendering
 
@@ -74,16 +74,11 @@ def _resumed(out: Path, settings: dict) -> tuple[Checkpoint, dict]:
 
 def _fresh(config: LiveConfig, settings: dict, first: Frame) -> tuple[Checkpoint, dict]:
     """The starting weights and an empty record; with ``prior`` auto, the prior that suits the
-    first frame's noise, as ``apply --prior auto`` chooses (:mod:`mcdenoise.denoise.auto_prior`)."""
+    first frame's noise, as ``apply --route auto`` routes frames (:mod:`mcdenoise.denoise.route`)."""
     prior, note = config.prior, None
     if prior == "auto":
-        ratio = neighbour_difference_ratio(first.stack(COLOR), guide_of(first))
-        independent = ratio < CORRELATED_RATIO
-        prior = "oidn" if independent and oidn_installed() else "none"
-        kind = "independent between pixels" if independent else "shared between neighbouring pixels"
-        note = f"the first frame's noise is {kind} (ratio {ratio:.2f})" + (
-            "; pip install pyoidn" if independent and prior == "none" else ""
-        )
+        choice = choose_route(first, oidn_installed())
+        prior, note = PRIOR_OF_ROUTE[choice.route], f"the first frame: {choice.note}"
     start = initial_weights(config.init, FeatureSet(prior=prior))
     if start is None:
         raise ConfigError(f"{{init}} {config.init!r}: no model to start from", "init")

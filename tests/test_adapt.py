@@ -36,8 +36,8 @@ def test_adapting_to_the_frame_lowers_its_error(halves, tmp_path):
     first, second, reference = halves
     plain = tmp_path / "plain.exr"
     adapted = tmp_path / "adapted.exr"
-    assert run_cli("apply", first, "--other-half", second, "--prior", "none", "-o", plain).returncode == 0
-    result = run_cli("apply", first, "--other-half", second, "--prior", "none", "--adapt-steps", 150, "-o", adapted)
+    assert run_cli("apply", first, "--other-half", second, "--route", "base", "-o", plain).returncode == 0
+    result = run_cli("apply", first, "--other-half", second, "--route", "base", "--adapt-steps", 150, "-o", adapted)
     assert result.returncode == 0, result.stderr
     before, after = (psnr_t(read_exr(p).stack(COLOR), reference) for p in (plain, adapted))
     assert after > before + 0.5, (before, after)

@@ -11,7 +11,8 @@ from mcdenoise.io.bundled import BASE_MODEL, BUNDLED_MODELS, resolve_model
 from mcdenoise.io.checkpoint import load_checkpoint
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name
-from mcdenoise.learn.train import FINE_TUNE_LEARNING_RATE, train
+from mcdenoise.learn.optim import FINE_TUNE_LEARNING_RATE
+from mcdenoise.learn.train import train
 from mcdenoise.metrics import psnr_t
 
 from conftest import run_cli
@@ -52,10 +53,10 @@ def test_apply_with_the_fast_model_by_name(test_dir, tmp_path):
     assert read_exr(out).attributes["mcdenoise.model"] == BUNDLED_MODELS["fast"].name
 
 
-def test_apply_with_no_prior_uses_the_base_model(test_dir, tmp_path):
+def test_apply_routed_to_the_base_uses_the_base_model(test_dir, tmp_path):
     source, reference = _test_frame(test_dir)
     out = tmp_path / "denoised.exr"
-    result = run_cli("apply", source, "--prior", "none", "-o", out)
+    result = run_cli("apply", source, "--route", "base", "-o", out)
     assert result.returncode == 0, result.stderr
     frame = read_exr(out)
     assert frame.attributes["mcdenoise.model"] == BASE_MODEL.name

@@ -71,6 +71,13 @@ def test_a_folder_imports_only_the_layers_below_it(layer):
     assert not {m: o for m, o in offending.items() if o}, offending
 
 
+def test_inference_never_imports_training():
+    """Denoising (the hook, apply, live's denoising) shares the step and the schedule with training
+    through mcdenoise.learn.optim, never through the training job itself."""
+    inference = [m for m in GRAPH if m.startswith("mcdenoise.denoise") or m == "mcdenoise.live"]
+    assert inference and not {m: "mcdenoise.learn.train" for m in inference if "mcdenoise.learn.train" in GRAPH[m]}
+
+
 def test_the_foundation_imports_nothing_above_it():
     for module in FOUNDATION:
         assert GRAPH[module] <= FOUNDATION | {"mcdenoise"}, (module, GRAPH[module])

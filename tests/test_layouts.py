@@ -36,7 +36,7 @@ def _blender_channels(frame: Frame, layer: str, color_pass: str = "Combined") ->
 
 
 def _apply(*args):
-    return run_cli("apply", *args, "--prior", "none", "--precision", "fp32")
+    return run_cli("apply", *args, "--route", "base", "--precision", "fp32")
 
 
 def test_a_blender_view_layer_is_found_and_the_output_keeps_its_passes(noisy, expected, tmp_path):

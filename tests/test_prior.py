@@ -67,7 +67,6 @@ def test_a_bounded_correction_keeps_every_pixel_within_its_bound_of_the_prior(te
 def test_training_a_plain_model_with_the_prior_starts_at_oidn_and_does_not_fall_below_it(train_dir, test_dir, tmp_path):
     noisy, reference = _frame(test_dir)
     oidn_psnr = psnr_t(oidn_denoise(noisy.stack(COLOR), noisy.stack(ALBEDO), noisy.stack(NORMAL)), reference)
-    # The plain base's file, not the name "base" (which with the prior is the bundled base-oidn).
     config = TrainConfig(steps=60, crop=32, init=str(BASE_MODEL), checkpoint_seconds=1e9, score_seconds=1e9)
     train([train_dir], tmp_path / "m.pt", config, features=FeatureSet(prior="oidn"))
     checkpoint = load_checkpoint(tmp_path / "m.pt")
@@ -92,14 +91,14 @@ def test_a_missing_pyoidn_is_one_line_saying_what_to_install(command, train_dir,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corrects_oidn.pt"]
 
 
-def test_apply_takes_a_model_or_a_prior_not_both(test_dir, tmp_path):
-    result = run_cli("apply", test_dir / frame_name(0, 0, "a"), "--model", "base", "--prior", "oidn", "-o", tmp_path / "o.exr")
-    assert result.returncode == 1 and "--model or --prior" in result.stderr and not (tmp_path / "o.exr").exists()
+def test_apply_takes_a_model_or_a_route_not_both(test_dir, tmp_path):
+    result = run_cli("apply", test_dir / frame_name(0, 0, "a"), "--model", "base", "--route", "oidn", "-o", tmp_path / "o.exr")
+    assert result.returncode == 1 and "--model or --route" in result.stderr and not (tmp_path / "o.exr").exists()
 
 
-def test_apply_with_the_oidn_prior_and_no_bundled_model_gives_oidns_output(test_dir, tmp_path):
+def test_apply_routed_to_oidn_gives_oidns_output(test_dir, tmp_path):
     source = test_dir / frame_name(0, 0, "a")
-    result = run_cli("apply", source, "--prior", "oidn", "--precision", "fp32", "-o", tmp_path / "out.exr")
+    result = run_cli("apply", source, "--route", "oidn", "--precision", "fp32", "-o", tmp_path / "out.exr")
     assert result.returncode == 0, result.stderr
     noisy = read_exr(source)
     oidn = oidn_denoise(noisy.stack(COLOR), noisy.stack(ALBEDO), noisy.stack(NORMAL))

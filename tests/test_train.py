@@ -14,7 +14,7 @@ from mcdenoise.learn.dataset import load_examples
 from mcdenoise.learn.infer import denoise_array
 from mcdenoise.learn.loss import relative_l2
 from mcdenoise.learn.model import inference_model
-from mcdenoise.learn.train import FINE_TUNE_LEARNING_RATE, SCRATCH_LEARNING_RATE, learning_rate, peak_learning_rate
+from mcdenoise.learn.optim import FINE_TUNE_LEARNING_RATE, SCRATCH_LEARNING_RATE, Schedule, peak_learning_rate
 from mcdenoise.metrics import psnr_t
 from mcdenoise.render.job import render_pairs
 
@@ -99,8 +99,10 @@ def test_budget_is_required_and_lr_warms_up_then_decays():
         TrainConfig(steps=1, learning_rate=-1.0).check()
     assert error.value.fields == ("learning_rate",)
     config = TrainConfig(steps=1000, warmup_steps=100)
-    assert learning_rate(config, 0, 0.0, 1e-3) < learning_rate(config, 99, 0.1, 1e-3)
-    assert learning_rate(config, 999, 1.0, 1e-3) == pytest.approx(1e-3 * config.final_lr_fraction)
+    schedule = Schedule.of(config, 1e-3)
+    assert schedule.at(0, 0.0) < schedule.at(99, 0.1)
+    assert schedule.at(999, 1.0) == pytest.approx(1e-3 * config.final_lr_fraction)
+    assert Schedule(1e-3, warmup_steps=20).at(500, 0.0) == 1e-3  # no budget (live): the peak after warm-up
 
 
 def test_the_automatic_peak_learning_rate_is_higher_for_fine_tuning():

@@ -5,8 +5,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from mcdenoise.denoise.auto_prior import AutoPrior
 from mcdenoise.denoise.hook import Denoiser
+from mcdenoise.denoise.route import Router
 from mcdenoise.denoise.temporal import TemporalFilter
 from mcdenoise.errors import ConfigError, McDenoiseError, OutputError
 from mcdenoise.features import COLOR, invalid_color
@@ -24,7 +24,7 @@ class ApplyResult:
     output: Path | None
     error: str | None = None
     sanitized: int = 0
-    #: Which denoiser took the frame and why, where it was chosen for it (``--prior auto``).
+    #: Which denoiser took the frame and why, where it was chosen for it (``--route auto``).
     note: str | None = None
 
 
@@ -40,7 +40,7 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def apply_file(
-    denoiser: "Denoiser | AutoPrior",
+    denoiser: "Denoiser | Router",
     source,
     output=None,
     other_half=None,
@@ -56,7 +56,7 @@ def apply_file(
     With ``other_half`` (the same frame rendered with another seed, both with half the samples)
     the output is the mean of the two denoised halves; ``adapt_steps`` and/or ``adapt_seconds``
     first fine-tune the model on those halves (:meth:`Denoiser.adapted_to`). The other channels
-    and the header are the source's. An :class:`AutoPrior` picks the denoiser by the source's noise.
+    and the header are the source's. A :class:`Router` picks the denoiser by the source's noise.
     ``layout`` says where the source keeps its features (:mod:`mcdenoise.io.layout`; default: found
     in the file), and the denoised color goes back where the source's color was. ``temporal``
     blends the denoised color with the sequence's previous output (:mod:`mcdenoise.denoise.temporal`).
@@ -105,7 +105,7 @@ def apply_file(
 
 
 def apply_files(
-    denoiser: "Denoiser | AutoPrior",
+    denoiser: "Denoiser | Router",
     sources,
     output=None,
     show_progress: bool = False,

@@ -21,17 +21,14 @@ import torch
 
 from mcdenoise.config import Precision, choices
 from mcdenoise.denoise.ensemble import COUNTS, denoise_in_orientations
-from mcdenoise.errors import ConfigError, FrameError, ModelError, PixelError
-from mcdenoise.features import AUX_CHANNELS, COLOR, FeatureSet, invalid_color
-from mcdenoise.io.bundled import BASE_MODEL_OF_PRIOR, resolve_model
-from mcdenoise.io.checkpoint import load_checkpoint
+from mcdenoise.denoise.inputs import check_channels, merge_halves, read_halves, stack_channels
+from mcdenoise.denoise.load import LoadedModel, load_base, load_model
+from mcdenoise.errors import ConfigError, ModelError
+from mcdenoise.features import COLOR, FeatureSet
 from mcdenoise.io.exr import Frame, read_exr
-from mcdenoise.learn.adapt import adapt, check_halves
-from mcdenoise.learn.device import resolve_device
+from mcdenoise.learn.adapt import adapt
 from mcdenoise.learn.infer import denoise_array, denoise_tensor
-from mcdenoise.learn.model import inference_model
 from mcdenoise.learn.prior import require_prior
-from mcdenoise.learn.train import initial_weights
 
 
 class Denoiser:
@@ -67,41 +64,31 @@ class Denoiser:
         self.orientations = orientations
 
     @classmethod
-    def load(
-        cls,
-        path="base",
-        device: str = "auto",
-        tile: int | None = None,
-        strict: bool = False,
-        precision: str = "auto",
-        orientations: int = 1,
-    ) -> "Denoiser":
+    def load(cls, path="base", device: str = "auto", **options) -> "Denoiser":
         """Load a model file written by ``mcdenoise train`` onto ``device`` (auto, cpu or cuda).
 
         ``path`` may name a bundled model: ``"base"`` (the default) or ``"fast"`` (about twice as
-        fast, less accurate). A model trained with ``prior="oidn"`` runs Intel OIDN first
-        (needs ``pyoidn``). ``orientations`` > 1 averages that many flips and rotations of each frame.
+        fast, less accurate). A model trained with ``prior="oidn"`` runs Intel OIDN first (needs
+        ``pyoidn``). ``options`` are the constructor's: ``tile``, ``strict``, ``precision`` and
+        ``orientations`` (> 1 averages that many flips and rotations of each frame).
         """
-        path = resolve_model(path)
-        checkpoint = load_checkpoint(path)
-        model = inference_model(checkpoint, path, resolve_device(device))
-        return cls(model, checkpoint.features, tile, str(path), strict, precision, orientations)
+        return cls.of(load_model(path, device), **options)
 
     @classmethod
-    def of_prior(cls, prior: str = "none", device: str = "auto", **options) -> "Denoiser":
-        """The base model of ``prior`` (:data:`mcdenoise.config.Prior`) onto ``device``: the plain
-        base for ``"none"``; for ``"oidn"`` the bundled base that corrects Intel OIDN where one is
-        installed, else the plain base made to correct it, which gives OIDN's output exactly until
-        it is adapted (:meth:`adapted_to`) or fine-tuned. ``options`` are :meth:`load`'s."""
-        features = FeatureSet(prior=prior)  # raises ConfigError for an unknown prior
-        if BASE_MODEL_OF_PRIOR[prior].is_file():
-            return cls.load(BASE_MODEL_OF_PRIOR[prior], device, **options)
-        checkpoint, label = initial_weights("base", features)
-        model = inference_model(checkpoint, label, resolve_device(device))
-        return cls(model, checkpoint.features, source=label, **options)
+    def base(cls, prior: str = "none", device: str = "auto", **options) -> "Denoiser":
+        """The bundled base model taking ``prior`` (:data:`mcdenoise.config.Prior`) onto ``device``:
+        the plain base for ``"none"``; for ``"oidn"`` the base made to correct Intel OIDN, which gives
+        OIDN's output exactly until it is adapted (:meth:`adapted_to`) or fine-tuned. ``options``
+        are :meth:`load`'s."""
+        return cls.of(load_base(prior, device), **options)
+
+    @classmethod
+    def of(cls, loaded: LoadedModel, **options) -> "Denoiser":
+        """A denoiser of a loaded model (:mod:`mcdenoise.denoise.load`); ``options`` are :meth:`load`'s."""
+        return cls(loaded.model, loaded.features, source=loaded.source, **options)
 
     def for_frame(self, frame: Frame) -> tuple["Denoiser", None]:
-        """This denoiser, for any frame, and no note (:class:`mcdenoise.denoise.auto_prior.AutoPrior`
+        """This denoiser, for any frame, and no note (:class:`mcdenoise.denoise.route.Router`
         chooses per frame instead)."""
         return self, None
 
@@ -124,38 +111,16 @@ class Denoiser:
             return self._denoise_tensor(image, albedo, normal, depth)
         array = np.asarray(image, dtype=np.float32)
         aux = [None if v is None else np.asarray(v, dtype=np.float32) for v in (albedo, normal, depth)]
-        return self._denoise(self._stack(array, *aux, concatenate=np.concatenate), "image")
+        return self._denoise(stack_channels(self.features, array, *aux, concatenate=np.concatenate), "image")
 
     def _denoise_tensor(self, image: torch.Tensor, albedo, normal, depth) -> torch.Tensor:
         """Denoise a tensor frame on the model's device; the result goes back to the image's device."""
         device = next(self.model.parameters()).device
         aux = [None if v is None else torch.as_tensor(v).detach().to(device, torch.float32) for v in (albedo, normal, depth)]
-        channels = self._stack(image.detach().to(device, torch.float32), *aux, concatenate=torch.cat)
-        self._check_frame(channels, "image")
+        channels = stack_channels(self.features, image.detach().to(device, torch.float32), *aux, concatenate=torch.cat)
+        check_channels(channels, "image", self.strict)
         result = self._in_orientations(denoise_tensor, channels)
         return result.to(image.device)
-
-    def _stack(self, array, albedo, normal, depth, concatenate):
-        """(H, W, C) channels in the model's order, from color (or color and features) plus keyword features."""
-        if array.ndim != 3:
-            raise FrameError(f"expected an (H, W, C) image, got shape {tuple(array.shape)}")
-        given = {"albedo": albedo, "normal": normal, "depth": depth}
-        if array.shape[-1] == len(self.features.channels) and all(v is None for v in given.values()):
-            return array
-        if array.shape[-1] != 3:
-            raise FrameError(
-                f"expected 3 or {len(self.features.channels)} channels ({', '.join(self.features.channels)}), got {array.shape[-1]}"
-            )
-        blocks = [array]
-        for name in self.features.aux:
-            block = given[name]
-            if block is None:
-                raise FrameError(f"the model needs the {name} feature; pass {name}= an (H, W, {len(AUX_CHANNELS[name])}) array")
-            expected = tuple(array.shape[:2]) + (len(AUX_CHANNELS[name]),)
-            if tuple(block.shape) != expected:
-                raise FrameError(f"{name} has shape {tuple(block.shape)}, but the color is {tuple(array.shape)}; expected {expected}")
-            blocks.append(block)
-        return concatenate(blocks, -1)
 
     def denoise_frame(self, frame: Frame, name: str = "frame") -> np.ndarray:
         """Denoised (H, W, 3) color of an EXR frame; raises :class:`ExrError` naming missing channels."""
@@ -170,42 +135,27 @@ class Denoiser:
         """Denoised (H, W, 3) color of a frame rendered as two halves with independent seeds
         (each with half the samples): the mean of the two denoised halves. Raises
         :class:`FrameError` when they cannot be two halves of one frame."""
-        self._read_halves(first, second, names)
+        read_halves(self.features, first, second, names)
         return (self.denoise_frame(first, names[0]) + self.denoise_frame(second, names[1])) / 2
 
     def denoise_merged(self, first: Frame, second: Frame, names=("first half", "second half")) -> np.ndarray:
         """Denoised (H, W, 3) color of two halves of a frame merged first: their channels averaged,
         one frame with the samples of both, denoised once. Raises :class:`FrameError` when they
         cannot be two halves of one frame."""
-        self._read_halves(first, second, names)
-        merged = Frame({name: (first.channels[name] + second.channels[name]) / 2 for name in first.channels if name in second.channels})
-        return self.denoise_frame(merged, "the merged halves")
+        read_halves(self.features, first, second, names)
+        return self.denoise_frame(merge_halves(first, second), "the merged halves")
 
     def adapted_to(self, first: Frame, second: Frame, steps: int = 0, seconds: float = 0.0, names=("first half", "second half")):
         """A new :class:`Denoiser` whose model is fine-tuned on the frame's own two halves for
         ``steps`` and/or ``seconds`` (see :func:`mcdenoise.learn.adapt.adapt`); this one is unchanged."""
-        halves = self._read_halves(first, second, names)
+        halves = read_halves(self.features, first, second, names)
         for half, name in zip(halves, names, strict=True):
-            self._check_frame(half, name)
-        tuned = adapt(self.model, self.features, halves, steps=steps, seconds=seconds, precision=self.precision, names=names)
+            check_channels(half, name, self.strict)
+        tuned = adapt(self.model, self.features, halves, steps=steps, seconds=seconds, precision=self.precision)
         return Denoiser(tuned, self.features, self.tile, self.source, self.strict, self.precision, self.orientations)
 
-    def _read_halves(self, first: Frame, second: Frame, names) -> tuple[np.ndarray, np.ndarray]:
-        """The channels of two frames, raising :class:`FrameError` unless they can be two halves of one frame."""
-        halves = tuple(self.features.read(frame, name) for frame, name in zip((first, second), names, strict=True))
-        check_halves(*halves, self.features, names)
-        return halves
-
-    def _check_frame(self, channels, name: str) -> None:
-        if channels.shape[0] < 1 or channels.shape[1] < 1:
-            raise FrameError(f"{name}: the image is empty ({channels.shape[1]}x{channels.shape[0]})")
-        if self.strict:
-            bad = int(invalid_color(channels[..., :3]).sum())
-            if bad:
-                raise PixelError(f"{name}: {bad} color values are NaN, infinite or negative (strict mode)")
-
     def _denoise(self, channels: np.ndarray, name: str) -> np.ndarray:
-        self._check_frame(channels, name)
+        check_channels(channels, name, self.strict)
         return self._in_orientations(denoise_array, channels)
 
     def _in_orientations(self, denoise, channels):

@@ -5,7 +5,7 @@ neighbours is independent; a gaussian or tent filter shares samples between
 them, so their noise is correlated. Intel OIDN is trained on independent noise
 and gains almost nothing on correlated noise (benchmarks/results/quality-scene-track.md),
 where mcdenoise's plain base model does well; on independent noise OIDN is
-ahead of the plain base. ``--prior auto`` chooses by this test.
+ahead of the plain base. ``apply --route auto`` chooses by this test.
 
 The statistic: on the tonemapped luminance, the median absolute difference of
 pixels two apart over that of pixels next to each other, along rows and
@@ -18,7 +18,8 @@ since both denoisers then have little to remove.
 
 import numpy as np
 
-from mcdenoise.features import invalid_color
+from mcdenoise.features import ALBEDO, NORMAL, invalid_color
+from mcdenoise.io.exr import Frame
 from mcdenoise.tonemap import tonemap_np
 
 #: Ratios at or above this read as correlated noise: about midway between the tuning scenes' two
@@ -75,7 +76,8 @@ def neighbour_difference_ratio(color: np.ndarray, guide: np.ndarray | None = Non
     return float(np.median(far)) / near_median
 
 
-def has_correlated_noise(color: np.ndarray, guide: np.ndarray | None = None) -> bool:
-    """Whether ``color``'s noise is shared between neighbouring pixels (a gaussian or tent pixel
-    filter), by :func:`neighbour_difference_ratio` against :data:`CORRELATED_RATIO`."""
-    return neighbour_difference_ratio(color, guide) >= CORRELATED_RATIO
+def guide_of(frame: Frame) -> np.ndarray | None:
+    """The frame's albedo and normal side by side, the guide that tells edges from noise; None
+    without them."""
+    names = [name for name in ALBEDO + NORMAL if name in frame.channels]
+    return frame.stack(tuple(names)) if names else None

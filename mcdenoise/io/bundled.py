@@ -3,11 +3,10 @@
 ``"base"`` (width 32) is what ``apply``, the ``Denoiser`` API and the Mitsuba
 plugin use when no model is given, and what ``train`` fine-tunes from by
 default. ``"fast"`` (width 16) denoises in about half the time, at some cost
-in quality. ``base_oidn_model.pt`` (not shipped yet) is to be the same network
-trained to correct Intel OIDN's output (``--prior oidn``, :mod:`mcdenoise.learn.prior`).
-How each was trained is recorded inside its file (``provenance``)
-and in a JSON file beside it; ``python benchmarks/train_base.py`` makes them
-again.
+in quality. A model that corrects Intel OIDN's output starts from the plain
+base (:func:`mcdenoise.learn.weights.initial_weights`). How each was trained is
+recorded inside its file (``provenance``) and in a JSON file beside it;
+``python tools/train_base.py`` makes them again.
 """
 
 from pathlib import Path
@@ -17,13 +16,8 @@ from mcdenoise.errors import ModelError
 _DATA = Path(__file__).parent.parent / "data"
 #: The package data file of the base model.
 BASE_MODEL = _DATA / "base_model.pt"
-#: The package data file of the base model that corrects OIDN's output (``--prior oidn``).
-BASE_OIDN_MODEL = _DATA / "base_oidn_model.pt"
 #: Every bundled model, by the name that ``--model`` and ``Denoiser.load`` accept.
 BUNDLED_MODELS = {"base": BASE_MODEL, "fast": _DATA / "fast_model.pt"}
-#: The base model file of each prior (:data:`mcdenoise.config.Prior`). The OIDN one is not shipped
-#: yet: until it is, training with the prior starts from the plain base made to correct OIDN.
-BASE_MODEL_OF_PRIOR = {"none": BASE_MODEL, "oidn": BASE_OIDN_MODEL}
 
 
 def resolve_model(path) -> Path:

@@ -21,6 +21,15 @@ _lock = threading.Lock()
 _filter = None
 
 
+def oidn_installed() -> bool:
+    """Whether Intel OIDN's Python package (``pyoidn``) can be imported here."""
+    try:
+        import pyoidn  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _shared_filter():
     """The process's OIDN CPU device and RT filter, made on first use."""
     global _filter

@@ -24,9 +24,8 @@ from mcdenoise.errors import FrameError
 from mcdenoise.features import FeatureSet
 from mcdenoise.io.checkpoint import TrainingState
 from mcdenoise.learn.dataset import ExampleSampler, noisy_frame, noisy_target_examples
-from mcdenoise.learn.device import autocast_dtype
 from mcdenoise.learn.model import UNet
-from mcdenoise.learn.train import FINE_TUNE_LEARNING_RATE, training_step
+from mcdenoise.learn.optim import FINE_TUNE_LEARNING_RATE, Optimiser, Schedule
 
 #: Steps over which the learning rate rises to its peak.
 WARMUP_STEPS = 20
@@ -61,17 +60,18 @@ class OnlineTrainer:
         if buffer < 1:
             raise FrameError(f"the buffer must hold at least one frame, not {buffer}")
         self.model, self.features = model.train(), features
-        self.crop, self.batch, self.peak = crop, batch, peak_learning_rate
+        self.crop, self.batch = crop, batch
         self.device = next(model.parameters()).device
         self.frames: deque = deque(maxlen=buffer)
         self.generator = torch.Generator().manual_seed(seed)
-        self.optimizer = torch.optim.Adam(model.parameters(), lr=peak_learning_rate, betas=(0.9, 0.99))
-        self.amp_dtype = autocast_dtype(precision, self.device, training=True)
-        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16)
+        # No budget to decay over: the rate warms up, then stays at its peak.
+        self.optimiser = Optimiser(model, Schedule(peak_learning_rate, WARMUP_STEPS), precision, CLIP_NORM)
         #: Steps taken in all, over every frame, and the calls of :meth:`train` folded into the average.
         self.step, self.averaged = 0, 0
         #: The moving average of the weights, one update per :meth:`train`: the model to denoise with.
-        self.average = copy.deepcopy(model).eval().requires_grad_(False)
+        #: Laid out channels-last as a loaded model is (:func:`~mcdenoise.learn.model.inference_model`),
+        #: so the saved model gives the very frames it denoised, in bf16 too (its kernels round by layout).
+        self.average = copy.deepcopy(model).eval().requires_grad_(False).to(memory_format=torch.channels_last)
         self._sampler: ExampleSampler | None = None
 
     def add(self, first: np.ndarray, second: np.ndarray) -> None:
@@ -96,9 +96,7 @@ class OnlineTrainer:
         self.model.train()
         taken, started = 0, time.monotonic()
         while (steps <= 0 or taken < steps) and (seconds <= 0 or time.monotonic() - started < seconds):
-            for group in self.optimizer.param_groups:
-                group["lr"] = self.peak * min(1.0, (self.step + 1) / WARMUP_STEPS)
-            training_step(self.model, self.optimizer, self.scaler, self._sampler.sample(self.batch), self.amp_dtype, CLIP_NORM)
+            self.optimiser.step(self.model, self._sampler.sample(self.batch), self.step)
             taken += 1
             self.step += 1
         self.model.eval()
@@ -119,13 +117,13 @@ class OnlineTrainer:
         """What resumes online training: the optimizer, the crop sampler's generator and the trained
         weights (the model file holds :attr:`average`)."""
         weights = {name: value.detach().cpu().clone() for name, value in self.model.state_dict().items()}
-        return TrainingState(self.optimizer.state_dict(), self.generator.get_state(), weights)
+        return TrainingState(self.optimiser.state_dict(), self.generator.get_state(), weights)
 
     def restore(self, state: TrainingState, step: int, averaged: int) -> None:
         """Go on from :meth:`state` after ``step`` steps and ``averaged`` calls of :meth:`train`; the
         model given to the trainer held the average."""
         if state.weights is not None:
             self.model.load_state_dict(state.weights)
-        self.optimizer.load_state_dict(state.optimizer)
+        self.optimiser.load_state_dict(state.optimizer)
         self.generator.set_state(state.generator)
         self.step, self.averaged = step, averaged

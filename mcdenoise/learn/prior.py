@@ -18,7 +18,7 @@ import torch
 
 from mcdenoise.errors import ConfigError
 from mcdenoise.features import AUX_CHANNELS, FeatureSet, invalid_color
-from mcdenoise.learn.oidn import oidn_rt
+from mcdenoise.learn.oidn import oidn_installed, oidn_rt
 
 _MISSING_PYOIDN = (
     "the OIDN prior ({prior} oidn) needs Intel Open Image Denoise: pip install pyoidn "
@@ -28,10 +28,8 @@ _MISSING_PYOIDN = (
 
 def _require_pyoidn() -> None:
     """Raise :class:`ConfigError` (field ``prior``) saying what to install when ``pyoidn`` is missing."""
-    try:
-        import pyoidn  # noqa: F401
-    except ImportError:
-        raise ConfigError(_MISSING_PYOIDN, "prior") from None
+    if not oidn_installed():
+        raise ConfigError(_MISSING_PYOIDN, "prior")
 
 
 def require_prior(features: FeatureSet) -> None:

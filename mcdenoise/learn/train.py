@@ -1,40 +1,34 @@
 """Noise2Noise training on render-pairs directories, with budget and resume.
 
-The loop order is fixed: learning rate, checkpoint/validation, forward and
-backward under autocast, gradient clipping, optimiser step, progress. Under
+The loop order is fixed: budget, checkpoint/validation, then the step of
+:class:`~mcdenoise.learn.optim.Optimiser` (learning rate, forward and backward
+under autocast, gradient clipping, Adam), then progress. Under
 torchrun the processes train one model together (:mod:`mcdenoise.learn.distributed`).
 """
 
 import math
 import time
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
 
 from mcdenoise.config import TrainConfig, UNetConfig
-from mcdenoise.errors import ConfigError, JobError
+from mcdenoise.errors import JobError
 from mcdenoise.features import FeatureSet
-from mcdenoise.io.bundled import BASE_MODEL, BASE_MODEL_OF_PRIOR, resolve_model
 from mcdenoise.io.checkpoint import Checkpoint, TrainingState, load_checkpoint, save_checkpoint
 from mcdenoise.io.files import ensure_writable_directory, remove_stale_partials
 from mcdenoise.io.layout import LayoutRequest
 from mcdenoise.learn.dataset import ExampleSampler, emission_split_of, load_examples
-from mcdenoise.learn.device import autocast_dtype, resolve_device
+from mcdenoise.learn.device import resolve_device
 from mcdenoise.learn.distributed import Ranks, crop_seed, torchrun_ranks
 from mcdenoise.learn.infer import denoise_array
-from mcdenoise.learn.loss import relative_l2
-from mcdenoise.learn.model import UNet, build_model, correcting_prior
+from mcdenoise.learn.model import UNet, build_model
+from mcdenoise.learn.optim import Optimiser, Schedule, budget_progress, peak_learning_rate
 from mcdenoise.learn.prior import require_prior
+from mcdenoise.learn.weights import initial_weights
 from mcdenoise.metrics import psnr_t
 from mcdenoise.progress import Progress
-
-#: Peak learning rates for ``TrainConfig.learning_rate = 0`` (auto). Fine-tuning the bundled
-#: base gains 0.3-0.5 dB PSNR_T in 2 minutes at 2e-3 over 1e-3 on all five benchmark
-#: scenes, and 4e-3 is worse (docs/experiments.md, "Fine-tuning learning rate").
-SCRATCH_LEARNING_RATE = 1e-3
-FINE_TUNE_LEARNING_RATE = 2e-3
 
 #: Steps between reads of the smoothed loss for the progress line.
 LOSS_READ_STEPS = 16
@@ -50,85 +44,6 @@ class TrainResult:
     validation_psnr: dict[str, float] = field(default_factory=dict)
     #: The process's rank under torchrun (0 alone); only rank 0's result is the run's to report.
     rank: int = 0
-
-
-def peak_learning_rate(config: TrainConfig, fine_tuning: bool, resumed_peak: float = 0.0) -> float:
-    """``config.learning_rate``; when it is 0 (auto), the peak of the run being resumed, if any,
-    else the default for fine-tuning or for random weights."""
-    return config.learning_rate or resumed_peak or (FINE_TUNE_LEARNING_RATE if fine_tuning else SCRATCH_LEARNING_RATE)
-
-
-def learning_rate(config: TrainConfig, step: int, progress: float, peak: float) -> float:
-    """Linear warm-up to ``peak`` over ``warmup_steps``, then cosine decay to ``final_lr_fraction`` of it at the end of the budget."""
-    warm = min(1.0, (step + 1) / max(config.warmup_steps, 1))
-    cosine = 0.5 * (1 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
-    return peak * warm * (config.final_lr_fraction + (1 - config.final_lr_fraction) * cosine)
-
-
-def budget_progress(config: TrainConfig, step: int, elapsed: float) -> float:
-    """Fraction of the training budget spent, by steps or by time, whichever is further."""
-    by_steps = step / config.steps if config.steps else 0.0
-    by_time = elapsed / (config.minutes * 60) if config.minutes else 0.0
-    return max(by_steps, by_time)
-
-
-def initial_weights(init: str, features: FeatureSet, model_config: UNetConfig | None = None) -> tuple[Checkpoint, str] | None:
-    """The checkpoint to start training from and how to name it (None: random weights), per
-    ``TrainConfig.init``.
-
-    ``auto`` picks the bundled base model of ``features.prior`` when it exists, its auxiliary
-    features equal ``features``' and no other network shape was asked for. A plain model given
-    to train with a prior is made to correct it (:func:`~mcdenoise.learn.model.correcting_prior`);
-    so is the plain base when the prior's own is not installed. An explicit model whose features
-    differ raises :class:`ConfigError`.
-    """
-    if init == "scratch":
-        return None
-    name = BASE_MODEL_OF_PRIOR[features.prior]
-    if init in ("auto", "base") and not name.is_file() and features.has_prior and BASE_MODEL.is_file():
-        checkpoint, label = (
-            correcting_prior(load_checkpoint(BASE_MODEL), features.prior),
-            f"the base model, made to correct {features.prior}",
-        )
-    elif init == "auto":
-        if not name.is_file():
-            return None
-        checkpoint, label = load_checkpoint(name), "the base model"
-    else:
-        path = resolve_model(name if init == "base" else init)
-        checkpoint, label = load_checkpoint(path), "the base model" if init == "base" else str(path)
-        if features.has_prior and not checkpoint.features.has_prior:
-            checkpoint = correcting_prior(checkpoint, features.prior)
-    if init == "auto" and (
-        checkpoint.features.aux != features.aux or (model_config is not None and checkpoint.model_config != model_config)
-    ):
-        return None
-    if checkpoint.features.aux != features.aux or checkpoint.features.prior != features.prior:
-        raise ConfigError(
-            f"{label}: the model takes features {checkpoint.features.describe()}, but training asked for "
-            f"{features.describe()}; pass the same {{features}} and {{prior}}, or {{init}} scratch",
-            "features",
-            "prior",
-            "init",
-        )
-    return checkpoint, label
-
-
-def training_step(model: UNet, optimizer, scaler, batch, amp_dtype, clip_norm: float) -> torch.Tensor:
-    """One optimiser step of the relative L2 loss on ``batch`` (inputs, targets from
-    :meth:`ExampleSampler.sample`); returns the loss, still on the device."""
-    inputs, targets = batch
-    context = torch.autocast(inputs.device.type, dtype=amp_dtype) if amp_dtype else nullcontext()
-    with context:
-        log_radiance = model(inputs)
-    loss = relative_l2(torch.exp(log_radiance.float()), targets)
-    optimizer.zero_grad(set_to_none=True)
-    scaler.scale(loss).backward()
-    scaler.unscale_(optimizer)
-    torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
-    scaler.step(optimizer)
-    scaler.update()
-    return loss
 
 
 def _score_views(model: UNet, features: FeatureSet, views) -> dict[str, float]:
@@ -235,11 +150,11 @@ def _train(
             model = UNet(model_config)
     model.to(dev).train()
     peak = peak_learning_rate(config, fine_tuning=start is not None, resumed_peak=resume.peak_learning_rate if resume else 0.0)
-    optimizer = torch.optim.Adam(model.parameters(), lr=peak, betas=(0.9, 0.99))
+    optimiser = Optimiser(model, Schedule.of(config, peak), config.precision, config.clip_norm)
     generator = torch.Generator().manual_seed(crop_seed(config.seed, ranks.rank))
     step, elapsed = 0, 0.0
     if resume:
-        optimizer.load_state_dict(resume.training.optimizer)
+        optimiser.load_state_dict(resume.training.optimizer)
         step, elapsed = resume.step, resume.elapsed
         log(f"resuming {out_path} at step {step} ({elapsed:.0f} s trained)")
         generators = [resume.training.generator, *(resume.training.rank_generators or [])]
@@ -251,8 +166,6 @@ def _train(
     sampler = ExampleSampler(examples, config.crop, model.alignment, generator, dev)
     example_count = len(examples)
     del examples  # the sampler holds them, stacked on the device
-    amp_dtype = autocast_dtype(config.precision, dev, training=True)
-    scaler = torch.amp.GradScaler(dev.type, enabled=amp_dtype == torch.float16)
 
     def save(scores=None):
         generators = ranks.gather(generator.get_state())  # every process takes part; rank 0 writes
@@ -269,7 +182,7 @@ def _train(
             data=[str(d) for d in directories],
             validation_psnr=scores or {},
             provenance=resume.provenance if resume else {},
-            training=TrainingState(optimizer.state_dict(), generators[0], rank_generators=generators[1:] or None),
+            training=TrainingState(optimiser.state_dict(), generators[0], rank_generators=generators[1:] or None),
         )
         save_checkpoint(out_path, checkpoint)
 
@@ -281,7 +194,7 @@ def _train(
     started = time.monotonic() - elapsed
     log(
         f"training on {example_count} examples ({config.targets} targets, {len(views)} views with references), device {dev.type}, "
-        f"precision {amp_dtype or torch.float32}, peak learning rate {peak:g}, crop {sampler.crop}, batch {config.batch}"
+        f"precision {optimiser.amp_dtype or torch.float32}, peak learning rate {peak:g}, crop {sampler.crop}, batch {config.batch}"
         + (f", {total} steps" if total else "")
         + (f", {config.minutes:g} min" if config.minutes else "")
         + (", without the emission seen directly (emission split)" if split else "")
@@ -299,15 +212,13 @@ def _train(
             )
             if spent >= 1.0:
                 break
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate(config, step, spent, peak)
             if save_now:
                 save(scores)
                 last_save = now
             if score_now and ranks.lead:
                 scores = _score_views(model, features, views)
                 last_score = now
-            loss = training_step(trained, optimizer, scaler, sampler.sample(crops), amp_dtype, config.clip_norm)
+            loss = optimiser.step(trained, sampler.sample(crops), step, spent)
             step += 1
             elapsed = time.monotonic() - started
             current = loss.detach()

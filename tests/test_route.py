@@ -1,4 +1,4 @@
-"""--prior auto, apply's default: OIDN for frames whose noise is independent between pixels (a box
+"""--route auto, apply's default: OIDN for frames whose noise is independent between pixels (a box
 filter), the plain base model for frames whose pixel filter spreads it, on real renders."""
 
 import sys
@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 
 from mcdenoise.config import PairJob
-from mcdenoise.denoise.auto_prior import guide_of
 from mcdenoise.denoise.hook import Denoiser
-from mcdenoise.denoise.noise_correlation import CORRELATED_RATIO, SAMPLED_PIXELS, neighbour_difference_ratio
+from mcdenoise.denoise.noise_correlation import CORRELATED_RATIO, SAMPLED_PIXELS, guide_of, neighbour_difference_ratio
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name
