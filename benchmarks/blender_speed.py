@@ -7,7 +7,8 @@ Times, in one process and in turns (plain, then render-pairs, three times; the m
   (multilayer EXR with the denoising data passes), twice per pair, as a user would render two seeds;
 - render-pairs: :func:`mcdenoise.render.job.render_pairs` of the same number of pairs into a new
   folder (the renders, reading them back and writing the frames, the manifest and the lock).
-The target is at most 1.15x. Writes OUT/blender_speed.json.
+The target is at most 1.15x. Writes OUT/blender_speed.json, its table OUT/tables/blender-speed.json
+(benchmarks/table.py) and OUT/blender-speed.md.
 """
 
 import argparse
@@ -18,6 +19,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from table import Provenance, Table, Tables, write_tables
 
 from mcdenoise.config import PairJob
 from mcdenoise.learn.device import cpu_model
@@ -75,8 +78,18 @@ def main(argv=None) -> dict:
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "blender_speed.json").write_text(json.dumps(record, indent=1))
-    print(json.dumps(record, indent=1))
+    provenance = Provenance(record["machine"], record["date"], (record["command"],), ("../blender_speed.json",))
+    write_tables(args.out, "blender-speed", tables(record, provenance))
     return record
+
+
+def tables(record: dict, provenance: Provenance) -> Tables:
+    """The medians of both measures and their ratio."""
+    row = (record["size"], record["spp"], record["pairs"], statistics.median(record["plain_seconds"]))
+    row += (statistics.median(record["render_pairs_seconds"]), record["ratio"])
+    columns = ("width and height", "spp", "pairs", "plain renders s", "render-pairs s", "ratio")
+    table = Table(f"Medians of {len(record['plain_seconds'])} turns", columns, (row,), ("", "", "", "{:.1f}", "{:.1f}", "{:.3f}x"))
+    return Tables("Blender: render-pairs of a .blend against plain Cycles renders", provenance, (table,))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
     python benchmarks/demo.py [--minutes 6]
 
-Writes benchmarks/results/demo.json: machine, date, wall time, and PSNR_T of
+Writes benchmarks/results/demo.json, its table tables/demo.json (benchmarks/table.py) and demo.md: machine, date,
+command, wall time, and PSNR_T of
 the 4 spp input, the base model alone, mcdenoise's fine-tuned output and Intel OIDN's output (pyoidn, albedo +
 normal, hdr, quality high; `pip install pyoidn`) on the same held-out frame,
 against the 2048 spp reference.
@@ -12,11 +13,13 @@ import argparse
 import datetime
 import json
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pyoidn
+from table import Provenance, Table, Tables, write_tables
 
 from mcdenoise.demo import run_demo
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
@@ -45,6 +48,7 @@ def main() -> None:
     record = {
         "date": datetime.date.today().isoformat(),
         "machine": cpu_model(),
+        "command": "python benchmarks/demo.py" + "".join(f" {a}" for a in sys.argv[1:]),
         "train_minutes": args.minutes,
         "wall_seconds": round(wall, 1),
         "noisy_psnr_t": round(result.noisy_psnr, 2),
@@ -55,7 +59,22 @@ def main() -> None:
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "demo.json").write_text(json.dumps(record, indent=1) + "\n")
-    print(json.dumps(record, indent=1))
+    write_tables(RESULTS, "demo", tables(record, Provenance(record["machine"], record["date"], (record["command"],), ("../demo.json",))))
+
+
+def tables(record: dict, provenance: Provenance) -> Tables:
+    """The demo's scores, its gain and its wall time."""
+    minutes = f"{record['train_minutes']:g}"
+    labels = (
+        ("noisy_psnr_t", "noisy input"),
+        ("base_model_psnr_t", "the bundled base model alone"),
+        ("denoised_psnr_t", f"mcdenoise, the base fine-tuned {minutes} min on the scene's noisy pairs"),
+        ("oidn_psnr_t", "Intel OIDN, same frame, same run"),
+    )
+    rows = tuple((label, record.get(key)) for key, label in labels if key in record)
+    note = f"Gain over the input: {record['gain_db']:+.2f} dB; wall time of the whole demo: {record['wall_seconds']:.1f} s."
+    table = Table("PSNR_T, dB, on the demo's test frame", ("", "PSNR_T, dB"), rows, ("", "{:.2f}"), (note,))
+    return Tables("Demo: `mcdenoise demo`, end to end", provenance, (table,))
 
 
 if __name__ == "__main__":

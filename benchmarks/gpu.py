@@ -17,7 +17,7 @@ renders them), so it needs neither Mitsuba nor OIDN. Measures, for each bundled 
 - training: crops per second at 128x128, batch 8 (the speed benchmark's setting) and larger
   batches, with autocast (AMP) in bf16, against fp32.
 
-Writes benchmarks/results/gpu.json and benchmarks/results/gpu.md.
+Writes benchmarks/results/gpu.json, its tables (benchmarks/table.py) tables/gpu.json and gpu.md beside it.
 """
 
 import argparse
@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from table import Provenance, Table, Tables, source_of, write_tables
 
 from mcdenoise.config import TrainConfig
 from mcdenoise.denoise.hook import Denoiser
@@ -230,45 +231,35 @@ def measure_training(folders: list[Path], out: Path) -> list[dict]:
     return rows
 
 
-def _markdown(record: dict) -> str:
-    lines = [f"GPU, {record['card']} (torch {record['torch']}), {record['date']} (`python benchmarks/gpu.py`).", ""]
-    lines += [
-        "| apply, 1920x1080 | precision | tensor on the GPU, ms | numpy in host memory, ms | network alone, ms |",
-        "|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {r['model']} | {r['precision']} | {r['tensor_on_gpu_ms']:.2f} | {r['numpy_in_host_memory_ms']:.2f} "
-        f"| {r['network_alone_ms']:.2f} |"
-        for r in record["apply"]
-    ]
-    parts = ", ".join(f"{name} {value:.2f}" for name, value in record["parts"].items())
-    lines += [
-        "",
-        f"Parts of a 1080p apply (base, auto precision: fp16 on CUDA): {parts}. The profile of three applies is in gpu_profile.txt.",
-    ]
-    lines += [
-        "",
-        "| model | scene | precision | PSNR_T CUDA | PSNR_T CPU fp32 | ‖CUDA − CPU fp32‖ / ‖CPU fp32‖ |",
-        "|---|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {r['model']} | {r['scene']} | {r['precision']} | {r['psnr_t_cuda']:.2f} | {r['psnr_t_cpu_fp32']:.2f} | "
-        f"{r['relative_l2_to_cpu_fp32']:.1e} |"
-        for r in record["agreement"]
-    ]
-    m = record["memory"]
-    lines += [
-        "",
-        f"Peak GPU memory at {m['size']}, tile {m['tile']}: {m.get('peak_gib_beyond_input', float('nan')):.2f} GiB beyond the input frame. "
-        f"Seams (1024x768, tiles of 256), max |tiled - untiled| (and relative to the pixel): "
-        + ", ".join(f"{p} {v['max_abs']:.1e} ({v['max_relative']:.1e})" for p, v in m["seams_1024x768_tile_256"].items())
-        + ".",
-        "",
-        "| train, 128x128 crops | batch | crops/s |",
-        "|---|---|---|",
-    ]
-    lines += [f"| {record['device']} {r['precision']} | {r['batch']} | {r['crops_per_second']:.0f} |" for r in record["train"]]
-    return "\n".join(lines) + "\n"
+def tables(record: dict, provenance: Provenance) -> Tables:
+    """The run's tables: apply's times, agreement with the CPU, seams and training; the parts of an apply and the
+    peak memory at 4K in notes."""
+    apply = tuple(
+        (r["model"], r["precision"], r["tensor_on_gpu_ms"], r["numpy_in_host_memory_ms"], r["network_alone_ms"]) for r in record["apply"]
+    )
+    columns = ("model", "precision", "tensor on the GPU", "numpy in host memory", "network alone")
+    parts = ", ".join(f"{name} {value:.2f}" for name, value in record.get("parts", {}).items())
+    notes = (f"Parts of a 1080p apply (base, auto precision), ms: {parts}; three applies profiled: gpu_profile.txt.",) if parts else ()
+    found = [Table("apply at 1920x1080, ms per frame", columns, apply, ("", "", "{:.2f}", "{:.2f}", "{:.2f}"), notes)]
+    agreement = tuple(
+        (r["model"], r["scene"], r["precision"], r["psnr_t_cuda"], r["psnr_t_cpu_fp32"], r["relative_l2_to_cpu_fp32"])
+        for r in record.get("agreement", [])
+    )
+    columns = ("model", "scene", "precision", "PSNR_T CUDA", "PSNR_T CPU fp32", "‖CUDA − CPU fp32‖ / ‖CPU fp32‖")
+    found += [Table("Agreement with the CPU", columns, agreement, ("", "", "", "{:.2f}", "{:.2f}", "{:.1e}"))] if agreement else []
+    memory = record.get("memory", {})
+    for name, seams in sorted((k, v) for k, v in memory.items() if k.startswith("seams")):
+        rows = tuple((precision, v["max_abs"], v["max_relative"]) for precision, v in seams.items())
+        peak = memory.get("peak_gib_beyond_input")
+        note = f"Peak GPU memory at {memory['size']}, tile {memory['tile']}: {'—' if peak is None else f'{peak:.2f}'} GiB beyond the input"
+        note += f" frame; TF32 convolutions: {memory.get('tf32_convolutions')}."
+        columns = ("precision", "absolute", "relative to the pixel")
+        found.append(Table(f"{name}: max |tiled − untiled|", columns, rows, ("", "{:.1e}", "{:.1e}"), (note,)))
+    train = tuple((f"{record['device']} {r['precision']}", r["batch"], r["steps"], r["crops_per_second"]) for r in record.get("train", []))
+    columns = ("device, precision", "batch", "steps", "crops/s")
+    found += [Table("Training, 128x128 crops", columns, train, ("", "", "", "{:.0f}"))] if train else []
+    notes = (f"torch {record['torch']}, device `{record['device']}`.",)
+    return Tables(f"GPU: {record['card']}", provenance, tuple(found), notes)
 
 
 def main() -> None:
@@ -301,8 +292,8 @@ def main() -> None:
         print(f"{key} ...", flush=True)
         record[key] = stage()
         (args.out / "gpu.json").write_text(json.dumps(record, indent=1) + "\n")  # what is done survives a later failure
-    (args.out / "gpu.md").write_text(_markdown(record))
-    print(_markdown(record))
+    source = source_of(args.out, "gpu.json", "gpu_profile.txt", "gpu_train_profile.txt")
+    write_tables(args.out, "gpu", tables(record, Provenance.now(card, "python benchmarks/gpu.py", source)))
 
 
 if __name__ == "__main__":

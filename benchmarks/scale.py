@@ -13,8 +13,8 @@ Measures, in one run on one machine:
   rank (DistributedDataParallel, gloo), each a fresh process that fine-tunes the bundled base for
   a fixed number of steps.
 
-Writes benchmarks/results/scale.json and benchmarks/results/scale.md; README's scale block is
-made from them by `python benchmarks/report.py`. Needs `pip install '.[ray]'`.
+Writes benchmarks/results/scale.json, its tables tables/scale.json (benchmarks/table.py) and scale.md;
+README's scale block is the first table (`python benchmarks/report.py`). Needs `pip install '.[ray]'`.
 """
 
 import argparse
@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import torch
+from table import Provenance, Table, Tables, write_tables
 
 from mcdenoise.config import PairJob
 from mcdenoise.demo import DEMO_SCENE
@@ -120,27 +121,31 @@ def measure_training(work: Path) -> list[dict]:
     return rows
 
 
-def write_markdown(record: dict, path: Path) -> None:
-    """The result as a Markdown page."""
-    lines = [
-        f"Scale engines, {record['machine']}, {record['date']} (`{record['command']}`).",
-        "",
-        "render-pairs on Ray workers, and training under torchrun.",
-        "",
-        "| render-pairs, Cornell box, 65,536 px, 4 spp | pairs | s | pairs/s |",
-        "|---|---|---|---|",
-    ]
-    lines += [f"| {r['where']} | {r['pairs']} | {r['seconds']:.1f} | {r['pairs_per_second']:.2f} |" for r in record["render"]]
-    lines += ["", "| mcdenoise train, 128x128 crops, global batch 8 | threads per rank | steps | s | crops/s |", "|---|---|---|---|---|"]
-    for r in record["train"]:
-        ranks = f"{r['ranks']} rank{'s' if r['ranks'] > 1 else ''}"
-        lines.append(f"| {ranks} | {r['threads_per_rank']} | {r['steps']} | {r['seconds']:.1f} | {r['crops_per_second']:.1f} |")
-    path.write_text("\n".join(lines) + "\n")
+def _processes(count: int, threads: int) -> str:
+    """``1 process of 2 threads``, ``2 processes of 1 thread``."""
+    return f"{count} process{'es' if count > 1 else ''} of {threads} thread{'s' if threads > 1 else ''}"
+
+
+def tables(record: dict, provenance: Provenance) -> Tables:
+    """The run's tables: both rates side by side (the README's), then each measure's own figures."""
+    rates = [(f"render-pairs: {r['where']}", r["pairs_per_second"], None) for r in record["render"]]
+    rates += [(f"train: {_processes(r['ranks'], r['threads_per_rank'])}", None, r["crops_per_second"]) for r in record["train"]]
+    title = "render-pairs of the Cornell box (65,536 px, 4 spp, box filter) and mcdenoise train (128x128 crops, global batch 8)"
+    summary = Table(title, ("", "pairs/s", "crops/s"), tuple(rates), ("", "{:.2f}", "{:.1f}"))
+    render = tuple((r["where"], r["workers"], r["pairs"], r["seconds"], r["pairs_per_second"]) for r in record["render"])
+    columns = ("render-pairs", "Ray workers", "pairs", "s", "pairs/s")
+    train = tuple((r["ranks"], r["threads_per_rank"], r["steps"], r["seconds"], r["crops_per_second"]) for r in record["train"])
+    found = (
+        summary,
+        Table("render-pairs here and on a local Ray cluster", columns, render),
+        Table("mcdenoise train", ("ranks", "threads per rank", "steps", "s", "crops/s"), train),
+    )
+    return Tables("Scale: render-pairs on Ray workers, training on torchrun ranks", provenance, found, (f"torch {record['torch']}.",))
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=RESULTS, help="folder of scale.json and scale.md (default %(default)s)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder of scale.json, its tables and scale.md (default %(default)s)")
     args = parser.parse_args(argv)
     record = {
         "date": datetime.date.today().isoformat(),
@@ -153,7 +158,7 @@ def main(argv=None) -> dict:
         record["train"] = measure_training(Path(work))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "scale.json").write_text(json.dumps(record, indent=1) + "\n")
-    write_markdown(record, args.out / "scale.md")
+    write_tables(args.out, "scale", tables(record, Provenance(record["machine"], record["date"], (record["command"],), ("../scale.json",))))
     return record
 
 

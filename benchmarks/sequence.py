@@ -27,7 +27,8 @@ T(previous frame warped by the motion), over the pixels in view (beside the refe
 every frame has one); live's seconds per frame spent rendering, preparing each pair for training
 (with OIDN as the prior, OIDN on each half), training and denoising.
 
-Writes OUT/sequence.json and OUT/sequence.md (records of other scenes and cameras from earlier runs
+Writes OUT/sequence.json, its tables OUT/tables/sequence.json (benchmarks/table.py; README's sequence block
+shows the first) and OUT/sequence.md (records of other scenes and cameras from earlier runs
 are kept, so the scenes can be run one at a time), and per scene and camera OUT/SCENE-CAMERA.png
 (the curves) and OUT/SCENE-CAMERA.gif (a crop of every frame: noisy | OIDN | live + temporal |
 reference). ``--only-references`` renders the references alone first, so that nothing timed shares
@@ -42,6 +43,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from table import Provenance, Table, Tables, write_tables
 
 from mcdenoise.config import CameraPath, LiveConfig, PairJob, TrainConfig
 from mcdenoise.denoise.hook import Denoiser
@@ -218,20 +220,56 @@ def write_pictures(stem: Path, result: dict, rows: dict, refs: dict[int, np.ndar
     pictures[0].save(stem.with_suffix(".gif"), save_all=True, append_images=pictures[1:], duration=100, loop=0)
 
 
-def markdown(records: list[dict], settled: int) -> str:
-    """The summary table: mean PSNR_T of the scored frames from ``settled`` on, and flicker, per row."""
-    runs = sorted({(r["machine"], r["date"], r["command"]) for r in records})
-    lines = [f"Sequences, PSNR_T (mean over the scored frames from frame {settled} on) / flicker. Runs:", ""]
-    lines += [f"- {machine}, {date}: `{command}`" for machine, date, command in runs] + [""]
-    names = list(records[0]["rows"])
-    lines += ["| scene | camera | " + " | ".join(names) + " | reference flicker | live s/frame: render, prepare, train, denoise (steps) |"]
-    lines += ["|---" * (len(names) + 4) + "|"]
+#: The rows of the summary table (the README's): the peer, live, and live blended along the sequence.
+SUMMARY_ROWS = ("OIDN 2.5", "live", "live + temporal")
+
+
+def _both(row: dict) -> str:
+    return f"{row['psnr_t_settled']:.2f} / {row['flicker']:.4f}"
+
+
+def summary_table(records: list[dict], settled: int) -> Table:
+    """Per scene and camera: PSNR_T from the settled frame on / flicker of SUMMARY_ROWS, the flicker of live + temporal
+    as a share of OIDN's, live's frames below OIDN's, and live's seconds a frame."""
+    columns = [name for name in SUMMARY_ROWS if all(name in r["rows"] for r in records)]
+    rows = []
     for r in records:
-        cells = [f"{r['rows'][n]['psnr_t_settled']:.2f} / {r['rows'][n]['flicker']:.4f}" for n in names]
-        times = ", ".join(f"{v:.2f}" for v in r["live_seconds_per_frame"].values()) + f" ({r['live_steps_per_frame']:g})"
-        reference = "—" if r["reference_flicker"] is None else f"{r['reference_flicker']:.4f}"
-        lines.append(f"| {r['scene']} | {r['camera']} | " + " | ".join(cells) + f" | {reference} | {times} |")
-    return "\n".join(lines) + "\n"
+        oidn, blended = r["rows"].get("OIDN 2.5"), r["rows"].get("live + temporal")
+        share = blended["flicker"] / oidn["flicker"] if blended and oidn else None
+        below, scored = r.get("live_below_oidn"), [t for t in r.get("scored_frames", []) if t >= settled]
+        times = ", ".join(f"{v:.2f}" for v in r["live_seconds_per_frame"].values())
+        cells = (*(_both(r["rows"][n]) for n in columns), share, None if below is None else f"{len(below)} of {len(scored)}", times)
+        rows.append((r["scene"], r["camera"], *cells))
+    parts = ", ".join(k.removesuffix("_seconds") for k in records[0]["live_seconds_per_frame"])
+    header = ("scene", "camera", *columns, "flicker, live + temporal / OIDN", "live frames below OIDN", f"live s/frame: {parts}")
+    title = f"PSNR_T in dB (the mean of the scored frames from frame {settled} on) / flicker (BENCHMARK.md)"
+    return Table(title, header, tuple(rows), ("", "", *("",) * len(columns), "{:.2f}x", "", ""))
+
+
+def tables(records: list[dict], settled: int) -> Tables:
+    """The run's tables: the summary (the README's), then every row with the references' flicker and live's steps,
+    with the curves and crops of each scene and camera as figures."""
+    names = list(records[0]["rows"])
+    rows = []
+    for r in records:
+        steps = r.get("live_steps_per_frame")
+        rows.append((r["scene"], r["camera"], *(_both(r["rows"][n]) for n in names), r.get("reference_flicker"), steps))
+    every = Table(
+        f"Every row, PSNR_T in dB from frame {settled} on / flicker",
+        ("scene", "camera", *names, "reference flicker", "live steps a frame"),
+        tuple(rows),
+        ("", "", *("",) * len(names), "{:.4f}", "{:g}"),
+    )
+    dates = sorted({r["date"] for r in records})
+    provenance = Provenance(
+        "; ".join(sorted({r["machine"] for r in records})),
+        dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}",
+        tuple(sorted({r["command"] for r in records})),
+        ("../sequence.json",),
+    )
+    figures = tuple(f"../{r['scene']}-{r['camera']}{suffix}" for r in records for suffix in (".png", ".gif"))
+    notes = ("Figures: the PSNR_T of each scored frame (PNG); a crop of every frame, noisy | OIDN | live + temporal | reference (GIF).",)
+    return Tables("Sequences: live training and temporal reuse", provenance, (summary_table(records, settled), every), notes, figures)
 
 
 def main(argv=None) -> list[dict]:
@@ -268,8 +306,7 @@ def main(argv=None) -> list[dict]:
             record = evaluate(scene, camera, args, offline)
             records = [r for r in records if (r["scene"], r["camera"]) != (name, camera)] + [record]
             results.write_text(json.dumps({"settled": args.settled, "records": records}, indent=1))
-            (args.out / "sequence.md").write_text(markdown(records, args.settled))
-            print(markdown(records, args.settled), flush=True)
+            write_tables(args.out, "sequence", tables(records, args.settled))
     return records
 
 
