@@ -471,14 +471,14 @@ def _run(args) -> int:
 
             farm = RayFarm(args.ray or None)
         manifest = render_pairs(args.scene, args.out, job, show_progress=show, farm=farm)
-        print(f"{args.out}: {len(manifest['frames'])} frames, {manifest['settings']['width']}x{manifest['settings']['height']}")
+        print(f"{args.out}: {len(manifest.frames)} frames, {manifest.settings.width}x{manifest.settings.height}")
         return 0
     if args.command == "render-sequence":
         from mcdenoise.render.job import render_pairs
 
         job = _sequence_job(args)
         manifest = render_pairs(args.scene, args.out, job, show_progress=show)
-        print(f"{args.out}: {args.frames} frames along {job.path.move}, {manifest['settings']['width']}x{manifest['settings']['height']}")
+        print(f"{args.out}: {args.frames} frames along {job.path.move}, {manifest.settings.width}x{manifest.settings.height}")
         return 0
     if args.command == "live":
         from mcdenoise.live import run_live

@@ -1,6 +1,7 @@
 """render-pairs on real Mitsuba renders: seeds, independence, EXR layout, resume, options."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ from mcdenoise.config import PairJob
 from mcdenoise.errors import JobError
 from mcdenoise.features import ALL_CHANNELS
 from mcdenoise.io.exr import read_exr
-from mcdenoise.io.pairs_dir import frame_name, frame_seed
+from mcdenoise.io.pairs_dir import frame_name, frame_seed, read_manifest, read_pairs_directory, write_manifest
 from mcdenoise.render.job import render_pairs
 
 from conftest import SHARED_SCENES, run_cli
@@ -87,6 +88,28 @@ def test_resume_with_other_settings_is_refused(scene_path, tmp_path):
         render_pairs(scene_path, tmp_path, PairJob(views=1, pairs=1, size=(32, 32), spp=8), show_progress=False)
 
 
+def test_the_manifest_is_read_and_written_back_to_the_same_bytes(train_dir, tmp_path):
+    write_manifest(tmp_path, read_manifest(train_dir))
+    assert (tmp_path / "manifest.json").read_bytes() == (train_dir / "manifest.json").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("part", "key", "value", "fault"),
+    [
+        ("frames", "spp", "4", "frame entry 'view000_pair000_a.exr' is malformed (spp)"),
+        ("frames", "extra", 1, "frame entry 'view000_pair000_a.exr' is malformed (extra)"),
+        ("settings", "width", 1.5, "its settings are malformed (width)"),
+        ("cameras", "first", {}, "its cameras are malformed"),
+    ],
+)
+def test_a_malformed_manifest_names_the_field(train_dir, tmp_path, part, key, value, fault):
+    manifest = json.loads((train_dir / "manifest.json").read_text())
+    (manifest["frames"][frame_name(0, 0, "a")] if part == "frames" else manifest[part])[key] = value
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(JobError, match=re.escape(fault) + ".*render the set again"):
+        read_pairs_directory(tmp_path)
+
+
 def test_views_move_the_camera_and_references_are_written(test_dir, train_dir):
     manifest = json.loads((train_dir / "manifest.json").read_text())
     poses = {json.dumps(c["to_world"]) for c in manifest["cameras"].values()}
@@ -110,9 +133,9 @@ def test_cli_size_filter_and_help(scene_path, tmp_path):
 @pytest.mark.parametrize("name", sorted(p.parent.name for p in SHARED_SCENES.glob("*/scene.xml")))
 def test_every_shared_scene_renders_pairs_at_16384_pixels(name, tmp_path):
     manifest = render_pairs(SHARED_SCENES / name / "scene.xml", tmp_path, PairJob(views=1, pairs=1, pixels=16384), show_progress=False)
-    settings = manifest["settings"]
-    assert abs(settings["width"] * settings["height"] - 16384) < 16384 * 0.1
-    assert settings["width"] % 8 == 0 and settings["height"] % 8 == 0
+    settings = manifest.settings
+    assert abs(settings.width * settings.height - 16384) < 16384 * 0.1
+    assert settings.width % 8 == 0 and settings.height % 8 == 0
     a = read_exr(tmp_path / frame_name(0, 0, "a")).stack("RGB")
     assert np.isfinite(a).all() and a.mean() > 0
 

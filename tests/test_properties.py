@@ -6,6 +6,7 @@ The numbers of generated cases are recorded in tests/README.md.
 
 import json
 import os
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from mcdenoise.config import UNetConfig
 from mcdenoise.errors import ExrError, JobError
 from mcdenoise.features import FeatureSet
 from mcdenoise.io.exr import Frame, read_exr, write_exr
-from mcdenoise.io.pairs_dir import FORMAT, frame_name, read_pairs_directory
+from mcdenoise.io.pairs_dir import FORMAT, RenderSettings, frame_name, read_pairs_directory
 from mcdenoise.learn.encode import exposure_scale
 from mcdenoise.learn.infer import denoise_array
 from mcdenoise.learn.model import UNet
@@ -112,8 +113,10 @@ _json_value = st.recursive(
 
 
 def _valid_manifest():
-    frames = {frame_name(0, 0, s): {"view": 0, "pair": 0, "side": s, "seed": 5, "spp": 4, "variant": "scalar_rgb"} for s in "ab"}
-    return {"format": FORMAT, "settings": {}, "cameras": {}, "frames": frames}
+    settings = RenderSettings(False, 0, None, "scene.xml", "0" * 64, 4, 1, 1, 0.05, 16, 16, "box")
+    record = {"view": 0, "pair": 0, "seed": 5, "feature_seed": 6, "spp": 4, "variant": "scalar_rgb"}
+    frames = {frame_name(0, 0, s): {**record, "side": s} for s in "ab"}
+    return {"format": FORMAT, "settings": asdict(settings), "cameras": {"0": {"x_fov": 40.0}}, "frames": frames}
 
 
 @settings(max_examples=500 * SCALE, **COMMON)
@@ -126,7 +129,8 @@ def test_manifest_reader_fuzz_raises_only_typed_errors(tmp_path_factory, data):
         blob = json.dumps(data.draw(_json_value)).encode()
     else:
         manifest = _valid_manifest()
-        record = manifest["frames"][frame_name(0, 0, "a")]
+        part = data.draw(st.sampled_from(["frames", "settings", "cameras"]))
+        record = manifest["frames"][frame_name(0, 0, "a")] if part == "frames" else manifest[part]
         record[data.draw(st.sampled_from(sorted(record) + ["extra"]))] = data.draw(_json_value)
         blob = json.dumps(manifest).encode()
     directory = tmp_path_factory.mktemp("manifest")
@@ -135,8 +139,8 @@ def test_manifest_reader_fuzz_raises_only_typed_errors(tmp_path_factory, data):
         pairs = read_pairs_directory(directory)
     except JobError:
         return
-    assert isinstance(pairs.frames, dict)
-    for view in pairs.views():  # a manifest that reads must also list its views without error
+    assert isinstance(pairs.views, tuple)
+    for view in pairs.views:  # a manifest that reads must also list its views without error
         assert all(a.name.endswith("_a.exr") and b.name.endswith("_b.exr") for a, b in view.pairs)
 
 

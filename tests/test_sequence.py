@@ -12,8 +12,7 @@ from mcdenoise.demo import DEMO_SCENE
 from mcdenoise.errors import ConfigError
 from mcdenoise.features import MOTION
 from mcdenoise.io.exr import read_exr
-from mcdenoise.io.files import read_json
-from mcdenoise.io.pairs_dir import frame_name
+from mcdenoise.io.pairs_dir import Manifest, frame_name, read_manifest
 from mcdenoise.render.job import render_pairs
 from mcdenoise.render.motion import ray_directions
 from mcdenoise.render.scene import Camera
@@ -24,12 +23,12 @@ from conftest import run_cli
 SIZE = 64
 
 
-def _sequence(out, frames: int, path: CameraPath, **job) -> dict:
+def _sequence(out, frames: int, path: CameraPath, **job) -> Manifest:
     return render_pairs(DEMO_SCENE, out, PairJob(views=frames, pairs=1, size=(SIZE, SIZE), path=path, **job))
 
 
-def _cameras(manifest: dict) -> list[Camera]:
-    cameras = manifest["cameras"]
+def _cameras(manifest: Manifest) -> list[Camera]:
+    cameras = manifest.cameras
     return [Camera(tuple(map(tuple, c["to_world"])), c["x_fov"], c["near_clip"], c["far_clip"]) for _, c in sorted(cameras.items())]
 
 
@@ -49,9 +48,9 @@ def orbit(tmp_path_factory):
 
 def test_a_still_sequence_has_new_seeds_every_frame_and_no_motion(tmp_path):
     manifest = _sequence(tmp_path, 3, CameraPath("still"))
-    seeds = [record["seed"] for record in manifest["frames"].values()]
+    seeds = [record.seed for record in manifest.frames.values()]
     assert len(seeds) == 6 and len(set(seeds)) == 6  # two frames a step, every one its own seed
-    assert len({json.dumps(c) for c in manifest["cameras"].values()}) == 1
+    assert len({json.dumps(c) for c in manifest.cameras.values()}) == 1
     frames = [read_exr(tmp_path / frame_name(view, 0, "a")) for view in range(3)]
     for frame in frames:
         assert all(np.array_equal(frame.channels[name], np.zeros((SIZE, SIZE), np.float32)) for name in MOTION)
@@ -66,7 +65,7 @@ def test_a_sideways_move_shifts_the_back_wall_by_the_expected_pixels(tmp_path):
     step = np.array([20.0, 0.0, 0.0])  # +x is the camera's left here (it looks along +z with y up)
     keys.write_text(json.dumps([{"origin": list(o), "target": list(t)} for o, t in ((origin, target), (origin + step, target + step))]))
     manifest = _sequence(tmp_path / "out", 2, CameraPath(str(keys)))
-    x_fov = manifest["cameras"]["1"]["x_fov"]
+    x_fov = manifest.cameras[1]["x_fov"]
     focal = SIZE / 2 / math.tan(math.radians(x_fov) / 2)
     expected = -focal * 20.0 / (559.2 + 800.0)
     frame = read_exr(tmp_path / "out" / frame_name(1, 0, "a"))
@@ -105,7 +104,7 @@ def test_a_sequence_resumes_and_refuses_another_move(orbit, tmp_path):
     after = {p.name: p.stat().st_mtime_ns for p in out.glob("*.exr")}
     redone = sorted(name for name in after if after[name] != before.get(name))
     assert redone == [frame_name(2, 0, "a"), frame_name(2, 0, "b")]  # only the unfinished pair
-    assert read_json(out / "manifest.json")["frames"] == manifest["frames"]
+    assert read_manifest(out).frames == manifest.frames
     result = run_cli("render-sequence", DEMO_SCENE, "--out", out, "--frames", 3, "--path", "dolly", "--size", "64x64")
     assert result.returncode == 1 and "path" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
@@ -116,13 +115,13 @@ def test_chosen_frames_render_as_in_the_whole_sequence_and_the_rest_follows(orbi
     out, manifest = orbit
     job = PairJob(views=3, pairs=1, size=(SIZE, SIZE), path=CameraPath("orbit", degrees=16.0))
     chosen = render_pairs(DEMO_SCENE, tmp_path, job, views=[2])
-    assert sorted(chosen["frames"]) == [frame_name(2, 0, side) for side in "ab"]
+    assert sorted(chosen.frames) == [frame_name(2, 0, side) for side in "ab"]
     for side in "ab":
         ours, theirs = (read_exr(folder / frame_name(2, 0, side)) for folder in (tmp_path, out))
         assert set(ours.channels) == set(theirs.channels)
         for name in ours.channels:
             np.testing.assert_allclose(ours.channels[name], theirs.channels[name], rtol=1e-5, atol=1e-6, err_msg=name)
-    assert render_pairs(DEMO_SCENE, tmp_path, job)["frames"].keys() == manifest["frames"].keys()
+    assert render_pairs(DEMO_SCENE, tmp_path, job).frames.keys() == manifest.frames.keys()
     with pytest.raises(ConfigError, match="views"):
         render_pairs(DEMO_SCENE, tmp_path / "other", job, views=[3])
     assert not (tmp_path / "other").exists()

@@ -7,29 +7,30 @@ A directory written by ``mcdenoise render-pairs`` holds::
     view000_pair000_b.exr         frame B, same camera, independent seed (the features are shared)
     view000_ref.exr               optional high-spp reference (evaluation only)
 
-A frame counts as finished only once it is recorded in the manifest and its file
-exists. Each frame's EXR header repeats its record (``mcdenoise.*`` attributes),
-so a frame copied out of its directory still says how it was made.
+The manifest is a :class:`Manifest`: the job's :class:`RenderSettings`, each view's camera and a
+:class:`FrameRecord` of every finished frame, read by :func:`read_manifest` and written by
+:func:`write_manifest` alone. A frame counts as finished only once it is recorded in the manifest
+and its file exists. Each frame's EXR header repeats its record (``mcdenoise.*`` attributes,
+:func:`frame_attributes`), so a frame copied out of its directory still says how it was made.
 
-Pairs rendered by anything else (Blender, Arnold, any renderer: the same frame
-twice with two seeds) are a folder without a manifest, read by
-:func:`read_pairs_directory` too, in one of two ways:
-
-- files named ``NAME_a.exr`` and ``NAME_b.exr``, each NAME a view of its own, with
-  an optional ``NAME_ref.exr`` reference for scoring;
-- a list, ``pairs.json``: ``[{"a": "A.exr", "b": "B.exr", "view": "shot1",
-  "reference": "REF.exr"}, ...]`` with paths relative to the folder; entries of
-  the same ``view`` (optional) are pairs of one view, and ``reference`` is optional.
+:func:`read_pairs_directory` reads this folder and folders of pairs rendered by anything else
+(:mod:`mcdenoise.io.own_pairs`): it asks each kind of folder in :data:`FOLDER_KINDS` in turn
+whether a folder is one of its own.
 """
 
 import hashlib
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
+from types import UnionType
+from typing import get_args, get_type_hints
 
+from mcdenoise.config import CameraPath
 from mcdenoise.errors import JobError
 from mcdenoise.io.files import read_json, write_json
+from mcdenoise.io.own_pairs import PAIRS_LIST, NamedPairs, PairsList
+from mcdenoise.io.pairs_folder import PairsDirectory, PairsFolder, View
 
 MANIFEST = "manifest.json"
 #: Version of the manifest layout; directories of another version are refused, never guessed at.
@@ -38,8 +39,8 @@ FORMAT = 2
 MANIFEST_SECONDS = 1.0
 #: The sides of a frame: the two frames of a pair, and a view's reference.
 SIDES = ("a", "b", "ref")
-#: The list of a folder of pairs rendered by anything else (see the module's docstring).
-PAIRS_LIST = "pairs.json"
+_AGAIN = "render the set again into a new directory"
+_MANIFEST_KEYS = {"format", "settings", "cameras", "frames"}
 
 
 def frame_seed(base: int, view: int, pair: int, side: str) -> int:
@@ -59,46 +60,187 @@ def frame_name(view: int, pair: int | None, side: str) -> str:
     return f"view{view:03d}_pair{pair:03d}_{side}.exr"
 
 
-def frame_record(view: int, pair: int | None, side: str, seed: int, feature_seed: int, spp: int, variant: str) -> dict:
-    """The manifest entry of one frame."""
-    return {"view": view, "pair": pair, "side": side, "seed": seed, "feature_seed": feature_seed, "spp": spp, "variant": variant}
+@dataclass(frozen=True)
+class FrameRecord:
+    """A finished frame as the manifest records it: where it sits in the job, and its seeds."""
+
+    view: int
+    #: Its pair in the view; None for the view's reference.
+    pair: int | None
+    #: ``a`` or ``b`` (the frames of a pair), or ``ref`` (:data:`SIDES`).
+    side: str
+    seed: int
+    #: The seed of the pass that its features come from (its own seed where they come from its own render).
+    feature_seed: int
+    spp: int
+    #: What rendered it: the Mitsuba variant, or Cycles and Blender's version.
+    variant: str
+    #: The seed of its pair's emission pass (``render-pairs --emission-spp``); None: none was rendered.
+    emission_seed: int | None = None
+
+    @property
+    def name(self) -> str:
+        """Its file name (:func:`frame_name`)."""
+        return frame_name(self.view, self.pair, self.side)
 
 
-def frame_attributes(record: dict, settings: dict) -> dict:
+@dataclass(frozen=True)
+class RenderSettings:
+    """A render-pairs job's settings, as its manifest and every frame's header record them. A job
+    resumes only in a directory rendered with the same settings (the scene's path aside)."""
+
+    #: Whether frames carry the emission seen in their own samples (the emission split).
+    emission_split: bool
+    emission_spp: int
+    #: The sampler of the emission pass (None: no pass).
+    emission_sampler: str | None
+    scene: str
+    scene_sha256: str
+    spp: int
+    seed: int
+    views: int
+    jitter: float
+    width: int
+    height: int
+    filter: str
+    #: A sequence's camera move (None: the views are random small moves of the scene's camera).
+    path: CameraPath | None = None
+
+
+@dataclass
+class Manifest:
+    """A pairs directory's manifest: the job's settings, each rendered view's camera, and the
+    record of every finished frame."""
+
+    settings: RenderSettings
+    #: Each rendered view's camera, by view: the fields of :class:`mcdenoise.render.scene.Camera`.
+    cameras: dict[int, dict] = field(default_factory=dict)
+    #: Every finished frame's record, by file name.
+    frames: dict[str, FrameRecord] = field(default_factory=dict)
+
+    def is_finished(self, directory, name: str, spp: int | None = None) -> bool:
+        """Whether frame ``name`` is recorded (at ``spp``, if given) and its file is in ``directory``."""
+        record = self.frames.get(name)
+        return record is not None and (spp is None or record.spp == spp) and (Path(directory) / name).exists()
+
+
+def frame_attributes(record: FrameRecord, settings: RenderSettings) -> dict:
     """The EXR header attributes of a frame: its record and the job's settings."""
     return {
-        "mcdenoise.seed": int(record["seed"]),
-        "mcdenoise.feature_seed": int(record["feature_seed"]),
-        "mcdenoise.spp": int(record["spp"]),
-        "mcdenoise.variant": record["variant"],
-        "mcdenoise.resolution": f"{settings['width']}x{settings['height']}",
-        "mcdenoise.filter": settings["filter"],
-        "mcdenoise.scene": settings["scene"],
-        "mcdenoise.scene_sha256": settings["scene_sha256"],
-        "mcdenoise.view": int(record["view"]),
+        "mcdenoise.seed": record.seed,
+        "mcdenoise.feature_seed": record.feature_seed,
+        "mcdenoise.spp": record.spp,
+        "mcdenoise.variant": record.variant,
+        "mcdenoise.resolution": f"{settings.width}x{settings.height}",
+        "mcdenoise.filter": settings.filter,
+        "mcdenoise.scene": settings.scene,
+        "mcdenoise.scene_sha256": settings.scene_sha256,
+        "mcdenoise.view": record.view,
     }
 
 
-def start_or_resume(directory: Path, settings: dict) -> dict:
+def read_manifest(directory) -> Manifest:
+    """The manifest of the pairs directory ``directory``: the one reader of the format. Raises
+    :class:`JobError` naming the file, and the field at fault, when it is not a render-pairs
+    manifest of :data:`FORMAT` or is malformed."""
+    path = Path(directory) / MANIFEST
+    values = read_json(path)
+    if values.get("format") != FORMAT or set(values) != _MANIFEST_KEYS or not isinstance(values["frames"], dict):
+        raise JobError(f"{path}: not a render-pairs manifest of format {FORMAT}; {_AGAIN}")
+    settings = _read_fields(RenderSettings, values["settings"], f"{path}: its settings are malformed")
+    cameras = values["cameras"]
+    if not isinstance(cameras, dict) or not all(_is_view_number(key) and isinstance(c, dict) for key, c in cameras.items()):
+        raise JobError(f"{path}: its cameras are malformed; {_AGAIN}")
+    records = {name: _read_record(name, record, path) for name, record in values["frames"].items()}
+    return Manifest(settings, {int(key): camera for key, camera in cameras.items()}, records)
+
+
+def write_manifest(directory, manifest: Manifest) -> None:
+    """Write ``manifest`` into ``directory``: the one writer of the format. Its cameras and frames go
+    in order of view, then pair, then side (the reference last), whatever order they were rendered in,
+    so a job resumed, or rendered on a farm, writes the same file as one run in order."""
+
+    def frame_order(name: str):
+        record = manifest.frames[name]
+        return record.view, record.pair is None, record.pair or 0, record.side
+
+    settings = {key: value for key, value in asdict(manifest.settings).items() if key != "path" or value is not None}
+    values = {
+        "format": FORMAT,
+        "settings": settings,
+        "cameras": {str(view): manifest.cameras[view] for view in sorted(manifest.cameras)},
+        "frames": {name: _record_values(manifest.frames[name]) for name in sorted(manifest.frames, key=frame_order)},
+    }
+    write_json(Path(directory) / MANIFEST, values)
+
+
+def _record_values(record: FrameRecord) -> dict:
+    """A frame record as the manifest holds it: its fields, without an emission seed it does not have."""
+    return {key: value for key, value in asdict(record).items() if key != "emission_seed" or value is not None}
+
+
+def _read_record(name, values, path: Path) -> FrameRecord:
+    """Frame entry ``name`` of the manifest at ``path``; raises :class:`JobError` if it is malformed."""
+    fault = f"{path}: frame entry {name!r} is malformed"
+    record = _read_fields(FrameRecord, values, fault)
+    numbers = (record.view, record.pair or 0, record.seed, record.feature_seed, record.spp, record.emission_seed or 0)
+    if record.side not in SIDES or (record.pair is None) != (record.side == "ref") or min(numbers) < 0 or name != record.name:
+        raise JobError(f"{fault}; {_AGAIN}")
+    return record
+
+
+def _read_fields(kind, values, fault: str):
+    """A ``kind`` (a dataclass) from a JSON object of its fields, each a value of the field's type
+    (those with a default may be absent); raises :class:`JobError` with ``fault`` and the fields at fault."""
+    if not isinstance(values, dict):
+        raise JobError(f"{fault}; {_AGAIN}")
+    types = get_type_hints(kind)
+    wrong = [key for key, value in values.items() if key not in types or not _fits(value, types[key])]
+    wrong += [f.name for f in fields(kind) if f.default is MISSING and f.default_factory is MISSING and f.name not in values]
+    if wrong:
+        raise JobError(f"{fault} ({', '.join(map(str, wrong))}); {_AGAIN}")
+    return kind(**{key: _typed(value, types[key], f"{fault}, {key}") for key, value in values.items()})
+
+
+def _fits(value, kind) -> bool:
+    """Whether a JSON value is of type ``kind``: an int is no bool but is a float, and an object may be a dataclass."""
+    if isinstance(kind, UnionType):
+        return any(_fits(value, member) for member in get_args(kind))
+    if kind is float:
+        return type(value) in (int, float)
+    if is_dataclass(kind):
+        return isinstance(value, dict)  # its own fields are checked as it is read
+    return type(value) is kind
+
+
+def _typed(value, kind, fault: str):
+    """``value``, or the dataclass of ``kind`` that a JSON object stands for."""
+    nested = [member for member in (get_args(kind) or (kind,)) if is_dataclass(member)]
+    return _read_fields(nested[0], value, fault) if nested and isinstance(value, dict) else value
+
+
+def _is_view_number(key: str) -> bool:
+    """Whether a camera's key is a view number as the manifest writes it."""
+    return key.isascii() and key.isdigit() and str(int(key)) == key
+
+
+def start_or_resume(directory: Path, settings: RenderSettings) -> Manifest:
     """The manifest to continue in ``directory``: a new one, or the one there if its settings match.
 
     Raises :class:`JobError` when the directory holds renders made with other settings (the
-    scene's path may differ; its hash may not) or a manifest of another format.
+    scene's path may differ; its hash may not) or a manifest that is not of this format.
     """
-    path = Path(directory) / MANIFEST
-    if not path.exists():
-        return {"format": FORMAT, "settings": settings, "cameras": {}, "frames": {}}
-    manifest = read_json(path)
-    if manifest.get("format") != FORMAT:
-        raise JobError(f"{path}: manifest format {manifest.get('format')!r} is not {FORMAT}; render into a new directory")
-    old = manifest.get("settings", {})
-    changed = sorted(k for k in set(settings) | set(old) if k != "scene" and old.get(k) != settings.get(k))
+    if not (Path(directory) / MANIFEST).exists():
+        return Manifest(settings)
+    manifest = read_manifest(directory)
+    old = manifest.settings
+    changed = sorted(f.name for f in fields(RenderSettings) if f.name != "scene" and getattr(old, f.name) != getattr(settings, f.name))
     if changed:
         raise JobError(
             f"{directory}: holds renders made with other settings ({', '.join(changed)} differ); "
             "render into a new directory, or with the same settings to resume"
         )
-    manifest["settings"] = settings
+    manifest.settings = settings
     return manifest
 
 
@@ -106,31 +248,10 @@ def finished_views(directory, views: int, pair: int = 0) -> set[int]:
     """The views of ``range(views)`` whose pair ``pair`` the manifest in ``directory`` (if any)
     records as finished, both frames' files there."""
     directory = Path(directory)
-    manifest = read_json(directory / MANIFEST) if (directory / MANIFEST).is_file() else {"frames": {}}
-    return {v for v in range(views) if all(is_finished(manifest, directory, frame_name(v, pair, side)) for side in ("a", "b"))}
-
-
-def is_finished(manifest: dict, directory: Path, name: str, spp: int | None = None) -> bool:
-    """Whether frame ``name`` is recorded in ``manifest`` (at ``spp``, if given) and its file exists."""
-    record = manifest["frames"].get(name)
-    return bool(record) and (spp is None or record["spp"] == spp) and (Path(directory) / name).exists()
-
-
-def canonical_manifest(manifest: dict) -> dict:
-    """``manifest`` with its cameras and frames in order of view, then pair, then side (the
-    reference last), whatever order they were rendered in: a job resumed, or rendered on a farm,
-    writes the same file as one run in order."""
-    frames = manifest["frames"]
-
-    def frame_order(name: str):
-        record = frames[name]
-        return record["view"], record["pair"] is None, record["pair"] or 0, record["side"]
-
-    return {
-        **manifest,
-        "cameras": {key: manifest["cameras"][key] for key in sorted(manifest["cameras"], key=int)},
-        "frames": {name: frames[name] for name in sorted(frames, key=frame_order)},
-    }
+    if not (directory / MANIFEST).is_file():
+        return set()
+    manifest = read_manifest(directory)
+    return {v for v in range(views) if all(manifest.is_finished(directory, frame_name(v, pair, side)) for side in ("a", "b"))}
 
 
 class ManifestSaver:
@@ -140,151 +261,79 @@ class ManifestSaver:
     long job does not rewrite its ever larger manifest after every pair.
     """
 
-    def __init__(self, directory: Path, manifest: dict):
-        self.path, self.manifest = Path(directory) / MANIFEST, manifest
+    def __init__(self, directory: Path, manifest: Manifest):
+        self.directory, self.manifest = Path(directory), manifest
         self.last = time.monotonic()
 
     def write(self) -> None:
-        """Write the manifest now, its cameras and frames in order of view (:func:`canonical_manifest`)."""
-        write_json(self.path, canonical_manifest(self.manifest))
+        """Write the manifest now (:func:`write_manifest`)."""
+        write_manifest(self.directory, self.manifest)
         self.last = time.monotonic()
 
-    def record(self, records: dict) -> None:
+    def record(self, records: dict[str, FrameRecord]) -> None:
         """Enter finished frames (file name -> record); write the manifest if it is due."""
-        self.manifest["frames"].update(records)
+        self.manifest.frames.update(records)
         if time.monotonic() - self.last >= MANIFEST_SECONDS:
             self.write()
-
-
-@dataclass(frozen=True)
-class View:
-    """The finished frames of one view of a pairs directory."""
-
-    directory: Path
-    view: int
-    pairs: tuple[tuple[Path, Path], ...]
-    reference: Path | None
-    #: The view's own name in a folder of pairs from another renderer (None: ``viewN``).
-    label: str | None = None
-
-    @property
-    def name(self) -> str:
-        """``DIRECTORY/viewN`` (or ``DIRECTORY/LABEL``), for messages and scores."""
-        return f"{self.directory.name}/{self.label or f'view{self.view}'}"
-
-
-@dataclass(frozen=True)
-class PairsDirectory:
-    """A pairs directory as read: its settings and its finished frames."""
-
-    path: Path
-    settings: dict
-    frames: dict
-    #: The views of a folder of pairs from another renderer, which has no manifest.
-    listed: tuple = ()
-
-    @property
-    def emission_split(self) -> bool:
-        """Whether its frames carry the emission seen in their own samples (the emission split)."""
-        return bool(self.settings.get("emission_split"))
-
-    def views(self) -> list[View]:
-        """Every view with a finished pair or a reference, in view order."""
-        if self.listed:
-            return list(self.listed)
-        numbers = sorted({record["view"] for record in self.frames.values()})
-        views = []
-        for view in numbers:
-            pairs = tuple(
-                (self.path / name, self.path / frame_name(view, record["pair"], "b"))
-                for name, record in sorted(self.frames.items())
-                if record["view"] == view and record["side"] == "a" and frame_name(view, record["pair"], "b") in self.frames
-            )
-            reference = frame_name(view, None, "ref")
-            views.append(View(self.path, view, pairs, self.path / reference if reference in self.frames else None))
-        return views
-
-
-def read_pairs_directory(directory) -> PairsDirectory:
-    """Read a pairs directory's manifest, or a folder of pairs from another renderer (``pairs.json``
-    or ``NAME_a.exr``/``NAME_b.exr``); raises :class:`JobError` if it is neither, or malformed."""
-    directory = Path(directory)
-    path = directory / MANIFEST
-    if not directory.is_dir():
-        raise JobError(f"{directory}: no such directory")
-    if not path.is_file():
-        return PairsDirectory(directory, {}, {}, listed=tuple(_listed_views(directory)))
-    manifest = read_json(path)
-    if manifest.get("format") != FORMAT or not isinstance(manifest.get("frames"), dict):
-        raise JobError(f"{path}: not a render-pairs manifest of format {FORMAT}; render the set again into a new directory")
-    if not isinstance(manifest.get("settings", {}), dict):
-        raise JobError(f"{path}: its settings are malformed; render the set again into a new directory")
-    for name, record in manifest["frames"].items():
-        if not _valid_record(name, record):
-            raise JobError(f"{path}: frame entry {name!r} is malformed; render the set again into a new directory")
-    return PairsDirectory(directory, manifest.get("settings", {}), manifest["frames"])
-
-
-def _valid_record(name, record) -> bool:
-    if not isinstance(record, dict) or record.get("side") not in SIDES:
-        return False
-    if not all(type(record.get(key)) is int and record[key] >= 0 for key in ("view", "seed", "spp")):
-        return False
-    pair = record.get("pair")
-    if record["side"] == "ref":
-        return pair is None and name == frame_name(record["view"], None, "ref")
-    return type(pair) is int and pair >= 0 and name == frame_name(record["view"], pair, record["side"])
 
 
 def link_subset(source: Path, out: Path, views: int | None = None, pairs: int | None = None) -> Path:
     """A pairs directory at ``out`` holding the first ``views`` views and ``pairs`` pairs per view of
     ``source`` (None: all), references included; files are linked, not copied. ``out`` is made anew."""
-    manifest = read_json(Path(source) / MANIFEST)
-    manifest["frames"] = {
+    manifest = read_manifest(source)
+    manifest.frames = {
         name: record
-        for name, record in manifest["frames"].items()
-        if (views is None or record["view"] < views) and (pairs is None or record["pair"] is None or record["pair"] < pairs)
+        for name, record in manifest.frames.items()
+        if (views is None or record.view < views) and (pairs is None or record.pair is None or record.pair < pairs)
     }
     out = Path(out)
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    for name in manifest["frames"]:
+    for name in manifest.frames:
         (out / name).symlink_to((Path(source) / name).resolve())
-    write_json(out / MANIFEST, manifest)
+    write_manifest(out, manifest)
     return out
 
 
-def _listed_views(directory: Path) -> list[View]:
-    """The views of a folder of pairs from another renderer (see the module's docstring)."""
-    if (directory / PAIRS_LIST).is_file():
-        entries = read_json(directory / PAIRS_LIST, list)
-        if not all(isinstance(e, dict) and {"a", "b"} <= set(e) for e in entries):
-            raise JobError(f'{directory / PAIRS_LIST}: must be a list of {{"a": FILE, "b": FILE}} entries ("view", "reference" optional)')
-        grouped: dict[str, dict] = {}
-        for index, entry in enumerate(entries):
-            label = str(entry.get("view", f"pair{index}"))
-            view = grouped.setdefault(label, {"pairs": [], "reference": None})
-            view["pairs"].append((directory / entry["a"], directory / entry["b"]))
-            if entry.get("reference"):
-                view["reference"] = directory / entry["reference"]
-    else:
-        grouped = {}
-        for first in sorted(directory.glob("*_a.exr")):
-            label = first.name[: -len("_a.exr")]
-            second, reference = directory / f"{label}_b.exr", directory / f"{label}_ref.exr"
-            if not second.is_file():
-                raise JobError(
-                    f"{first}: has no other frame {second.name}; a pair is NAME_a.exr and NAME_b.exr, the same frame with two seeds"
-                )
-            grouped[label] = {"pairs": [(first, second)], "reference": reference if reference.is_file() else None}
-    if not grouped:
-        raise JobError(
-            f"{directory}: no pairs found: a directory written by 'mcdenoise render-pairs' has {MANIFEST}; pairs from another "
-            f"renderer are NAME_a.exr and NAME_b.exr (the same frame with two seeds) or a {PAIRS_LIST} list"
-        )
-    for view in grouped.values():
-        for file in [p for pair in view["pairs"] for p in pair] + [view["reference"]] * bool(view["reference"]):
-            if not file.is_file():
-                raise JobError(f"{file}: listed in {directory / PAIRS_LIST} but missing")
-    return [View(directory, i, tuple(v["pairs"]), v["reference"], label) for i, (label, v) in enumerate(grouped.items())]
+class RenderPairs:
+    """A folder written by ``render-pairs``: its manifest says which frames are finished."""
+
+    def holds(self, directory: Path) -> bool:
+        """Whether ``directory`` has a manifest."""
+        return (directory / MANIFEST).is_file()
+
+    def read(self, directory: Path) -> PairsDirectory:
+        """Every view of the manifest with a finished pair or a reference, in view order."""
+        manifest = read_manifest(directory)
+        frames = manifest.frames
+        views = []
+        for view in sorted({record.view for record in frames.values()}):
+            pairs = tuple(
+                (directory / name, directory / frame_name(view, record.pair, "b"))
+                for name, record in sorted(frames.items())
+                if record.view == view and record.side == "a" and frame_name(view, record.pair, "b") in frames
+            )
+            reference = frame_name(view, None, "ref")
+            views.append(View(directory, view, pairs, directory / reference if reference in frames else None))
+        return PairsDirectory(directory, tuple(views), manifest.settings.emission_split)
+
+
+#: The kinds of folder of pairs, asked in this order whether a folder is theirs.
+FOLDER_KINDS: tuple[PairsFolder, ...] = (RenderPairs(), PairsList(), NamedPairs())
+
+
+def read_pairs_directory(directory) -> PairsDirectory:
+    """Read a pairs directory, or a folder of pairs from another renderer (``pairs.json`` or
+    ``NAME_a.exr``/``NAME_b.exr``), by the first kind in :data:`FOLDER_KINDS` that holds it;
+    raises :class:`JobError` if none does, or the folder is malformed."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise JobError(f"{directory}: no such directory")
+    for kind in FOLDER_KINDS:
+        if kind.holds(directory):
+            return kind.read(directory)
+    raise JobError(
+        f"{directory}: no pairs found: a directory written by 'mcdenoise render-pairs' has {MANIFEST}; pairs from another "
+        f"renderer are NAME_a.exr and NAME_b.exr (the same frame with two seeds) or a {PAIRS_LIST} list"
+    )

@@ -126,7 +126,7 @@ def load_examples(
         raise JobError(f"unknown targets {targets!r}; choose noisy or clean")
     examples, views = [], []
     for directory in map(Path, directories):
-        for view in read_pairs_directory(directory).views():
+        for view in read_pairs_directory(directory).views:
             noisy = [noisy_frame(channels, features) for channels in _view_channels(view, features, layout)]
             if targets == "noisy":
                 examples += noisy_target_examples(noisy)

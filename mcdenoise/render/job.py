@@ -18,7 +18,16 @@ from mcdenoise.errors import ConfigError
 from mcdenoise.features import DEPTH
 from mcdenoise.io.exr import Frame, write_exr
 from mcdenoise.io.files import DirectoryLock, ensure_writable_directory, file_sha256, remove_stale_partials
-from mcdenoise.io.pairs_dir import ManifestSaver, frame_attributes, frame_name, frame_record, frame_seed, is_finished, start_or_resume
+from mcdenoise.io.pairs_dir import (
+    FrameRecord,
+    Manifest,
+    ManifestSaver,
+    RenderSettings,
+    frame_attributes,
+    frame_name,
+    frame_seed,
+    start_or_resume,
+)
 from mcdenoise.progress import Progress
 from mcdenoise.render.blender import BLENDER_VERSION, BlenderRenderer, BlenderScene
 from mcdenoise.render.camera_path import camera_at, read_keyframes
@@ -49,22 +58,22 @@ class _Cameras:
         return jitter_camera(self.base, self.scene, job.jitter, rng)
 
 
-def _image_settings(job: PairJob, scene_path: Path, scene_hash: str, width: int, height: int) -> dict:
-    return {
-        "emission_split": job.writes_emission_split,
-        "emission_spp": job.emission_spp,
-        "emission_sampler": EMISSION_SAMPLER if job.emission_spp else None,
-        "scene": str(scene_path),
-        "scene_sha256": scene_hash,
-        "spp": job.spp,
-        "seed": job.seed,
-        "views": job.views,
-        "jitter": job.jitter,
-        "width": width,
-        "height": height,
-        "filter": job.pixel_filter,
-        **({"path": asdict(job.path)} if job.path else {}),  # a sequence's camera move
-    }
+def _image_settings(job: PairJob, scene_path: Path, scene_hash: str, width: int, height: int) -> RenderSettings:
+    return RenderSettings(
+        emission_split=job.writes_emission_split,
+        emission_spp=job.emission_spp,
+        emission_sampler=EMISSION_SAMPLER if job.emission_spp else None,
+        scene=str(scene_path),
+        scene_sha256=scene_hash,
+        spp=job.spp,
+        seed=job.seed,
+        views=job.views,
+        jitter=job.jitter,
+        width=width,
+        height=height,
+        filter=job.pixel_filter,
+        path=job.path,  # a sequence's camera move
+    )
 
 
 def _open_scene(scene_path: Path, job: PairJob):
@@ -111,14 +120,14 @@ class PairRendering:
         self.cameras = _Cameras(self.base_camera, self.scene, job)
         self.width, self.height = resolve_size(native, job.size, job.pixels)
         #: The manifest, once :meth:`items` has begun: every finished frame.
-        self.manifest: dict | None = None
+        self.manifest: Manifest | None = None
         self._renderer: FrameRenderer | BlenderRenderer | None = None
 
-    def settings(self) -> dict:
+    def settings(self) -> RenderSettings:
         """The job's settings as its manifest and every frame's header record them."""
         return _image_settings(self.job, self.scene_path, file_sha256(self.scene_path), self.width, self.height)
 
-    def render(self, view: int, pair: int | None, settings: dict) -> dict:
+    def render(self, view: int, pair: int | None, settings: RenderSettings) -> dict:
         """Render one work item: pair ``pair`` of ``view`` (None: the view's reference), as file
         name -> (manifest record, frame). A frame of a sequence carries its motion to the frame before.
         Its pixels depend only on the job, the view and the pair, not on what this object rendered before."""
@@ -159,9 +168,9 @@ class PairRendering:
             work = []
             for view in chosen:
                 for pair in range(job.pairs):
-                    if not all(is_finished(manifest, out, frame_name(view, pair, side)) for side in ("a", "b")):
+                    if not all(manifest.is_finished(out, frame_name(view, pair, side)) for side in ("a", "b")):
                         work.append((view, pair))
-                if job.reference_spp and not is_finished(manifest, out, frame_name(view, None, "ref"), job.reference_spp):
+                if job.reference_spp and not manifest.is_finished(out, frame_name(view, None, "ref"), job.reference_spp):
                     work.append((view, None))
             total = len(chosen) * (job.pairs + (1 if job.reference_spp else 0))
             progress = Progress(total, f"render-pairs {self.scene_path.parent.name}", enabled=show_progress)
@@ -173,7 +182,7 @@ class PairRendering:
                     pending = None
                     for view, pair, frames in rendered:
                         camera = self.cameras(view)
-                        manifest["cameras"][str(view)] = asdict(camera)
+                        manifest.cameras[view] = asdict(camera)
                         # Training data is written once and read often: uncompressed.
                         writes = [writer.submit(write_exr, out / name, frame, compress=False) for name, (_, frame) in frames.items()]
                         if pending:
@@ -187,7 +196,7 @@ class PairRendering:
                 rendered.close()  # a farm cancels what it has not delivered
                 saved.write()  # every finished item, also after an error or an interrupt
 
-    def _render_here(self, work: list, settings: dict) -> Iterator[tuple[int, int | None, dict]]:
+    def _render_here(self, work: list, settings: RenderSettings) -> Iterator[tuple[int, int | None, dict]]:
         """(view, pair, frames) of each work item, rendered in this process."""
         for view, pair in work:
             yield view, pair, self.render(view, pair, settings)
@@ -201,7 +210,7 @@ def render_pairs(
     replay: bool = True,
     views: Iterable[int] | None = None,
     farm=None,
-) -> dict:
+) -> Manifest:
     """Render ``job.views`` x ``job.pairs`` pairs (plus optional references) into ``out_dir``
     (:class:`PairRendering`), or those of ``views`` only; finished pairs from an earlier run with
     the same settings are skipped. ``farm`` (:class:`mcdenoise.render.farm.RayFarm`) renders them
@@ -213,7 +222,7 @@ def render_pairs(
 
 
 def _render_item(
-    renderer: "FrameRenderer | BlenderRenderer", job: PairJob, settings: dict, variant: str, view: int, pair: int | None
+    renderer: "FrameRenderer | BlenderRenderer", job: PairJob, settings: RenderSettings, variant: str, view: int, pair: int | None
 ) -> dict:
     """The frames of one work item, as file name -> (manifest record, frame): a pair (A and B,
     which share one feature pass; with Blender, each frame has its own render's) or, for ``pair``
@@ -224,21 +233,21 @@ def _render_item(
         frames = {}
         for side in sides:
             seed = frame_seed(job.seed, view, pair or 0, side)
-            record = frame_record(view, pair, side, seed, seed, spp, variant)
+            record = FrameRecord(view, pair, side, seed, seed, spp, variant)
             frames[frame_name(view, pair, side)] = (record, Frame(renderer.frame(spp, seed), frame_attributes(record, settings)))
         return frames
     # One feature pass serves both frames of a pair: features carry no light-transport noise.
     feature_seed = frame_seed(job.seed, view, pair or 0, "ref-features" if pair is None else "features")
     features = renderer.features(min(spp, job.spp), feature_seed)
     split = job.writes_emission_split  # a reference too: clean targets (N2C) leave its seen emission out as well
-    extra = {}
+    emission_seed = None
     if split and job.emission_spp and pair is not None:
-        extra["emission_seed"] = frame_seed(job.seed, view, pair, "emission")
-        features = {**features, **renderer.emission(job.emission_spp, extra["emission_seed"])}
+        emission_seed = frame_seed(job.seed, view, pair, "emission")
+        features = {**features, **renderer.emission(job.emission_spp, emission_seed)}
     frames = {}
     for side in sides:
         seed = frame_seed(job.seed, view, pair or 0, side)
-        record = {**frame_record(view, pair, side, seed, feature_seed, spp, variant), **extra}
+        record = FrameRecord(view, pair, side, seed, feature_seed, spp, variant, emission_seed)
         color = renderer.color_split(spp, seed) if split else renderer.color(spp, seed)
         channels = {**color, **features}
         frames[frame_name(view, pair, side)] = (record, Frame(channels, frame_attributes(record, settings)))
@@ -249,7 +258,7 @@ def _with_channels(frame: Frame, channels: dict) -> Frame:
     return Frame({**frame.channels, **channels}, frame.attributes)
 
 
-def _record_written(saved: ManifestSaver, progress: Progress, writes, records: dict, note: str) -> None:
+def _record_written(saved: ManifestSaver, progress: Progress, writes, records: dict[str, FrameRecord], note: str) -> None:
     """Wait for a pair's files (raising the error of a failed write), then enter it in the manifest."""
     for write in writes:
         write.result()

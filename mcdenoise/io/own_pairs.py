@@ -1,0 +1,80 @@
+"""Folders of pairs rendered by anything else (Blender, Arnold, any renderer: the same frame twice,
+with two seeds), which have no manifest. Each kind has a reader of its own:
+
+- :class:`PairsList`: a list, ``pairs.json``: ``[{"a": "A.exr", "b": "B.exr", "view": "shot1",
+  "reference": "REF.exr"}, ...]`` with paths relative to the folder; entries of the same
+  ``view`` (optional) are pairs of one view, and ``reference`` is optional;
+- :class:`NamedPairs`: files named ``NAME_a.exr`` and ``NAME_b.exr``, each NAME a view of its own,
+  with an optional ``NAME_ref.exr`` reference for scoring.
+"""
+
+from pathlib import Path
+
+from mcdenoise.errors import JobError
+from mcdenoise.io.files import read_json
+from mcdenoise.io.pairs_folder import PairsDirectory, View
+
+#: The list of a folder of pairs from another renderer (see the module's docstring).
+PAIRS_LIST = "pairs.json"
+
+
+class PairsList:
+    """A folder whose ``pairs.json`` lists its pairs, grouped into views by their ``view``."""
+
+    def holds(self, directory: Path) -> bool:
+        """Whether ``directory`` has a ``pairs.json``."""
+        return (directory / PAIRS_LIST).is_file()
+
+    def read(self, directory: Path) -> PairsDirectory:
+        """The listed pairs; raises :class:`JobError` when the list is malformed, empty or names a missing file."""
+        listing = directory / PAIRS_LIST
+        entries = read_json(listing, list)
+        if not all(_is_entry(entry) for entry in entries):
+            raise JobError(f'{listing}: must be a list of {{"a": FILE, "b": FILE}} entries ("view", "reference" optional)')
+        if not entries:
+            raise JobError(f'{listing}: lists no pairs; list each as {{"a": FILE, "b": FILE}}')
+        grouped: dict[str, dict] = {}
+        for index, entry in enumerate(entries):
+            view = grouped.setdefault(str(entry.get("view", f"pair{index}")), {"pairs": [], "reference": None})
+            view["pairs"].append((directory / entry["a"], directory / entry["b"]))
+            if entry.get("reference"):
+                view["reference"] = directory / entry["reference"]
+        for view in grouped.values():
+            for file in [path for pair in view["pairs"] for path in pair] + [view["reference"]] * bool(view["reference"]):
+                if not file.is_file():
+                    raise JobError(f"{file}: listed in {listing} but missing")
+        return _pairs(directory, grouped)
+
+
+class NamedPairs:
+    """A folder of ``NAME_a.exr`` and ``NAME_b.exr`` files (and optional ``NAME_ref.exr``), a view per NAME."""
+
+    def holds(self, directory: Path) -> bool:
+        """Whether ``directory`` has a ``NAME_a.exr`` file."""
+        return any(directory.glob("*_a.exr"))
+
+    def read(self, directory: Path) -> PairsDirectory:
+        """A view for each ``NAME_a.exr``; raises :class:`JobError` when its ``NAME_b.exr`` is missing."""
+        grouped = {}
+        for first in sorted(directory.glob("*_a.exr")):
+            label = first.name[: -len("_a.exr")]
+            second, reference = directory / f"{label}_b.exr", directory / f"{label}_ref.exr"
+            if not second.is_file():
+                raise JobError(
+                    f"{first}: has no other frame {second.name}; a pair is NAME_a.exr and NAME_b.exr, the same frame with two seeds"
+                )
+            grouped[label] = {"pairs": [(first, second)], "reference": reference if reference.is_file() else None}
+        return _pairs(directory, grouped)
+
+
+def _is_entry(entry) -> bool:
+    """Whether a ``pairs.json`` entry names its two frames (and, if at all, its reference) by path."""
+    if not isinstance(entry, dict) or not {"a", "b"} <= set(entry):
+        return False
+    return all(isinstance(entry[key], str) for key in ("a", "b")) and isinstance(entry.get("reference", ""), str | None)
+
+
+def _pairs(directory: Path, grouped: dict[str, dict]) -> PairsDirectory:
+    """The folder's views, in the order of ``grouped`` (label -> its pairs and reference)."""
+    views = (View(directory, i, tuple(v["pairs"]), v["reference"], label) for i, (label, v) in enumerate(grouped.items()))
+    return PairsDirectory(directory, tuple(views))
