@@ -1,4 +1,5 @@
-"""Rendering the frames of a Blender scene with Cycles on the CPU, through ``bpy``.
+"""Rendering the frames of a Blender scene with Cycles on the CPU, through ``bpy``: the
+render-pairs backend of ``.blend`` files (:class:`BlenderBackend`).
 
 ``pip install 'mcdenoise[blender]'`` brings Blender 5.0 as a Python module. A
 ``.blend`` file is opened once and rendered as :class:`BlenderRenderer` is asked,
@@ -7,7 +8,7 @@ then ``frame(spp, seed)``, one render with ``scene.cycles.seed`` set. Unlike
 Mitsuba's pairs, each frame keeps the features of its own render, as a Blender
 frame has them when it is denoised; the other frame of the pair, the target, has
 independent samples, so its noise is still independent of the input's, and a pair
-costs two renders.
+costs two renders. Neither the emission split nor sequences render from a ``.blend`` yet.
 
 What each render is set to (the rest is the scene's own):
 - Cycles on the CPU, Cycles' own denoiser off, adaptive sampling off, the seed not
@@ -34,10 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mcdenoise.errors import SceneError
+from mcdenoise.config import PairJob
+from mcdenoise.errors import ConfigError, SceneError
 from mcdenoise.features import ALBEDO, COLOR, DEPTH, NORMAL
-from mcdenoise.io.exr import read_exr
+from mcdenoise.io.exr import Frame, read_exr
+from mcdenoise.io.pairs_dir import FrameRecord, RenderSettings, frame_attributes
 from mcdenoise.native_output import captured_native_output
+from mcdenoise.render.backend import ItemFrames, WorkItem
 from mcdenoise.render.scene import Camera
 
 #: The version of Blender that mcdenoise is tested with (the ``[blender]`` extra pins it).
@@ -205,3 +209,60 @@ class BlenderRenderer:
         """R, G, B of a render at ``spp`` with ``seed``."""
         frame = self.frame(spp, seed)
         return {name: frame[name] for name in COLOR}
+
+
+class BlenderBackend:
+    """A ``.blend`` as a render-pairs backend (:class:`~mcdenoise.render.backend.SceneBackend`):
+    each frame one Cycles render, with the features of its own render."""
+
+    #: What renders the frames, as each frame's record names it.
+    variant = f"cycles-cpu (Blender {BLENDER_VERSION})"
+
+    def __init__(self, path: Path, job: PairJob):
+        self.job = job
+        self.scene = BlenderScene(path)
+        self._camera = self.scene.camera()  # before any render moves it
+        self._renderer: BlenderRenderer | None = None  # made at the job's size on the first render
+
+    @classmethod
+    def opens(cls, path: Path) -> bool:
+        """Whether ``path`` is a ``.blend``."""
+        return path.suffix == ".blend"
+
+    @classmethod
+    def check(cls, job: PairJob) -> None:
+        """Raise :class:`ConfigError` for the emission split or a sequence, which Mitsuba alone renders."""
+        if job.writes_emission_split:
+            raise ConfigError("{emission_split} is for Mitsuba scenes; a .blend renders without it", "emission_split")
+        if job.path:
+            raise ConfigError("sequences ({path}) are rendered from Mitsuba scenes only, not yet from a .blend", "path")
+
+    @classmethod
+    def open(cls, path: Path, job: PairJob, replay: bool = True) -> "BlenderBackend":
+        """Open the ``.blend`` in Blender (``replay`` means nothing to Cycles)."""
+        return cls(path, job)
+
+    def resolution(self) -> tuple[int, int]:
+        """(width, height) of the scene's own output, its percentage applied."""
+        return self.scene.resolution()
+
+    def camera(self) -> Camera:
+        """The scene camera as the file has it."""
+        return self._camera
+
+    def bbox(self) -> BlenderBounds:
+        """The box around every mesh object's corners, in world space."""
+        return self.scene.bbox()
+
+    def render(self, item: WorkItem, settings: RenderSettings) -> ItemFrames:
+        """A pair's A and B, or a view's reference: a render each, with its own seed and features."""
+        job = self.job
+        if self._renderer is None:
+            self._renderer = BlenderRenderer(self.scene, settings.width, settings.height, job.pixel_filter)
+        self._renderer.move(item.camera)
+        frames = {}
+        for side in item.sides:
+            seed = item.seed(job, side)
+            record = FrameRecord(item.view, item.pair, side, seed, seed, item.spp(job), self.variant)
+            frames[record.name] = (record, Frame(self._renderer.frame(record.spp, seed), frame_attributes(record, settings)))
+        return frames

@@ -30,6 +30,8 @@ from collections import deque
 from collections.abc import Iterator
 
 from mcdenoise.errors import JobError, McDenoiseError, SceneError
+from mcdenoise.io.pairs_dir import RenderSettings
+from mcdenoise.render.backend import ItemFrames
 
 #: Times Ray runs a task again after its worker died (killed, out of memory, node lost).
 TASK_RETRIES = 4
@@ -77,7 +79,7 @@ class RayFarm:
         self.workers = self.gpus or max(int(resources.get("CPU", 1)), 1)
         self._task = ray.remote(_render_task).options(num_cpus=1, num_gpus=1 if self.gpus else 0, max_retries=TASK_RETRIES)
 
-    def render(self, rendering, work: list, settings: dict) -> Iterator[tuple[int, int | None, dict]]:
+    def render(self, rendering, work: list, settings: RenderSettings) -> Iterator[tuple[int, int | None, ItemFrames]]:
         """(view, pair, frames) of each item of ``work`` in its order, as
         :meth:`PairRendering.render` gives them, rendered by the cluster's workers. Closing
         the iterator early cancels the tasks still queued or running."""
@@ -115,7 +117,7 @@ def _check_reachable(address: str | None, seconds: float = 5.0) -> None:
         raise JobError(f"cannot reach the Ray cluster at {address} ({error.strerror or error})") from None
 
 
-def _result_of(ray, result, view: int, pair: int | None) -> dict:
+def _result_of(ray, result, view: int, pair: int | None) -> ItemFrames:
     """A task's frames, or the error that it raised, as an mcdenoise error."""
     try:
         return ray.get(result)
@@ -138,7 +140,7 @@ def _first_line(error: BaseException) -> str:
 _opened: list = []
 
 
-def _render_task(scene_path: str, job, replay: bool, settings: dict, view: int, pair: int | None) -> dict:
+def _render_task(scene_path: str, job, replay: bool, settings: RenderSettings, view: int, pair: int | None) -> ItemFrames:
     """A Ray task: the frames of one work item of a render-pairs job, rendered in a worker."""
     from mcdenoise.render.job import PairRendering
 

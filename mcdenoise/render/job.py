@@ -4,6 +4,9 @@ It writes a pairs directory (:mod:`mcdenoise.io.pairs_dir` owns its format). Eac
 frame is written atomically and recorded in the manifest only once both frames of
 its pair exist, and the manifest is written at least once a second, so a rerun
 after a crash skips the recorded work and redoes at most a second of it.
+
+The job names no renderer: the scene file's backend (:mod:`mcdenoise.render.backends`)
+renders each work item, and the job chooses the cameras, writes the files and keeps the manifest.
 """
 
 from collections.abc import Iterable, Iterator
@@ -18,29 +21,21 @@ from mcdenoise.errors import ConfigError
 from mcdenoise.features import DEPTH
 from mcdenoise.io.exr import Frame, write_exr
 from mcdenoise.io.files import DirectoryLock, ensure_writable_directory, file_sha256, remove_stale_partials
-from mcdenoise.io.pairs_dir import (
-    FrameRecord,
-    Manifest,
-    ManifestSaver,
-    RenderSettings,
-    frame_attributes,
-    frame_name,
-    frame_seed,
-    start_or_resume,
-)
+from mcdenoise.io.pairs_dir import FrameRecord, Manifest, ManifestSaver, RenderSettings, frame_name, frame_seed, start_or_resume
 from mcdenoise.progress import Progress
-from mcdenoise.render.blender import BLENDER_VERSION, BlenderRenderer, BlenderScene
+from mcdenoise.render.backend import ItemFrames, SceneBackend, WorkItem
+from mcdenoise.render.backends import open_scene
 from mcdenoise.render.camera_path import camera_at, read_keyframes
 from mcdenoise.render.motion import motion_to_previous
-from mcdenoise.render.renderer import EMISSION_SAMPLER, FrameRenderer
-from mcdenoise.render.scene import Camera, jitter_camera, load_scene, resolve_size, scene_camera, scene_resolution
+from mcdenoise.render.renderer import EMISSION_SAMPLER
+from mcdenoise.render.scene import Camera, jitter_camera, resolve_size
 
 
 class _Cameras:
     """The camera of each view: the frames of a sequence's camera move (``job.path``), or else random small moves
     of the scene's camera (the scene's own for one view)."""
 
-    def __init__(self, base: Camera, scene, job: PairJob):
+    def __init__(self, base: Camera, scene: SceneBackend, job: PairJob):
         self.base, self.scene, self.job = base, scene, job
         path = job.path
         self.keyframes = read_keyframes(Path(path.keyframes_file)) if path and path.keyframes_file else None
@@ -76,20 +71,6 @@ def _image_settings(job: PairJob, scene_path: Path, scene_hash: str, width: int,
     )
 
 
-def _open_scene(scene_path: Path, job: PairJob):
-    """(scene, variant, native (width, height), camera) of a Mitsuba scene file or, for a
-    ``.blend``, a Blender scene rendered with Cycles (:mod:`mcdenoise.render.blender`)."""
-    if scene_path.suffix == ".blend":
-        if job.writes_emission_split:
-            raise ConfigError("{emission_split} is for Mitsuba scenes; a .blend renders without it", "emission_split")
-        if job.path:
-            raise ConfigError("sequences ({path}) are rendered from Mitsuba scenes only, not yet from a .blend", "path")
-        scene = BlenderScene(scene_path)
-        return scene, f"cycles-cpu (Blender {BLENDER_VERSION})", scene.resolution(), scene.camera()
-    scene, variant = load_scene(scene_path, job.variant)
-    return scene, variant, scene_resolution(scene), scene_camera(scene, scene_path)
-
-
 @dataclass(frozen=True)
 class RenderedItem:
     """One work item, just rendered: a pair of ``view`` (``pair`` None: the view's reference), its
@@ -105,9 +86,11 @@ class PairRendering:
     """A render-pairs job on one scene and output folder: :meth:`items` renders what is missing.
 
     Opening it loads the scene (and a sequence's keyframes) before the output folder exists, so a
-    bad scene leaves none. ``scene_path`` is a Mitsuba 3 scene file or a Blender ``.blend``
+    bad scene leaves none. ``scene_path`` is any file that a backend opens
+    (:data:`~mcdenoise.render.backends.BACKENDS`): a Mitsuba 3 scene file, or a Blender ``.blend``
     (rendered with Cycles; needs ``pip install 'mcdenoise[blender]'``). ``replay`` off renders
-    with plain calls instead of replaying traced ones (the same images; for timing). Raises
+    with plain calls instead of replaying traced ones, where the renderer replays them (the same
+    images; for timing). Raises
     :class:`ConfigError`, :class:`JobError`, :class:`SceneError` or :class:`OutputError` with a
     message naming the problem.
     """
@@ -116,30 +99,24 @@ class PairRendering:
         job.check()
         self.job, self.out_dir, self.replay = job, out_dir, replay
         self.scene_path = Path(scene_path).resolve()
-        self.scene, self.variant, native, self.base_camera = _open_scene(self.scene_path, job)
-        self.cameras = _Cameras(self.base_camera, self.scene, job)
-        self.width, self.height = resolve_size(native, job.size, job.pixels)
+        #: The open scene: the backend that renders it.
+        self.scene = open_scene(self.scene_path, job, replay)
+        self.cameras = _Cameras(self.scene.camera(), self.scene, job)
+        self.width, self.height = resolve_size(self.scene.resolution(), job.size, job.pixels)
         #: The manifest, once :meth:`items` has begun: every finished frame.
         self.manifest: Manifest | None = None
-        self._renderer: FrameRenderer | BlenderRenderer | None = None
 
     def settings(self) -> RenderSettings:
         """The job's settings as its manifest and every frame's header record them."""
         return _image_settings(self.job, self.scene_path, file_sha256(self.scene_path), self.width, self.height)
 
-    def render(self, view: int, pair: int | None, settings: RenderSettings) -> dict:
+    def render(self, view: int, pair: int | None, settings: RenderSettings) -> ItemFrames:
         """Render one work item: pair ``pair`` of ``view`` (None: the view's reference), as file
         name -> (manifest record, frame). A frame of a sequence carries its motion to the frame before.
         Its pixels depend only on the job, the view and the pair, not on what this object rendered before."""
         job = self.job
-        if self._renderer is None:
-            if self.scene_path.suffix == ".blend":
-                self._renderer = BlenderRenderer(self.scene, self.width, self.height, job.pixel_filter)
-            else:
-                self._renderer = FrameRenderer(self.scene, self.base_camera, self.width, self.height, job.pixel_filter, replay=self.replay)
         camera = self.cameras(view)
-        self._renderer.move(camera)
-        frames = _render_item(self._renderer, job, settings, self.variant, view, pair)
+        frames = self.scene.render(WorkItem(view, pair, camera), settings)
         if job.path:  # each frame of a sequence carries its motion to the frame before
             depth = next(iter(frames.values()))[1].channels[DEPTH[0]]
             motion = motion_to_previous(depth, camera, self.cameras(max(view - 1, 0)), self.width, self.height)
@@ -196,7 +173,7 @@ class PairRendering:
                 rendered.close()  # a farm cancels what it has not delivered
                 saved.write()  # every finished item, also after an error or an interrupt
 
-    def _render_here(self, work: list, settings: RenderSettings) -> Iterator[tuple[int, int | None, dict]]:
+    def _render_here(self, work: list, settings: RenderSettings) -> Iterator[tuple[int, int | None, ItemFrames]]:
         """(view, pair, frames) of each work item, rendered in this process."""
         for view, pair in work:
             yield view, pair, self.render(view, pair, settings)
@@ -219,39 +196,6 @@ def render_pairs(
     for _ in rendering.items(show_progress, views, farm):
         pass
     return rendering.manifest
-
-
-def _render_item(
-    renderer: "FrameRenderer | BlenderRenderer", job: PairJob, settings: RenderSettings, variant: str, view: int, pair: int | None
-) -> dict:
-    """The frames of one work item, as file name -> (manifest record, frame): a pair (A and B,
-    which share one feature pass; with Blender, each frame has its own render's) or, for ``pair``
-    None, the view's reference."""
-    sides = ("ref",) if pair is None else ("a", "b")
-    spp = job.reference_spp if pair is None else job.spp
-    if isinstance(renderer, BlenderRenderer):  # each frame with the features of its own render, as Blender's frames are
-        frames = {}
-        for side in sides:
-            seed = frame_seed(job.seed, view, pair or 0, side)
-            record = FrameRecord(view, pair, side, seed, seed, spp, variant)
-            frames[frame_name(view, pair, side)] = (record, Frame(renderer.frame(spp, seed), frame_attributes(record, settings)))
-        return frames
-    # One feature pass serves both frames of a pair: features carry no light-transport noise.
-    feature_seed = frame_seed(job.seed, view, pair or 0, "ref-features" if pair is None else "features")
-    features = renderer.features(min(spp, job.spp), feature_seed)
-    split = job.writes_emission_split  # a reference too: clean targets (N2C) leave its seen emission out as well
-    emission_seed = None
-    if split and job.emission_spp and pair is not None:
-        emission_seed = frame_seed(job.seed, view, pair, "emission")
-        features = {**features, **renderer.emission(job.emission_spp, emission_seed)}
-    frames = {}
-    for side in sides:
-        seed = frame_seed(job.seed, view, pair or 0, side)
-        record = FrameRecord(view, pair, side, seed, feature_seed, spp, variant, emission_seed)
-        color = renderer.color_split(spp, seed) if split else renderer.color(spp, seed)
-        channels = {**color, **features}
-        frames[frame_name(view, pair, side)] = (record, Frame(channels, frame_attributes(record, settings)))
-    return frames
 
 
 def _with_channels(frame: Frame, channels: dict) -> Frame:
