@@ -1,6 +1,6 @@
 """Where a CPU training step's time goes, and how close its convolutions run to the machine's peak.
 
-    python benchmarks/train_profile.py            # about a minute on 2 cores
+    python tools/train_profile.py            # about a minute on 2 cores
 
 One Noise2Noise step of the bundled base network (batch 8 of 128x128 crops, fp32, the loss and
 optimiser of `mcdenoise train`) is profiled with torch.profiler. The script prints:

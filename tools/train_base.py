@@ -1,11 +1,11 @@
-"""Train the bundled base model, with Noise2Noise only, on procedurally generated scenes.
+"""Train the bundled base model, with Noise2Noise only, on procedurally generated scenes (a tool, not a benchmark).
 
-    python benchmarks/train_base.py                 # the bundled base: about 46 minutes on 2 CPU cores
-    python benchmarks/train_base.py --width 16 --no-magnitude-input --minutes 20 --out mcdenoise/data/fast_model.pt
-    python benchmarks/train_base.py --minutes 2 --scenes 8 --out /tmp/base.pt   # a smoke run
-    python benchmarks/train_base.py --render-only --ray auto   # the scenes rendered on a Ray cluster
-    torchrun --nproc-per-node=8 benchmarks/train_base.py --skip-render   # then trained by 8 processes (GPUs)
-    python benchmarks/train_base.py --prior oidn --init mcdenoise/data/base_model.pt --minutes 20 \
+    python tools/train_base.py                 # the bundled base: about 46 minutes on 2 CPU cores
+    python tools/train_base.py --width 16 --no-magnitude-input --minutes 20 --out mcdenoise/data/fast_model.pt
+    python tools/train_base.py --minutes 2 --scenes 8 --out /tmp/base.pt   # a smoke run
+    python tools/train_base.py --render-only --ray auto   # the scenes rendered on a Ray cluster
+    torchrun --nproc-per-node=8 tools/train_base.py --skip-render   # then trained by 8 processes (GPUs)
+    python tools/train_base.py --prior oidn --init mcdenoise/data/base_model.pt --minutes 20 \
         --out mcdenoise/data/base_oidn_model.pt   # the base that corrects OIDN, grown from the plain one
 
 1. Writes ``--scenes`` random scenes (``mcdenoise.render.scenes``, seeds 0 ... N-1) as scene.xml files.
@@ -50,6 +50,8 @@ from mcdenoise.render.scenes import generated_scene_dir, write_generated_scenes
 from mcdenoise.render.variants import choose_variant
 
 HERE = Path(__file__).parent
+#: Where the generated scenes, their pairs and the checkpoint are cached: beside the benchmarks' caches (git ignores it).
+CACHE = HERE.parent / "benchmarks" / "cache" / "base"
 SPP_CHOICES = (2, 4, 8)
 
 
@@ -163,7 +165,7 @@ def main(argv=None) -> dict:
         help="train on the pairs that an earlier --render-only run left in --cache, without checking them "
         "(so that several trainings can share them at once)",
     )
-    parser.add_argument("--cache", type=Path, default=HERE / "cache" / "base")
+    parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument("--out", type=Path, default=BASE_MODEL)
     args = parser.parse_args(argv)
 
@@ -206,7 +208,7 @@ def main(argv=None) -> dict:
 
     trained = load_checkpoint(checkpoint)
     provenance = {
-        "command": "python benchmarks/train_base.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "command": "python tools/train_base.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "git_commit": _git_commit(),
         "date": datetime.date.today().isoformat(),
         "machine": _machine(device),
