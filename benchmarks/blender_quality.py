@@ -18,7 +18,8 @@ high-spp reference for the test. Rows, PSNR_T etc. against the reference:
   ``base-oidn``: the one that corrects OIDN, made from the plain base to start as OIDN while
   none is bundled), and that base fine-tuned for each budget on the scene's pairs.
 
-Writes OUT/quality.json and OUT/quality.md (a table with the machine, date and command).
+Writes OUT/quality.json (the scene records, with the machine, date and command), the run's tables
+OUT/tables/blender.json (quality_tables.py; README's blender block shows the first) and OUT/blender.md.
 """
 
 import argparse
@@ -29,10 +30,12 @@ from pathlib import Path
 
 import numpy as np
 import pyoidn
+from quality_tables import quality_tables
+from table import Provenance, write_tables
 
 from mcdenoise.config import PairJob, Prior, TrainConfig, choices
-from mcdenoise.denoise.route import Router
 from mcdenoise.denoise.hook import Denoiser
+from mcdenoise.denoise.route import Router
 from mcdenoise.features import ALBEDO, COLOR, NORMAL, FeatureSet
 from mcdenoise.io.checkpoint import load_checkpoint
 from mcdenoise.io.exr import read_exr
@@ -46,6 +49,18 @@ from mcdenoise.render.scenes.blender_box import VARIANTS, build_blender_box
 
 HERE = Path(__file__).parent
 TRAIN_SEED, TEST_SEED = 1, 2
+TITLE, NOTES = "Blender: Cycles scenes (issue 21)", ("PSNR_T on the 4 spp test frame.",)
+#: The columns of the run's first table, which README's blender block shows.
+SUMMARY_ROWS = (
+    "noisy 4 spp",
+    "OIDN 2.5",
+    "Cycles' own denoiser",
+    "apply, no model (auto)",
+    "base",
+    "base + 2 min",
+    "base + 10 min",
+    "base-oidn + 10 min",
+)
 
 
 def scores(image: np.ndarray, reference: np.ndarray, **more) -> dict:
@@ -103,20 +118,6 @@ def evaluate(variant: str, args) -> dict:
     return {"scene": f"blender_{variant}", "track": track, "size": [height, width], "train_pairs": args.pairs, "rows": rows}
 
 
-def markdown(records: list[dict], meta: dict) -> str:
-    lines = [
-        f"Cycles quality, {meta['machine']}, {meta['date']} (`{meta['command']}`), PSNR_T on the 4 spp test frame.",
-        "",
-        "| scene | row | PSNR_T dB | relMSE | SMAPE | FLIP |",
-        "|---|---|---|---|---|---|",
-    ]
-    for record in records:
-        for row, s in record["rows"].items():
-            flip = "—" if s["flip"] is None else f"{s['flip']:.4f}"
-            lines.append(f"| {record['scene']} | {row} | {s['psnr_t']:.2f} | {s['rel_mse']:.4f} | {s['smape']:.4f} | {flip} |")
-    return "\n".join(lines) + "\n"
-
-
 def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
@@ -139,8 +140,8 @@ def main(argv=None) -> list[dict]:
     for variant in args.variants:
         records.append(evaluate(variant, args))
         (args.out / "quality.json").write_text(json.dumps({**meta, "records": records}, indent=1))
-        (args.out / "quality.md").write_text(markdown(records, meta))
-        print(markdown(records, meta), flush=True)
+        tables = quality_tables(records, TITLE, Provenance.of(meta, "../quality.json"), NOTES, summary_rows=SUMMARY_ROWS)
+        write_tables(args.out, "blender", tables)
     return records
 
 

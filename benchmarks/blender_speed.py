@@ -78,8 +78,7 @@ def main(argv=None) -> dict:
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "blender_speed.json").write_text(json.dumps(record, indent=1))
-    provenance = Provenance(record["machine"], record["date"], (record["command"],), ("../blender_speed.json",))
-    write_tables(args.out, "blender-speed", tables(record, provenance))
+    write_tables(args.out, "blender-speed", tables(record, Provenance.of(record, "../blender_speed.json")))
     return record
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import blender_quality  # noqa: E402
 import blender_speed  # noqa: E402
 import demo  # noqa: E402
 import gpu  # noqa: E402
@@ -31,17 +32,6 @@ from table import Provenance, Table, Tables, atomic_write, to_json  # noqa: E402
 
 RESULTS = HERE / "results"
 HEADER_LINE = re.compile(r"^(?P<title>[^,]+), (?P<machine>.+), (?P<date>\d{4}-\d{2}-\d{2}) \(`(?P<command>[^`]+)`\)(?P<note>.*)$")
-#: The columns of the Cycles summary (README's blender block), as report.py chose them.
-BLENDER_SUMMARY = (
-    "noisy 4 spp",
-    "OIDN 2.5",
-    "Cycles' own denoiser",
-    "apply, no model (auto)",
-    "base",
-    "base + 2 min",
-    "base + 10 min",
-    "base-oidn + 10 min",
-)
 
 
 def header(path: Path) -> dict[str, str]:
@@ -200,7 +190,13 @@ def main() -> None:
     title = "Quality, box track, glass, one pair per view again (against its 4 pairs)"
     quality_run(RESULTS / "pairs" / "glass-p1.json", "quality-glass-p1", title, None)
     quality_run(RESULTS / "prior" / "quality.json", "prior", "The OIDN prior and adapting to the frame (issue 20)", "crops/*.png")
-    quality_run(RESULTS / "blender" / "quality.json", "blender", "Blender: Cycles scenes (issue 21)", None, summary_rows=BLENDER_SUMMARY)
+    quality_run(
+        RESULTS / "blender" / "quality.json",
+        "blender",
+        "Blender: Cycles scenes (issue 21)",
+        None,
+        summary_rows=blender_quality.SUMMARY_ROWS,
+    )
     quality_run(RESULTS / "split" / "quality.json", "split", "Quality with the emission split, box track, 4 pairs per view", "crops/*.png")
     quality_run(RESULTS / "split-n2c" / "quality.json", "split-n2c", "N2C with the emission split", None)
     quality_run(RESULTS / "split-n2c" / "veach-rerun.json", "split-n2c-veach-rerun", "N2C with the emission split, veach again", None)

@@ -59,7 +59,7 @@ def main() -> None:
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "demo.json").write_text(json.dumps(record, indent=1) + "\n")
-    write_tables(RESULTS, "demo", tables(record, Provenance(record["machine"], record["date"], (record["command"],), ("../demo.json",))))
+    write_tables(RESULTS, "demo", tables(record, Provenance.of(record, "../demo.json")))
 
 
 def tables(record: dict, provenance: Provenance) -> Tables:

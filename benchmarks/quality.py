@@ -25,22 +25,24 @@ made to start as OIDN, ``mcdenoise.learn.model.correcting_prior``). With
 half the spp, as it is (``base, halves``: the mean of both denoised; ``merged``: their
 mean denoised once) and adapted to them for that long (``apply --other-half --adapt``).
 
-Writes OUT/quality.json, OUT/quality.md and OUT/crops/SCENE_TRACK.png
+Writes OUT/quality.json (the scene records), the run's tables OUT/tables/NAME.json (quality_tables.py;
+``--name``, default quality: README's headline block shows the first table of the run named headline, the
+box track at 4 pairs per view) with their summary OUT/NAME.md, and OUT/crops/SCENE_TRACK.png
 (noisy | OIDN | N2N | base + fine-tune | base-oidn + fine-tune | N2C | reference; the rows that ran).
 Needs `pip install pyoidn flip-evaluator`.
 """
 
 import argparse
-import datetime
 import json
 import math
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pyoidn
+from quality_tables import quality_tables
+from table import Provenance, Tables, write_tables
 
 from mcdenoise.config import PairJob, Prior, TrainConfig, choices
 from mcdenoise.denoise.hook import Denoiser
@@ -134,6 +136,11 @@ def parse_args(argv=None):
     parser.add_argument("--render-only", action="store_true", help="render (or complete) the cache of every scene and track, then stop")
     parser.add_argument("--cache", type=Path, default=HERE / "cache")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument(
+        "--name",
+        default="quality",
+        help="the run's name: its tables go to OUT/tables/NAME.json, its summary to OUT/NAME.md (default %(default)s)",
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: bundled Cornell box, 4096 px, 8 views, 32 px crops, 20 s, no N2C")
     args = parser.parse_args(argv)
     if args.quick:
@@ -231,7 +238,7 @@ def train_model(
     config = TrainConfig(targets=targets, score_seconds=math.inf, init=init, crop=args.crop, **limit)
     if args.reuse_models and out.is_file():
         saved = load_checkpoint(out)
-        if saved.train_config == asdict(config) and (args.steps or saved.elapsed >= budget * 60):
+        if saved.train_config == config and (args.steps or saved.elapsed >= budget * 60):
             return {"steps": saved.step, "seconds": round(saved.elapsed, 1), "reused": True}
     result = train([folders["train"]], out, config, features=features, restart=True, show_progress=True, log=lambda *a: None)
     return {"steps": result.step, "seconds": round(result.elapsed, 1)}
@@ -325,29 +332,23 @@ def _crop(image: np.ndarray, size: int = 128) -> np.ndarray:
     return image[y : y + size, x : x + size, :3]
 
 
-def markdown(results: list[dict], header: str) -> str:
-    lines = [
-        header,
-        "",
-        "| scene | track | row | PSNR_T dB | relMSE | SMAPE | FLIP | spp-equivalent |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for record in results:
-        scene = record["scene"] + (" (held out)" if record["scene"] in HELD_OUT else "")
-        for name, r in record["rows"].items():
-            flip = "—" if r["flip"] is None else f"{r['flip']:.4f}"
-            equivalent = "—" if r["spp_equivalent"] is None else f"{r['spp_equivalent']:.1f}x"
-            lines.append(
-                f"| {scene} | {record['track']} | {name} | {r['psnr_t']:.2f} | {r['rel_mse']:.4f} | "
-                f"{r['smape']:.4f} | {flip} | {equivalent} |"
-            )
+def run_tables(results: list[dict], args, command: str) -> Tables:
+    """The run's tables (quality_tables.py), with its provenance, notes and crops."""
+    title = f"Quality, {' and '.join(args.tracks)} track{'s' * (len(args.tracks) > 1)}, {args.train_pairs} pair"
+    title += f"{'s' * (args.train_pairs > 1)} per view" + (", emission split" if args.split_emission else "")
+    notes = ["PSNR_T on the 4 spp test frame."]
+    if args.split_emission:
+        emission = f"the test frame's emission pass has {args.emission_spp} spp"
+        notes += [f"Emission split: the trained rows learn without the light seen directly; {emission}."]
     noise = [f"{r['scene']} {r['track']} {r['reference_noise_psnr_t']:.1f} dB" for r in results if "reference_noise_psnr_t" in r]
     if noise:
-        lines += ["", "The references' own noise alone would score (PSNR_T, estimated from the top raw pair): " + ", ".join(noise) + "."]
+        notes += ["The references' own noise alone would score (PSNR_T, estimated from the top raw pair): " + ", ".join(noise) + "."]
     held_out = sorted(HELD_OUT & {r["scene"] for r in results})
     if held_out:
-        lines += ["", f"Held out of all tuning of the OIDN prior and of adaptation: {', '.join(held_out)} (docs/experiments.md)."]
-    return "\n".join(lines) + "\n"
+        notes += [f"Held out of all tuning of the OIDN prior and of adaptation: {', '.join(held_out)} (docs/experiments.md)."]
+    provenance = Provenance.now(cpu_model(), command, ("../quality.json",))
+    crops = [f"../crops/{r['scene']}_{r['track']}.png" for r in results]
+    return quality_tables(results, title, provenance, notes, crops)
 
 
 def main(argv=None) -> list[dict]:
@@ -366,16 +367,8 @@ def main(argv=None) -> list[dict]:
             (args.out / "quality.json").write_text(json.dumps(results, indent=1) + "\n")  # partial results survive a crash
     if args.render_only:
         return results
-    machine = cpu_model()
     command = " ".join(["python benchmarks/quality.py", *(sys.argv[1:] if argv is None else argv)])
-    header = f"Quality, {machine}, {datetime.date.today().isoformat()} (`{command}`), PSNR_T on the 4 spp test frame."
-    if args.train_pairs > 1:
-        header += f" Training views: {args.train_pairs} pairs each."
-    if args.split_emission:
-        header += " Emission split: the trained rows learn without the light seen directly;"
-        header += f" the test frame's emission pass has {args.emission_spp} spp."
-    (args.out / "quality.md").write_text(markdown(results, header))
-    print(markdown(results, header))
+    write_tables(args.out, args.name, run_tables(results, args, command))
     return results
 
 

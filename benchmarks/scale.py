@@ -158,7 +158,7 @@ def main(argv=None) -> dict:
         record["train"] = measure_training(Path(work))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "scale.json").write_text(json.dumps(record, indent=1) + "\n")
-    write_tables(args.out, "scale", tables(record, Provenance(record["machine"], record["date"], (record["command"],), ("../scale.json",))))
+    write_tables(args.out, "scale", tables(record, Provenance.of(record, "../scale.json")))
     return record
 
 

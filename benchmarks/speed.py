@@ -19,7 +19,8 @@ Measures, in one run on one machine:
 - train: crops per second at 128x128 crops, batch 8, fp32, bf16 where the CPU has native bf16, and CUDA
   with AMP if present.
 
-Writes benchmarks/results/speed.json and benchmarks/results/speed.md. Needs `pip install pyoidn`.
+Writes benchmarks/results/speed.json, its tables tables/speed.json (speed_tables.py; README's speed block shows
+the first, the job) and speed.md. Needs `pip install pyoidn`.
 """
 
 import argparse
@@ -35,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from speed_tables import speed_tables
+from table import Provenance, write_tables
 
 from mcdenoise.config import PairJob, TrainConfig
 from mcdenoise.demo import DEMO_SCENE
@@ -64,9 +67,6 @@ MODELS = ("base", "fast")
 #: is many times slower (11.7x OIDN on an AMD EPYC), no default picks it there, and timing it
 #: would take most of this benchmark's time.
 PRECISIONS = ("fp32", "bf16") if autocast_dtype("auto", torch.device("cpu")) is not None else ("fp32",)
-#: The quality benchmark's row for a bundled model after `mcdenoise train`'s fine-tune (10 minutes):
-#: the same network, so it runs at the same speed as the bundled model's row.
-FINE_TUNED_ROWS = {"base": "base + 10 min"}
 
 
 def cached_test_folders(cache: Path = CACHE, track: str = "box") -> list[Path]:
@@ -325,79 +325,15 @@ def quality_of_each(cache: Path = CACHE) -> dict[str, dict[str, float]]:
     return scores
 
 
-def quality_beside_speed(path: Path = RESULTS / "quality.json") -> dict[str, float]:
-    """Mean PSNR_T per row over the box-track scenes of the quality benchmark's last run (empty if none)."""
-    if not path.is_file():
-        return {}
-    rows: dict[str, list[float]] = {}
-    for record in json.loads(path.read_text()):
-        if record["track"] == "box":
-            for name, scores in record["rows"].items():
-                rows.setdefault(name, []).append(scores["psnr_t"])
-    counts = {len(v) for v in rows.values()}
-    return {name: statistics.mean(v) for name, v in rows.items() if len(v) == max(counts)}
-
-
-def _markdown(record: dict) -> str:
-    lines = [f"Speed, {record['machine']}, {record['date']} (`python benchmarks/speed.py`).", ""]
-    lines += [
-        "| the job: read, denoise, write 1920x1080 frames with their channels (ZIP), a fresh process, median of rounds "
-        "| frames | rounds | s | vs OIDN high |",
-        "|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {r['denoiser']} | {r['frames']} | {r['rounds']} | {r['seconds']:.2f} | {r['ratio_vs_oidn_high']:.2f}x |"
-        for r in record.get("jobs", [])
-    ]
-    lines += [""]
-    scenes = record.get("psnr_t_by_scene", {})
-    fine_tuned_row = {_label(name, p): row for name, row in FINE_TUNED_ROWS.items() for p in PRECISIONS}
-    lines += [
-        f"| apply, 1920x1080, median of 5 | s/MP | vs OIDN high | mean PSNR_T, box track ({len(scenes)} scenes) "
-        "| the same after a 10-minute fine-tune |",
-        "|---|---|---|---|---|",
-    ]
-    for r in record["apply"]:
-        quality = [by_denoiser[r["denoiser"]] for by_denoiser in scenes.values() if r["denoiser"] in by_denoiser]
-        mean = f"{statistics.mean(quality):.2f} dB" if quality else "—"
-        tuned = record.get("quality", {}).get(fine_tuned_row.get(r["denoiser"]))
-        tuned = f"{tuned:.2f} dB" if tuned else "—"
-        lines += [f"| {r['denoiser']} | {r['seconds_per_mp']:.2f} | {r['ratio_vs_oidn_high']:.2f}x | {mean} | {tuned} |"]
-    if record.get("quality"):
-        scores = ", ".join(f"{name} {value:.2f} dB" for name, value in record["quality"].items() if "spp" not in name or "4 spp" in name)
-        lines += ["", f"The quality benchmark's last run (`benchmarks/results/quality.json`, mean PSNR_T, box track): {scores}."]
-    lines += [""]
-    for m in record["memory"]:
-        lines += [f"Peak memory of `apply` at {m['size']}, {m['precision']}: {m['peak_rss_gib']:.2f} GiB (tile {m['tile']}).", ""]
-    for s in record["seams"]:
-        lines += [
-            f"Seams, {s['precision']}: max |tiled - untiled| = {s['max_abs_difference']:.2e} "
-            f"({s['size']}, tile {s['tile']}, overlap {s['overlap']}).",
-            "",
-        ]
-    lines += [
-        "| render-pairs, one 4 spp pair | pixels | pair s | two plain renders s | ratio, median of rounds | range "
-        "| its feature pass alone, share of two plain renders | ratio without replaying render calls |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {r['variant']} | {r['pixels']} | {r['pair_seconds']:.3f} | {r['two_plain_renders_seconds']:.3f} | {r['ratio']:.2f}x "
-        f"| {r['ratio_range'][0]:.2f}-{r['ratio_range'][1]:.2f}x | {r.get('feature_pass_share', float('nan')):.1%} "
-        f"| {'—' if r.get('ratio_without_replay') is None else format(r['ratio_without_replay'], '.2f') + 'x'} |"
-        for r in record["render_pairs"]
-    ]
-    lines += ["", "| EXR write, 256x256, 10 channels | ms | KiB |", "|---|---|---|"]
-    lines += [f"| {r['compression']} | {1000 * r['seconds']:.1f} | {r['bytes'] / 1024:.0f} |" for r in record["exr_write"]]
-    lines += ["", "| train, 128x128 crops, batch 8 | crops/s |", "|---|---|"]
-    lines += [f"| {r['device']} {r['precision']} ({r['card']}) | {r['crops_per_second']:.1f} |" for r in record["train"]]
-    return "\n".join(lines) + "\n"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.parse_args()
     torch.set_num_threads(THREADS)
-    record = {"date": datetime.date.today().isoformat(), "machine": f"{cpu_model()}, {THREADS} threads"}
+    record = {
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{cpu_model()}, {THREADS} threads",
+        "command": "python benchmarks/speed.py",
+    }
     with tempfile.TemporaryDirectory(prefix="mcdenoise-speed-") as tmp:
         work = Path(tmp)
         frame = _render_frame(1920, 1080)
@@ -416,11 +352,9 @@ def main() -> None:
         record["train"] = measure_training(work)
     print("quality ...", flush=True)
     record["psnr_t_by_scene"] = quality_of_each()
-    record["quality"] = quality_beside_speed()
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "speed.json").write_text(json.dumps(record, indent=1) + "\n")
-    (RESULTS / "speed.md").write_text(_markdown(record))
-    print(_markdown(record))
+    write_tables(RESULTS, "speed", speed_tables(record, Provenance.of(record, "../speed.json")))
 
 
 if __name__ == "__main__":

@@ -51,6 +51,11 @@ class Provenance:
         """The provenance of a run made today on ``machine`` by ``command``."""
         return cls(machine, datetime.date.today().isoformat(), (command,), tuple(source))
 
+    @classmethod
+    def of(cls, record: dict, *source: str) -> Provenance:
+        """The provenance a raw record holds in its fields ``machine``, ``date`` and ``command``."""
+        return cls(record["machine"], record["date"], (record["command"],), source)
+
 
 @dataclass(frozen=True)
 class Table:

@@ -48,5 +48,9 @@ def test_quick_quality_benchmark_runs_and_denoising_beats_noisy(tmp_path):
     assert rows[f"base, {adapted}"]["psnr_t"] > rows["base, halves"]["psnr_t"]
     assert rows[f"base-oidn, {adapted}"]["psnr_t"] > rows["base-oidn, halves"]["psnr_t"] - 1.0
     assert rows[f"base, {adapted}, merged"]["psnr_t"] > noisy + 1.0
-    assert (tmp_path / "out" / "quality.md").read_text().count("| mitsuba_cbox | box |") == len(rows)
+    tables = json.loads((tmp_path / "out" / "tables" / "quality.json").read_text())  # benchmarks/table.py's format
+    assert tables["provenance"]["command"].startswith("python benchmarks/quality.py --quick")
+    psnr = next(t for t in tables["tables"] if t["title"] == "PSNR_T, dB")
+    assert psnr["columns"][1:] == list(rows) and [r[0] for r in psnr["rows"]] == ["mitsuba_cbox"]
+    assert "| mitsuba_cbox |" in (tmp_path / "out" / "quality.md").read_text()
     assert (tmp_path / "out" / "crops" / "mitsuba_cbox_box.png").stat().st_size > 0
