@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Literal, get_args
 
 from mcdenoise.errors import ConfigError
+from mcdenoise.options import image_size, option
 
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 Device = Literal["auto", "cpu", "cuda"]
@@ -78,11 +79,13 @@ class CameraPath:
     Frame 0 is the scene's own camera."""
 
     #: still, orbit, dolly (:data:`CameraMove`), or the path of a keyframes JSON file.
-    move: str = "orbit"
+    move: str = option(
+        "orbit", "the camera move: still, orbit, dolly, or a keyframes JSON file (see render-sequence --help)", flag="--path"
+    )
     #: orbit: degrees turned around the target over the whole sequence.
-    degrees: float = 30.0
+    degrees: float = option(30.0, "orbit: degrees turned over the whole sequence")
     #: dolly: fraction of the distance to the target moved towards it over the whole sequence.
-    dolly: float = 0.3
+    dolly: float = option(0.3, "dolly: fraction of the distance to the point looked at moved towards it over the whole sequence")
 
     @property
     def keyframes_file(self) -> str | None:
@@ -103,26 +106,40 @@ class PairJob:
     """What ``render-pairs`` renders. The defaults are the recommended training set: 32 views of
     4 pairs each at 4 spp and about 65536 pixels. Fields that change the images must match on resume."""
 
-    spp: int = 4
-    seed: int = 1
+    spp: int = option(4, "samples per pixel of each noisy frame")
+    seed: int = option(1, "base seed; every frame's seed is derived from it")
     #: Camera views; 1 is the scene's own camera, more are small random moves of it.
-    views: int = 32
+    views: int = option(32, "camera views: 1 is the scene's own camera, more are small moves of it")
     #: Size of the camera moves, as a fraction of the distance to the scene.
-    jitter: float = 0.05
+    jitter: float = option(0.05, "size of the camera moves, as a fraction of the distance to the scene")
     #: Pairs per view; each frame's target averages its view's other frames.
-    pairs: int = 4
+    pairs: int = option(
+        4,
+        "pairs per view; each frame's training target is the mean of its view's other frames, less noisy and still "
+        "unbiased: worth rendering, as a pair costs far less than training (docs/experiments.md)",
+    )
     #: (width, height); wins over ``pixels``.
-    size: tuple[int, int] | None = None
+    size: tuple[int, int] | None = option(None, "image size WIDTHxHEIGHT (wins over --pixels)", parse=image_size)
     #: About this many pixels at the scene's aspect ratio (0: the scene's own size).
-    pixels: int = 65536
-    pixel_filter: PixelFilter = "box"
+    pixels: int = option(65536, "about this many pixels, at the scene's aspect ratio (0: the scene's own size)")
+    pixel_filter: PixelFilter = option("box", "pixel filter: box, or the scene's own", flag="--filter", choices=get_args(PixelFilter))
     #: Also render a high-spp reference per view, for evaluation only (0: none).
-    reference_spp: int = 0
-    variant: str = "auto"
+    reference_spp: int = option(0, "also render a high-spp reference per view (per frame of a sequence), for evaluation only (0: none)")
+    variant: str = option("auto", "auto (the fastest that works here), scalar_rgb, llvm_ad_rgb or cuda_ad_rgb")
     #: Write the emission seen in each frame's own samples beside its color (mcdenoise.render.emission).
-    emission_split: bool = False
+    emission_split: bool = option(
+        False,
+        "also write the emission seen directly in each frame's own samples (emission.R,G,B); train then learns without "
+        "it, so lights seen by the camera no longer bleed into their neighbours",
+        flag="--split-emission",
+    )
     #: Also write each pair's first-hit emission from a pass of this many spp (0: none; implies the split).
-    emission_spp: int = 0
+    emission_spp: int = option(
+        0,
+        "also write each pair's emission seen directly from a pass of this many spp (emission_mean.R,G,B; implies "
+        "--split-emission), added back to frames denoised by a model trained on split frames; its samples are "
+        "stratified, so 64 is plenty, and it costs camera rays only (0: none)",
+    )
     #: A sequence: the views are its frames, in order along this camera move, each with its screen-space
     #: motion to the frame before (None: the views are random small moves of the scene's camera).
     path: CameraPath | None = None
@@ -158,24 +175,34 @@ class PairJob:
 class TrainConfig:
     """How to train. Stored in the checkpoint beside the model config."""
 
-    steps: int = 0  # 0: no step limit
-    minutes: float = 0.0  # 0: no time limit
-    batch: int = 8
-    crop: int = 64
+    steps: int = option(0, "training step budget (0: none)")
+    minutes: float = option(0.0, "training time budget (0: none)")
+    batch: int = option(8, "crops per step")
+    crop: int = option(64, "crop side in pixels")
     #: Peak learning rate; 0 (auto): 2e-3 when training starts from a model, 1e-3 from random
-    #: weights (mcdenoise.learn.train.FINE_TUNE_LEARNING_RATE, SCRATCH_LEARNING_RATE).
-    learning_rate: float = 0.0
+    #: weights (mcdenoise.learn.optim.FINE_TUNE_LEARNING_RATE, SCRATCH_LEARNING_RATE).
+    learning_rate: float = option(0.0, "peak learning rate (0: 2e-3 when fine-tuning a model, 1e-3 from random weights)", flag="--lr")
     warmup_steps: int = 200
     final_lr_fraction: float = 0.05
     clip_norm: float = 1.0
-    seed: int = 0
-    precision: Precision = "auto"
+    seed: int = option(0, "seed of the initial weights and crop sampling")
+    precision: Precision = option(
+        "auto", "auto: bf16 on CUDA GPUs that have it (else fp16), bf16 on CPUs with native bf16, else fp32", choices=get_args(Precision)
+    )
     #: noisy (Noise2Noise) | clean (Noise2Clean, for comparison; needs references).
-    targets: Targets = "noisy"
-    checkpoint_seconds: float = 30.0
+    targets: Targets = option(
+        "noisy",
+        "noisy: Noise2Noise; clean: each frame's target is its view's reference (needs --reference-spp renders)",
+        choices=get_args(Targets),
+    )
+    checkpoint_seconds: float = option(30.0, "how often to save --out while training, in seconds", flag="--checkpoint-every")
     #: Starting weights: "auto" (the base model when its features match, else random),
     #: "base", "fast", "scratch" (random), or the path of a model file to fine-tune.
-    init: str = "auto"
+    init: str = option(
+        "auto",
+        "starting weights: auto fine-tunes the bundled base model when --features match it and no other --width/--depth "
+        "is asked for, else starts from random weights; base; fast; scratch; or a model file",
+    )
     #: How often to score the views that have references (math.inf: never, not even at the end).
     score_seconds: float = 30.0
 
@@ -202,19 +229,32 @@ class LiveConfig:
     """How ``mcdenoise live`` learns while a sequence renders (:mod:`mcdenoise.live`)."""
 
     #: Training after each frame: up to this many seconds and/or steps (whichever ends first; 0: no limit of that kind).
-    budget_per_frame: float = 2.0
-    steps_per_frame: int = 0
+    budget_per_frame: float = option(2.0, "seconds of training after each frame (0: no time limit)")
+    steps_per_frame: int = option(0, "steps of training after each frame (0: no step limit); with both, whichever ends first")
     #: The latest frames whose pairs are trained on.
-    buffer: int = 8
-    crop: int = 64
-    batch: int = 8
+    buffer: int = option(8, "the latest frames whose pairs are trained on")
+    crop: int = option(64, "crop side in pixels")
+    batch: int = option(8, "crops per step")
     #: The weights to start from: base (the bundled base of the prior), fast, or a model file.
-    init: str = "base"
-    #: The denoiser whose output the network corrects: none, oidn, or auto (by the first frame's noise, as apply chooses).
-    prior: LivePrior = "auto"
+    init: str = option(
+        "base", "the weights to start from: base (the bundled base model), fast, or a model file (live.pt of an earlier shot)"
+    )
+    #: The denoiser whose output the network corrects: none, oidn, or auto (by the first frame's noise, as apply routes).
+    prior: LivePrior = option(
+        "auto",
+        "auto: the base that corrects Intel OIDN's output (starting as OIDN) where the first frame's noise is independent "
+        "between pixels, as a box filter leaves it, and the plain base where a pixel filter spreads it, as apply --route "
+        "auto chooses; oidn or none: always that one (oidn needs 'pip install pyoidn')",
+        choices=get_args(LivePrior),
+    )
     seed: int = 0
     #: Blend each denoised frame with the output before it, warped by the motion (as apply --sequence does).
-    temporal: bool = False
+    temporal: bool = option(
+        False,
+        "blend each denoised frame with the output before it, warped by the frame's motion, where albedo, normal and "
+        "depth say it is the same surface (as apply --sequence does) and, where the camera moved, where the history "
+        "agrees with the frame within the noise of its two halves: less flicker",
+    )
 
     def check(self) -> None:
         """Raise :class:`ConfigError` for a budget or setting that cannot train."""

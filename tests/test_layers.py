@@ -8,7 +8,15 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "mcdenoise"
 #: Top-level modules that every layer may use, and that use nothing but each other.
-FOUNDATION = {"mcdenoise.errors", "mcdenoise.config", "mcdenoise.features", "mcdenoise.tonemap", "mcdenoise.metrics", "mcdenoise.progress"}
+FOUNDATION = {
+    "mcdenoise.errors",
+    "mcdenoise.options",
+    "mcdenoise.config",
+    "mcdenoise.features",
+    "mcdenoise.tonemap",
+    "mcdenoise.metrics",
+    "mcdenoise.progress",
+}
 #: Layer -> layers it must not import.
 FORBIDDEN = {
     "mcdenoise.io": ("mcdenoise.learn", "mcdenoise.render", "mcdenoise.denoise"),

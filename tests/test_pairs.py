@@ -145,8 +145,8 @@ def test_the_defaults_are_the_recommended_training_set():
 
     job = PairJob()
     assert (job.views, job.pairs, job.spp, job.pixels) == (32, 4, 4, 65536)
-    args = build_parser().parse_args(["render-pairs", "scene.xml", "--out", "out"])
-    assert (args.views, args.pairs, args.spp, args.pixels, args.pixel_filter) == (
+    args = vars(build_parser().parse_args(["render-pairs", "scene.xml", "--out", "out"]))
+    assert tuple(args[f"job.{name}"] for name in ("views", "pairs", "spp", "pixels", "pixel_filter")) == (
         job.views,
         job.pairs,
         job.spp,

@@ -1,0 +1,83 @@
+"""``mcdenoise train``: Noise2Noise training on pairs folders, with budget and resume."""
+
+from dataclasses import dataclass, field
+from typing import get_args
+
+from mcdenoise.commands.layout import GROUP, LayoutOptions
+from mcdenoise.commands.spec import Command, Printed
+from mcdenoise.config import Device, Prior, TrainConfig, UNetConfig
+from mcdenoise.options import option, whole_number
+
+
+@dataclass(frozen=True)
+class TrainCommandConfig:
+    """What ``train`` learns from, how, and where the model goes."""
+
+    dirs: list[str] = option(
+        help="render-pairs output directories, or folders of pairs from any renderer: NAME_a.exr and NAME_b.exr "
+        "(the same frame rendered with two seeds; NAME_ref.exr, if there, is scored) or a pairs.json list of "
+        '{"a": FILE, "b": FILE, "view": NAME, "reference": FILE} entries',
+        positional=True,
+        nargs="+",
+    )
+    out: str = option(help="model file to write (and to resume from)")
+    validate: list[str] = option(
+        help="directories with references to score on, never trained on", nargs="+", metavar="DIR", default_factory=list
+    )
+    train: TrainConfig = option(default_factory=TrainConfig)
+    width: int | None = option(None, f"U-Net channels per level (default {UNetConfig.width}; from scratch only)", parse=whole_number(1))
+    depth: int | None = option(None, f"U-Net pooling levels (default {UNetConfig.depth}; from scratch only)", parse=whole_number(1))
+    features: str = option("albedo,normal", "auxiliary features, comma-separated: albedo, normal, depth, or none")
+    prior: Prior = option(
+        "none",
+        "oidn: the network takes Intel OIDN's output as an input and learns to correct it, starting as OIDN "
+        "(needs 'pip install pyoidn'); none: it denoises on its own",
+        choices=get_args(Prior),
+    )
+    device: Device = option("auto", "auto uses CUDA when available", choices=get_args(Device))
+    restart: bool = option(False, "overwrite --out instead of resuming from it")
+    layout: LayoutOptions = field(default_factory=LayoutOptions, metadata={"group": GROUP})
+
+
+def run(config: TrainCommandConfig, show_progress: bool = False, log=None) -> Printed:
+    """Train (:func:`mcdenoise.learn.train.train`); under torchrun, rank 0 alone reports the run."""
+    from mcdenoise.features import FeatureSet
+    from mcdenoise.learn.train import train
+
+    features = FeatureSet(tuple(f for f in config.features.split(",") if f and f != "none"), prior=config.prior)
+    model_config = None
+    if config.width or config.depth:
+        model_config = UNetConfig(
+            in_channels=features.input_width, width=config.width or UNetConfig.width, depth=config.depth or UNetConfig.depth
+        )
+    result = train(
+        config.dirs,
+        config.out,
+        config.train,
+        model_config,
+        features,
+        config.device,
+        config.validate,
+        config.restart,
+        show_progress,
+        log,
+        config.layout.request(),
+    )
+    if result.rank:
+        return Printed()
+    return Printed([("out", f"{config.out}: {result.step} steps in {result.elapsed:.0f} s, loss {result.loss:.4f}")])
+
+
+COMMAND = Command(
+    name="train",
+    summary="train a denoiser on render-pairs directories",
+    description="Noise2Noise training: each frame of a pair is the other's target (with render-pairs --pairs K,\n"
+    "the mean of its view's other 2K-1 frames). Give a budget with --minutes and/or --steps.\n"
+    "Frames rendered with --split-emission are learnt from without the light seen directly; the\n"
+    "model then denoises frames that carry the split's channels (render-pairs --emission-spp).\n"
+    "Checkpoints are saved as it goes; rerunning the same command after an interrupt resumes\n"
+    "where it stopped.",
+    epilog="example:\n  mcdenoise train renders/cbox --validate renders/cbox-test --out cbox.pt --minutes 10",
+    config=TrainCommandConfig,
+    run=run,
+)
