@@ -196,11 +196,28 @@ def crop_panels(names: Sequence[str]) -> list[str]:
     return [n for n in order if n] + ["reference"]
 
 
+def held_out_table(records: Sequence[dict], names: Sequence[str]) -> Table | None:
+    """The scenes kept out of all tuning, the only proof against OIDN: PSNR_T and relMSE of OIDN and of each
+    fine-tuned base row, scene by scene, with the PSNR_T gain over OIDN."""
+    oidn = first_row(names, "OIDN ")
+    trained = [n for n in names if BASE_ROW.match(n) or PRIOR_BASE_ROW.match(n)]
+    held_out = [r for r in records if r.get("held_out")]
+    if not oidn or not trained or not held_out:
+        return None
+    rows: list[tuple[Cell, ...]] = []
+    for r in held_out:
+        for n in (oidn, *trained):
+            gain = None if n == oidn else _delta(r, n, oidn)
+            rows.append((r["scene"], n, value(r, n, "psnr_t"), value(r, n, "rel_mse"), gain))
+    columns = ("scene", "denoiser", "PSNR_T, dB", "relMSE", f"PSNR_T − {oidn}, dB")
+    return Table("Scenes kept out of all tuning", columns, tuple(rows), ("", "", "{:.2f}", "{:.4f}", "{:+.2f}"))
+
+
 def track_tables(records: Sequence[dict], summary_rows: Sequence[str] | None = None) -> list[Table]:
-    """Every table of one track's records (sorted by scene)."""
+    """Every table of one track's records (sorted by scene); scenes kept out of tuning first, where there are any."""
     records = sorted(records, key=lambda r: r["scene"])
     names = merge_order(list(r["rows"]) for r in records)
-    tables = [summary_table(records, names, summary_rows)]
+    tables = [held_out_table(records, names), summary_table(records, names, summary_rows)]
     tables += [metric_table(records, names, *metric) for metric in METRICS[:3]]
     tables += [differences_table(records, names), against_oidn_table(records, names)]
     tables += [metric_table(records, names, *metric) for metric in METRICS[3:]]
