@@ -41,7 +41,7 @@ from mcdenoise.denoise.route import PRIOR_OF_ROUTE, choose_route
 from mcdenoise.denoise.temporal import TemporalFilter, noise_variance
 from mcdenoise.errors import ConfigError, JobError
 from mcdenoise.features import COLOR, FeatureSet
-from mcdenoise.io.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from mcdenoise.io.checkpoint import Checkpoint, LiveRun, load_checkpoint, save_checkpoint
 from mcdenoise.io.exr import Frame, read_exr, write_exr
 from mcdenoise.io.files import read_json, write_json
 from mcdenoise.io.pairs_dir import finished_views, frame_name
@@ -65,7 +65,7 @@ def denoised_name(frame: int) -> str:
 
 def _resumed(out: Path, settings: dict) -> tuple[Checkpoint, dict]:
     """The weights and record of an earlier run in ``out``, which must have had the same settings.
-    The model file says how many frames its weights have seen (``train_config["frames"]``)."""
+    The model file says how many frames its weights have seen (its :class:`~mcdenoise.io.checkpoint.LiveRun`'s ``frames``)."""
     record = read_json(out / RECORD) if (out / RECORD).is_file() else {}
     if record.get("settings") != settings:
         raise JobError(f"{out}: holds a live run with other settings; live into a new folder, or with the same options to resume")
@@ -83,7 +83,7 @@ def _fresh(config: LiveConfig, settings: dict, first: Frame) -> tuple[Checkpoint
     if start is None:
         raise ConfigError(f"{{init}} {config.init!r}: no model to start from", "init")
     checkpoint, label = start
-    fresh = replace(checkpoint, train_config={"live": settings["live"], "frames": 0}, training=None, step=0, elapsed=0.0)
+    fresh = replace(checkpoint, train_config=LiveRun(config), training=None, step=0, elapsed=0.0)
     record = {"settings": settings, "start": label, "prior": prior, "prior_chosen": note, "frames": {}}
     return replace(fresh, data=[], validation_psnr={}), record
 
@@ -143,7 +143,7 @@ def run_live(scene_path, out_dir, job: PairJob, config: LiveConfig, device: str 
     features = checkpoint.features
     model = build_model(checkpoint).to(resolve_device(device))
     trainer = OnlineTrainer(model, features, config.buffer, config.crop, config.batch, seed=job.seed)
-    first = checkpoint.train_config["frames"]  # every frame before it is denoised (its file is written first)
+    first = checkpoint.train_config.frames  # every frame before it is denoised (its file is written first)
     if checkpoint.training:
         trainer.restore(checkpoint.training, checkpoint.step, first)
     for earlier in range(max(0, first - config.buffer), first):  # the buffer as it was when the run stopped
@@ -179,7 +179,7 @@ def run_live(scene_path, out_dir, job: PairJob, config: LiveConfig, device: str 
             record["frames"][str(frame)] = times
             write_json(out / RECORD, record)  # before the model: a model file always has its record
             weights = {k: v.detach().cpu().clone() for k, v in trainer.average.state_dict().items()}
-            trained_on = {**checkpoint.train_config, "frames": frame + 1}
+            trained_on = replace(checkpoint.train_config, frames=frame + 1)
             save_checkpoint(
                 out / MODEL, replace(checkpoint, weights=weights, train_config=trained_on, step=trainer.step, training=trainer.state())
             )

@@ -1,9 +1,11 @@
 """Model files: the one module that reads and writes their format.
 
 A model file holds one :class:`Checkpoint`: the network's shape, the features it
-reads, its weights and, while it trains, the state that resumes the run. Files are
-written atomically (write, then rename) and read with ``torch.load(weights_only=True)``,
-so a model file can never run code.
+reads, its weights, how its run went (the options that trained it, typed: a
+``TrainConfig`` or a :class:`LiveRun`; its step, time, data and scores) and, while it
+trains, the state that resumes the run. :func:`load_checkpoint` is its one reader and
+:func:`save_checkpoint` its one writer. Files are written atomically (write, then rename)
+and read with ``torch.load(weights_only=True)``, so a model file can never run code.
 """
 
 import warnings
@@ -12,9 +14,10 @@ from pathlib import Path
 
 import torch
 
-from mcdenoise.config import UNetConfig
+from mcdenoise.config import LiveConfig, TrainConfig, UNetConfig
 from mcdenoise.errors import ConfigError, ModelError
 from mcdenoise.features import FeatureSet
+from mcdenoise.io.fields import FieldError, read_fields
 from mcdenoise.io.files import atomic_output
 
 #: Version of the layout below; files of another version are refused, never guessed at.
@@ -35,6 +38,15 @@ class TrainingState:
     rank_generators: list[torch.Tensor] | None = None
 
 
+@dataclass(frozen=True)
+class LiveRun:
+    """A run of ``mcdenoise live``, as its model file records it: its options, and how many frames
+    of the sequence its weights have seen (every frame before that one was denoised)."""
+
+    options: LiveConfig
+    frames: int = 0
+
+
 @dataclass
 class Checkpoint:
     """Everything a model file holds."""
@@ -42,8 +54,8 @@ class Checkpoint:
     model_config: UNetConfig
     features: FeatureSet
     weights: dict[str, torch.Tensor]
-    #: How it was trained (``TrainConfig`` as a dict), and the peak learning rate that it chose.
-    train_config: dict = field(default_factory=dict)
+    #: What trained it: ``train``'s options, a live run, or None (not recorded); and the peak learning rate that it chose.
+    train_config: TrainConfig | LiveRun | None = None
     peak_learning_rate: float = 0.0
     step: int = 0
     elapsed: float = 0.0
@@ -66,6 +78,7 @@ def save_checkpoint(path, checkpoint: Checkpoint) -> None:
         format_version=FORMAT_VERSION,
         model_config=checkpoint.model_config.to_dict(),
         features=checkpoint.features.to_dict(),
+        train_config=_run_options(checkpoint.train_config),
         # Fields at None are left out (they load as None): a run of one process writes the file it
         # wrote before rank_generators existed, which older mcdenoise still resumes.
         training={k: v for k, v in asdict(checkpoint.training).items() if v is not None} if checkpoint.training else None,
@@ -104,6 +117,7 @@ def load_checkpoint(path) -> Checkpoint:
                 **payload,
                 "model_config": UNetConfig.from_dict(payload["model_config"]),
                 "features": FeatureSet.from_dict(payload["features"]),
+                "train_config": _read_run_options(payload.get("train_config", {})),
             },
             training=TrainingState(**training) if training else None,
         )
@@ -114,3 +128,36 @@ def load_checkpoint(path) -> Checkpoint:
             f"{path}: model takes {checkpoint.model_config.in_channels} channels but its features need {checkpoint.features.input_width}"
         )
     return checkpoint
+
+
+def _run_options(options: TrainConfig | LiveRun | None) -> dict:
+    """What trained a model, as its file holds it: ``TrainConfig``'s fields; ``{"live": LiveConfig's
+    fields, "frames": N}`` for a live run; ``{}`` where it is not recorded."""
+    if options is None:
+        return {}
+    if isinstance(options, LiveRun):
+        return {"live": asdict(options.options), "frames": options.frames}
+    return asdict(options)
+
+
+def _read_run_options(values) -> TrainConfig | LiveRun | None:
+    """:func:`_run_options` read back; raises :class:`~mcdenoise.io.fields.FieldError` (a ValueError)
+    naming the fields at fault."""
+    if values == {}:
+        return None
+    try:
+        if isinstance(values, dict) and set(values) == {"live", "frames"}:
+            return _read_live_run(values)
+        return read_fields(TrainConfig, values)
+    except FieldError as error:
+        raise FieldError(f"train_config: {error}") from None
+
+
+def _read_live_run(values: dict) -> LiveRun:
+    """A live run from ``{"live": LiveConfig's fields, "frames": N}``."""
+    if type(values["frames"]) is not int or values["frames"] < 0:
+        raise FieldError("frames")
+    try:
+        return LiveRun(read_fields(LiveConfig, values["live"]), values["frames"])
+    except FieldError as error:
+        raise FieldError(f"live: {error}") from None

@@ -21,13 +21,12 @@ whether a folder is one of its own.
 import hashlib
 import shutil
 import time
-from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from types import UnionType
-from typing import get_args, get_type_hints
 
 from mcdenoise.config import CameraPath
 from mcdenoise.errors import JobError
+from mcdenoise.io.fields import FieldError, read_fields
 from mcdenoise.io.files import read_json, write_json
 from mcdenoise.io.own_pairs import PAIRS_LIST, NamedPairs, PairsList
 from mcdenoise.io.pairs_folder import PairsDirectory, PairsFolder, View
@@ -190,33 +189,12 @@ def _read_record(name, values, path: Path) -> FrameRecord:
 
 
 def _read_fields(kind, values, fault: str):
-    """A ``kind`` (a dataclass) from a JSON object of its fields, each a value of the field's type
-    (those with a default may be absent); raises :class:`JobError` with ``fault`` and the fields at fault."""
-    if not isinstance(values, dict):
-        raise JobError(f"{fault}; {_AGAIN}")
-    types = get_type_hints(kind)
-    wrong = [key for key, value in values.items() if key not in types or not _fits(value, types[key])]
-    wrong += [f.name for f in fields(kind) if f.default is MISSING and f.default_factory is MISSING and f.name not in values]
-    if wrong:
-        raise JobError(f"{fault} ({', '.join(map(str, wrong))}); {_AGAIN}")
-    return kind(**{key: _typed(value, types[key], f"{fault}, {key}") for key, value in values.items()})
-
-
-def _fits(value, kind) -> bool:
-    """Whether a JSON value is of type ``kind``: an int is no bool but is a float, and an object may be a dataclass."""
-    if isinstance(kind, UnionType):
-        return any(_fits(value, member) for member in get_args(kind))
-    if kind is float:
-        return type(value) in (int, float)
-    if is_dataclass(kind):
-        return isinstance(value, dict)  # its own fields are checked as it is read
-    return type(value) is kind
-
-
-def _typed(value, kind, fault: str):
-    """``value``, or the dataclass of ``kind`` that a JSON object stands for."""
-    nested = [member for member in (get_args(kind) or (kind,)) if is_dataclass(member)]
-    return _read_fields(nested[0], value, fault) if nested and isinstance(value, dict) else value
+    """A ``kind`` from a JSON object of its fields (:func:`~mcdenoise.io.fields.read_fields`); raises
+    :class:`JobError` with ``fault`` and the fields at fault."""
+    try:
+        return read_fields(kind, values)
+    except FieldError as error:
+        raise JobError(f"{fault} ({error}); {_AGAIN}") from None
 
 
 def _is_view_number(key: str) -> bool:

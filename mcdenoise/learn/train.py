@@ -8,7 +8,7 @@ torchrun the processes train one model together (:mod:`mcdenoise.learn.distribut
 
 import math
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -175,7 +175,7 @@ def _train(
             model_config=model_config,
             features=features,
             weights=model.state_dict(),
-            train_config=asdict(config),
+            train_config=config,
             peak_learning_rate=peak,
             step=step,
             elapsed=elapsed,
