@@ -90,9 +90,8 @@ class PairRendering:
     (:data:`~mcdenoise.render.backends.BACKENDS`): a Mitsuba 3 scene file, or a Blender ``.blend``
     (rendered with Cycles; needs ``pip install 'mcdenoise[blender]'``). ``replay`` off renders
     with plain calls instead of replaying traced ones, where the renderer replays them (the same
-    images; for timing). Raises
-    :class:`ConfigError`, :class:`JobError`, :class:`SceneError` or :class:`OutputError` with a
-    message naming the problem.
+    images; for timing). Raises :class:`ConfigError`, :class:`JobError`, :class:`SceneError` or
+    :class:`OutputError` with a message naming the problem.
     """
 
     def __init__(self, scene_path, out_dir, job: PairJob, replay: bool = True):
