@@ -1,4 +1,6 @@
-"""``mcdenoise apply``: denoise EXR frames, keeping their other channels and header."""
+"""Denoise EXR frames. FRAME.exr is written to FRAME.denoised.exr, keeping its other
+channels and header. Frames need the auxiliary channels the model was trained with.
+"""
 
 import argparse
 from dataclasses import dataclass, field
@@ -131,15 +133,11 @@ def run(config: ApplyConfig, show_progress: bool = False, log=None) -> ApplyRepo
     return ApplyReport(results)
 
 
-COMMAND = Command(
-    name="apply",
-    summary="denoise EXR frames",
-    description="Denoise EXR frames. FRAME.exr is written to FRAME.denoised.exr, keeping its other\n"
-    "channels and header. Frames need the auxiliary channels the model was trained with.",
-    epilog="examples:\n  mcdenoise apply frame.exr                        # OIDN or the bundled base, by the frame's noise\n"
+EPILOG = (
+    "examples:\n  mcdenoise apply frame.exr                        # OIDN or the bundled base, by the frame's noise\n"
     "  mcdenoise apply renders/shot/*.exr --model cbox.pt\n"
     "  mcdenoise apply render0001.exr --layer ViewLayer      # a Blender multilayer file, passes kept\n"
-    "  mcdenoise apply beauty.exr --albedo albedo.exr --normal normal.exr",
-    config=ApplyConfig,
-    run=run,
+    "  mcdenoise apply beauty.exr --albedo albedo.exr --normal normal.exr"
 )
+
+COMMAND = Command("apply", "denoise EXR frames", __doc__, ApplyConfig, run, EPILOG)

@@ -1,4 +1,7 @@
-"""``mcdenoise demo``: the whole loop on the bundled Cornell box, with scores and a preview PNG."""
+"""Render 32 jittered views of the bundled Cornell box as noisy pairs, fine-tune the bundled
+base model on them, denoise a held-out frame from the scene's own camera, and score the input,
+the base alone and the fine-tuned model against a high-spp reference.
+"""
 
 from dataclasses import dataclass
 from typing import get_args
@@ -26,12 +29,4 @@ def run(config: DemoConfig, show_progress: bool = False, log=None) -> Printed:
     return Printed()
 
 
-COMMAND = Command(
-    name="demo",
-    summary="the whole loop on a bundled scene, with scores and a preview PNG",
-    description="Render 32 jittered views of the bundled Cornell box as noisy pairs, fine-tune the bundled\n"
-    "base model on them, denoise a held-out frame from the scene's own camera, and score the input,\n"
-    "the base alone and the fine-tuned model against a high-spp reference.",
-    config=DemoConfig,
-    run=run,
-)
+COMMAND = Command("demo", "the whole loop on a bundled scene, with scores and a preview PNG", __doc__, DemoConfig, run)

@@ -1,4 +1,7 @@
-"""``mcdenoise eval``: the benchmark's metrics for a frame against a reference."""
+"""Compare the color of an EXR frame with a reference EXR of the same size, with the
+metrics of the benchmark: PSNR_T (dB, higher is better), relMSE, SMAPE and HDR FLIP (lower is
+better). FLIP needs 'pip install flip-evaluator'.
+"""
 
 import json
 from dataclasses import dataclass, field
@@ -29,13 +32,6 @@ def run(config: EvalConfig, show_progress: bool = False, log=None) -> Printed:
     return Printed([("out", f"{name:8s} {unavailable if value is None else f'{value:.6g}'}") for name, value in scores.items()])
 
 
-COMMAND = Command(
-    name="eval",
-    summary="score a frame against a reference (PSNR_T, relMSE, SMAPE, FLIP)",
-    description="Compare the color of an EXR frame with a reference EXR of the same size, with the\n"
-    "metrics of the benchmark: PSNR_T (dB, higher is better), relMSE, SMAPE and HDR FLIP (lower is\n"
-    "better). FLIP needs 'pip install flip-evaluator'.",
-    epilog="example:\n  mcdenoise eval frame.denoised.exr --ref frame_2048spp.exr",
-    config=EvalConfig,
-    run=run,
-)
+EPILOG = "example:\n  mcdenoise eval frame.denoised.exr --ref frame_2048spp.exr"
+
+COMMAND = Command("eval", "score a frame against a reference (PSNR_T, relMSE, SMAPE, FLIP)", __doc__, EvalConfig, run, EPILOG)

@@ -1,4 +1,11 @@
-"""``mcdenoise live``: learn while a sequence renders, and denoise each frame as it comes."""
+"""Render a sequence as render-sequence does and, after each frame, train on the latest frames'
+pairs for --budget-per-frame seconds (Noise2Noise: no data set, no clean image), then denoise the
+frame, its two halves merged, with a moving average of the weights so far: OUT/frameNNNN.denoised.exr.
+It starts from the bundled base model. OUT/live.pt is the model as it stands (use it with
+apply --model, or --init of the next shot of the same set) and OUT/live.json the time spent per
+frame rendering, preparing, training and denoising. A rerun with the same options goes on where it
+stopped. --temporal blends each denoised frame with the output before it, as apply --sequence does.
+"""
 
 from dataclasses import dataclass, replace
 from typing import get_args
@@ -30,17 +37,6 @@ def run(config: LiveCommandConfig, show_progress: bool = False, log=None) -> Pri
     return Printed([("out", f"{sequence.out}: {len(record['frames'])} frames denoised, {steps} training steps in all")])
 
 
-COMMAND = Command(
-    name="live",
-    summary="learn while a sequence renders, and denoise each frame as it comes",
-    description="Render a sequence as render-sequence does and, after each frame, train on the latest frames'\n"
-    "pairs for --budget-per-frame seconds (Noise2Noise: no data set, no clean image), then denoise the\n"
-    "frame, its two halves merged, with a moving average of the weights so far: OUT/frameNNNN.denoised.exr.\n"
-    "It starts from the bundled base model. OUT/live.pt is the model as it stands (use it with\n"
-    "apply --model, or --init of the next shot of the same set) and OUT/live.json the time spent per\n"
-    "frame rendering, preparing, training and denoising. A rerun with the same options goes on where it\n"
-    "stopped. --temporal blends each denoised frame with the output before it, as apply --sequence does.",
-    epilog="example:\n  mcdenoise live scene.xml --out renders/live --frames 60 --path orbit --budget-per-frame 2",
-    config=LiveCommandConfig,
-    run=run,
-)
+EPILOG = "example:\n  mcdenoise live scene.xml --out renders/live --frames 60 --path orbit --budget-per-frame 2"
+
+COMMAND = Command("live", "learn while a sequence renders, and denoise each frame as it comes", __doc__, LiveCommandConfig, run, EPILOG)

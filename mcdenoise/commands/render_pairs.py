@@ -1,4 +1,10 @@
-"""``mcdenoise render-pairs``: pairs of low-spp frames of a scene, with independent seeds."""
+"""Render pairs of low-spp HDR frames with independent seeds, plus albedo, normal and depth.
+Each EXR and manifest.json record the seeds, spp, variant, size and scene hash.
+A rerun with the same options skips finished pairs (resume after a crash).
+A .blend renders with Cycles on the CPU (pip install 'mcdenoise[blender]'): its first enabled
+view layer, Cycles' denoiser and adaptive sampling off, the features from its denoising data
+passes (normals in camera space); --filter box sets Cycles' box filter; --variant is unused.
+"""
 
 from dataclasses import dataclass
 
@@ -41,18 +47,10 @@ def run(config: RenderPairsConfig, show_progress: bool = False, log=None) -> Pri
     return Printed([("out", f"{config.out}: {len(manifest.frames)} frames, {settings.width}x{settings.height}")])
 
 
-COMMAND = Command(
-    name="render-pairs",
-    summary="render pairs of noisy frames of a Mitsuba 3 or Blender scene",
-    description="Render pairs of low-spp HDR frames with independent seeds, plus albedo, normal and depth.\n"
-    "Each EXR and manifest.json record the seeds, spp, variant, size and scene hash.\n"
-    "A rerun with the same options skips finished pairs (resume after a crash).\n"
-    "A .blend renders with Cycles on the CPU (pip install 'mcdenoise[blender]'): its first enabled\n"
-    "view layer, Cycles' denoiser and adaptive sampling off, the features from its denoising data\n"
-    "passes (normals in camera space); --filter box sets Cycles' box filter; --variant is unused.",
-    epilog="examples:\n  mcdenoise render-pairs scene.xml --out renders/cbox --views 32 --pixels 16384 --reference-spp 1024\n"
+EPILOG = (
+    "examples:\n  mcdenoise render-pairs scene.xml --out renders/cbox --views 32 --pixels 16384 --reference-spp 1024\n"
     "  mcdenoise render-pairs shot.blend --out renders/shot\n"
-    "  mcdenoise render-pairs scene.xml --out /shared/renders/cbox --ray auto   # on the Ray cluster this node is in",
-    config=RenderPairsConfig,
-    run=run,
+    "  mcdenoise render-pairs scene.xml --out /shared/renders/cbox --ray auto   # on the Ray cluster this node is in"
 )
+
+COMMAND = Command("render-pairs", "render pairs of noisy frames of a Mitsuba 3 or Blender scene", __doc__, RenderPairsConfig, run, EPILOG)

@@ -1,4 +1,10 @@
-"""``mcdenoise render-sequence``: the frames of a camera move as noisy pairs, with their motion."""
+"""Render a sequence: --frames frames of a camera move through a Mitsuba 3 scene, each as a pair
+of low-spp frames with independent seeds (albedo, normal and depth as render-pairs writes them),
+plus motion.X and motion.Y: where each pixel's first hit was in the frame before, in pixels
+(the first frame's is 0). Frame 0 is the scene's own camera. The folder is a render-pairs
+folder whose views are the frames in order, so 'mcdenoise train' reads it as it is; a rerun with
+the same options resumes.
+"""
 
 from dataclasses import dataclass, replace
 
@@ -43,22 +49,21 @@ def run(config: RenderSequenceConfig, show_progress: bool = False, log=None) -> 
     return Printed([("out", f"{sequence.out}: {sequence.frames} frames along {job.path.move}, {size}")])
 
 
-COMMAND = Command(
-    name="render-sequence",
-    summary="render the frames of a camera move as noisy pairs, with motion to the frame before",
-    description="Render a sequence: --frames frames of a camera move through a Mitsuba 3 scene, each as a pair\n"
-    "of low-spp frames with independent seeds (albedo, normal and depth as render-pairs writes them),\n"
-    "plus motion.X and motion.Y: where each pixel's first hit was in the frame before, in pixels\n"
-    "(the first frame's is 0). Frame 0 is the scene's own camera. The folder is a render-pairs\n"
-    "folder whose views are the frames in order, so 'mcdenoise train' reads it as it is; a rerun with\n"
-    "the same options resumes.",
-    epilog="camera moves (--path):\n"
+EPILOG = (
+    "camera moves (--path):\n"
     "  still        the scene's camera, new seeds every frame\n"
     "  orbit        turn --degrees in all around the vertical axis through the point looked at\n"
     "  dolly        move --dolly of the distance towards the point looked at\n"
     '  KEYS.json    a list of keyframes, e.g. [{"origin": [0, 1, 5], "target": [0, 1, 0], "up": [0, 1, 0],\n'
     '               "fov": 40}, ...], spread evenly over the frames (up and fov optional)\n'
-    "example:\n  mcdenoise render-sequence scene.xml --out renders/orbit --frames 60 --path orbit --reference-spp 1024",
-    config=RenderSequenceConfig,
-    run=run,
+    "example:\n  mcdenoise render-sequence scene.xml --out renders/orbit --frames 60 --path orbit --reference-spp 1024"
+)
+
+COMMAND = Command(
+    "render-sequence",
+    "render the frames of a camera move as noisy pairs, with motion to the frame before",
+    __doc__,
+    RenderSequenceConfig,
+    run,
+    EPILOG,
 )

@@ -1,4 +1,10 @@
-"""``mcdenoise train``: Noise2Noise training on pairs folders, with budget and resume."""
+"""Noise2Noise training: each frame of a pair is the other's target (with render-pairs --pairs K,
+the mean of its view's other 2K-1 frames). Give a budget with --minutes and/or --steps.
+Frames rendered with --split-emission are learnt from without the light seen directly; the
+model then denoises frames that carry the split's channels (render-pairs --emission-spp).
+Checkpoints are saved as it goes; rerunning the same command after an interrupt resumes
+where it stopped.
+"""
 
 from dataclasses import dataclass, field
 from typing import get_args
@@ -68,16 +74,6 @@ def run(config: TrainCommandConfig, show_progress: bool = False, log=None) -> Pr
     return Printed([("out", f"{config.out}: {result.step} steps in {result.elapsed:.0f} s, loss {result.loss:.4f}")])
 
 
-COMMAND = Command(
-    name="train",
-    summary="train a denoiser on render-pairs directories",
-    description="Noise2Noise training: each frame of a pair is the other's target (with render-pairs --pairs K,\n"
-    "the mean of its view's other 2K-1 frames). Give a budget with --minutes and/or --steps.\n"
-    "Frames rendered with --split-emission are learnt from without the light seen directly; the\n"
-    "model then denoises frames that carry the split's channels (render-pairs --emission-spp).\n"
-    "Checkpoints are saved as it goes; rerunning the same command after an interrupt resumes\n"
-    "where it stopped.",
-    epilog="example:\n  mcdenoise train renders/cbox --validate renders/cbox-test --out cbox.pt --minutes 10",
-    config=TrainCommandConfig,
-    run=run,
-)
+EPILOG = "example:\n  mcdenoise train renders/cbox --validate renders/cbox-test --out cbox.pt --minutes 10"
+
+COMMAND = Command("train", "train a denoiser on render-pairs directories", __doc__, TrainCommandConfig, run, EPILOG)

@@ -26,10 +26,6 @@ def adapt(
     halves: tuple[np.ndarray, np.ndarray],
     steps: int = 0,
     seconds: float = 0.0,
-    crop: int = 64,
-    batch: int = 8,
-    peak_learning_rate: float = FINE_TUNE_LEARNING_RATE,
-    seed: int = 0,
     precision: str = "auto",
 ) -> UNet:
     """A copy of ``model`` fine-tuned with Noise2Noise on the two ``halves`` of one frame.
@@ -38,19 +34,18 @@ def adapt(
     :meth:`FeatureSet.read`), that can be two halves of one frame
     (:func:`mcdenoise.denoise.inputs.check_halves`). The budget is ``steps`` and/or ``seconds``
     (whichever ends first; one must be above 0), with a short warm-up and a cosine decay as in
-    training. The copy is on the model's device, in eval mode; ``model`` is unchanged.
+    training, with training's crops and batch and its fine-tuning learning rate. The copy is on the
+    model's device, in eval mode; ``model`` is unchanged.
     """
-    config = TrainConfig(
-        steps=steps, minutes=seconds / 60, crop=crop, batch=batch, learning_rate=peak_learning_rate, warmup_steps=20, seed=seed
-    )
+    config = TrainConfig(steps=steps, minutes=seconds / 60, learning_rate=FINE_TUNE_LEARNING_RATE, warmup_steps=20)
     config.check()
     tuned = copy.deepcopy(model).train()
     frames = [noisy_frame(half, features) for half in halves]
-    generator = torch.Generator().manual_seed(seed)
-    sampler = ExampleSampler(noisy_target_examples(frames), crop, tuned.alignment, generator, next(model.parameters()).device)
-    optimiser = Optimiser(tuned, Schedule.of(config, peak_learning_rate), precision, config.clip_norm)
+    generator = torch.Generator().manual_seed(config.seed)
+    sampler = ExampleSampler(noisy_target_examples(frames), config.crop, tuned.alignment, generator, next(model.parameters()).device)
+    optimiser = Optimiser(tuned, Schedule.of(config, config.learning_rate), precision, config.clip_norm)
     step, started = 0, time.monotonic()
     while budget_progress(config, step, time.monotonic() - started) < 1.0:
-        optimiser.step(tuned, sampler.sample(batch), step, budget_progress(config, step, time.monotonic() - started))
+        optimiser.step(tuned, sampler.sample(config.batch), step, budget_progress(config, step, time.monotonic() - started))
         step += 1
     return tuned.eval()

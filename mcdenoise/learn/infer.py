@@ -169,16 +169,10 @@ def denoise_tensor(
     return radiance
 
 
-def denoise_array(
-    model: UNet,
-    features: FeatureSet,
-    channels: np.ndarray,
-    tile: int | None = None,
-    overlap: int | None = None,
-    precision: str = "auto",
-) -> np.ndarray:
-    """:func:`denoise_tensor` for a numpy (H, W, C) frame: returns (H, W, 3) float32 numpy radiance."""
+def denoise_array(model: UNet, features: FeatureSet, channels: np.ndarray, **options) -> np.ndarray:
+    """:func:`denoise_tensor` for a numpy (H, W, C) frame, with its ``options`` (``tile``, ``overlap``,
+    ``precision``): returns (H, W, 3) float32 numpy radiance."""
     if model.returns_prior:  # the prior alone, with no round trip through torch
         return prior_of(channels, features)
     frame = torch.from_numpy(np.ascontiguousarray(channels, dtype=np.float32))
-    return denoise_tensor(model, features, frame, tile=tile, overlap=overlap, precision=precision).cpu().numpy()
+    return denoise_tensor(model, features, frame, **options).cpu().numpy()
