@@ -69,7 +69,10 @@ def _resumed(out: Path, settings: dict) -> tuple[Checkpoint, dict]:
     record = read_json(out / RECORD) if (out / RECORD).is_file() else {}
     if record.get("settings") != settings:
         raise JobError(f"{out}: holds a live run with other settings; live into a new folder, or with the same options to resume")
-    return load_checkpoint(out / MODEL), record
+    checkpoint = load_checkpoint(out / MODEL)
+    if not isinstance(checkpoint.train_config, LiveRun):
+        raise JobError(f"{out / MODEL}: is not a live run's model; live into a new folder, or restore the run's own {MODEL}")
+    return checkpoint, record
 
 
 def _fresh(config: LiveConfig, settings: dict, first: Frame) -> tuple[Checkpoint, dict]:

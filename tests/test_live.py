@@ -2,6 +2,7 @@
 resuming after the process is killed."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from mcdenoise.config import CameraPath, LiveConfig, PairJob
 from mcdenoise.demo import DEMO_SCENE
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.denoise.temporal import TemporalFilter
+from mcdenoise.errors import JobError
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.files import read_json
@@ -131,3 +133,12 @@ def test_live_refuses_what_it_cannot_do_in_one_line(still, tmp_path):
         assert result.returncode == 1 and fragment in result.stderr, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_a_live_folder_whose_model_is_not_a_live_runs_is_refused_in_one_line(still, tmp_path, trained_model):
+    """The run's settings match, but live.pt was replaced by a model that 'train' wrote."""
+    out, _ = still
+    shutil.copytree(out, tmp_path / "live")
+    shutil.copy(trained_model, tmp_path / "live" / MODEL)
+    with pytest.raises(JobError, match="is not a live run's model"):
+        run_live(DEMO_SCENE, tmp_path / "live", STILL, LIVE)
