@@ -12,7 +12,7 @@ high-spp reference for the test. Rows, PSNR_T etc. against the reference:
 - Cycles' own denoiser (OpenImageDenoise in Blender, its albedo and normal passes) on the same
   frame: the same seed and spp, rendered again with ``use_denoising`` on, as a Blender user
   would denoise it (the compositor's Denoise node runs the same OIDN on the same passes);
-- what ``mcdenoise apply frame.exr`` gives with no model (``--prior auto``: OIDN or the plain
+- what ``mcdenoise apply frame.exr`` gives with no model (``--route auto``: OIDN or the plain
   base, chosen by the frame's noise, :mod:`mcdenoise.denoise.route`);
 - for each of ``--priors``: the bundled base model of that prior (``base``: the plain one;
   ``base-oidn``: the one that corrects OIDN, made from the plain base to start as OIDN while
