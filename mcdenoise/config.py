@@ -228,13 +228,6 @@ class TrainConfig:
 class LiveConfig:
     """How ``mcdenoise live`` learns while a sequence renders (:mod:`mcdenoise.live`)."""
 
-    #: Training after each frame: up to this many seconds and/or steps (whichever ends first; 0: no limit of that kind).
-    budget_per_frame: float = option(2.0, "seconds of training after each frame (0: no time limit)")
-    steps_per_frame: int = option(0, "steps of training after each frame (0: no step limit); with both, whichever ends first")
-    #: The latest frames whose pairs are trained on.
-    buffer: int = option(8, "the latest frames whose pairs are trained on")
-    crop: int = option(64, "crop side in pixels")
-    batch: int = option(8, "crops per step")
     #: The weights to start from: base (the bundled base of the prior), fast, or a model file.
     init: str = option(
         "base", "the weights to start from: base (the bundled base model), fast, or a model file (live.pt of an earlier shot)"
@@ -247,6 +240,13 @@ class LiveConfig:
         "auto chooses; oidn or none: always that one (oidn needs 'pip install pyoidn')",
         choices=get_args(LivePrior),
     )
+    #: Training after each frame: up to this many seconds and/or steps (whichever ends first; 0: no limit of that kind).
+    budget_per_frame: float = option(2.0, "seconds of training after each frame (0: no time limit)")
+    steps_per_frame: int = option(0, "steps of training after each frame (0: no step limit); with both, whichever ends first")
+    #: The latest frames whose pairs are trained on.
+    buffer: int = option(8, "the latest frames whose pairs are trained on")
+    crop: int = option(64, "crop side in pixels")
+    batch: int = option(8, "crops per step")
     seed: int = 0
     #: Blend each denoised frame with the output before it, warped by the motion (as apply --sequence does).
     temporal: bool = option(
