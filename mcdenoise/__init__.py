@@ -1,8 +1,10 @@
 """mcdenoise: a Monte Carlo rendering denoiser trained on noisy pairs alone (Noise2Noise).
 
-The Python API is the same set of plain functions that the command line calls:
-:func:`mcdenoise.render.job.render_pairs`, :func:`mcdenoise.learn.train.train`,
-:func:`mcdenoise.denoise.apply.apply_files`, and :class:`Denoiser` for renderer pipelines.
+The Python API is what the command line calls: each command's config and ``run`` in
+:mod:`mcdenoise.commands` (``mcdenoise.commands.apply.run(ApplyConfig(frames=[...]))``), the
+plain functions under them (:func:`mcdenoise.render.job.render_pairs`,
+:func:`mcdenoise.learn.train.train`, :func:`mcdenoise.denoise.apply.apply_files`), and
+:class:`Denoiser` for renderer pipelines.
 """
 
 from mcdenoise.errors import McDenoiseError
