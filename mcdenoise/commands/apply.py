@@ -2,7 +2,6 @@
 channels and header. Frames need the auxiliary channels the model was trained with.
 """
 
-import argparse
 from dataclasses import dataclass, field
 from typing import get_args
 
@@ -39,8 +38,8 @@ class ApplyConfig:
         metavar="B.exr",
     )
     # Experimental, and so not in --help: its benchmark shows no reliable gain (docs/experiments.md).
-    adapt: float = option(0.0, argparse.SUPPRESS, parse=non_negative, metavar="SECONDS")
-    adapt_steps: int = option(0, argparse.SUPPRESS, parse=whole_number(0), metavar="N")
+    adapt: float = option(0.0, "fine-tune on the frame's two halves for this long", parse=non_negative, metavar="SECONDS", hidden=True)
+    adapt_steps: int = option(0, "or for this many steps", parse=whole_number(0), metavar="N", hidden=True)
     orientations: int = option(
         1,
         "denoise each frame in this many flips and rotations and average them: less of the network's own error, N times the time",
