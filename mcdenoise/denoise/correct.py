@@ -1,0 +1,201 @@
+"""Self-supervised post-correction of a denoiser's output, from two halves of one frame.
+
+After Back, Hua, Hachisuka and Moon, *Self-Supervised Post-Correction for Monte Carlo
+Denoising* (SIGGRAPH 2022), written anew for this codebase. A frame rendered as two halves
+A and B with independent seeds is its own Noise2Noise pair:
+
+- **Inputs strictly from one half.** To correct A, a small network sees A's noisy color,
+  its albedo and normal, and the denoiser's output for A alone; its target is B. Nothing of
+  B reaches A's output, so fitting A's noise cannot lower the expected loss.
+- **A bounded output.** The network predicts, per pixel, the parameters of a normalised
+  cross-bilateral kernel over the half's own noisy pixels in a window around it, with a
+  first-order correction by the guides' differences (:func:`bilateral_correction`). It never
+  writes a color freely, so it cannot invent light where the half has none.
+- **A symmetric relative loss:** ``(f(A) − B)² / (D(B)² + 0.01)`` and the same with A and B
+  swapped, D(B) the denoised other half. The output is the mean of both corrected halves.
+
+This codebase's own choices: the window is 11² (19² in the paper), and the output is a per-pixel
+share of the denoiser's own output and the rest the kernel's estimate, a share that starts at
+98 %, so the corrector starts as its denoiser and training moves it only where the other half
+says so. Not yet wired into ``apply``: ``benchmarks/correct.py`` measures it (docs/experiments.md,
+"Issue 39, first session").
+"""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional
+
+from mcdenoise.tonemap import tonemap
+
+#: The kernel's window is (2 * RADIUS + 1)² pixels (the paper's is 19², far too slow on a CPU).
+RADIUS = 5
+#: Channels and 3x3 convolutions of the network that predicts the kernel's parameters.
+WIDTH, LAYERS = 16, 8
+#: Center weights and bandwidths are kept above this, so no weight sum vanishes.
+EPSILON = 1e-4
+#: The noisy color's bandwidth starts at about 1/5², so the window's noisy pixels start weighted alike.
+NOISY_BANDWIDTH_START = 5.0
+#: The denoised color's share of the output starts at sigmoid(4), 98 %: the corrector starts as the denoiser.
+KEEP_START = 4.0
+
+
+@dataclass(frozen=True)
+class Half:
+    """One half of a frame, (H, W, 3) float32 arrays: its noisy color, the denoiser's output
+    for it alone, and its albedo and normal where the frame has them."""
+
+    color: np.ndarray
+    denoised: np.ndarray
+    albedo: np.ndarray | None = None
+    normal: np.ndarray | None = None
+
+    def guides(self) -> list[np.ndarray]:
+        """What the kernel compares pixels by, besides the noisy color: the denoised color, then the features."""
+        return [self.denoised] + [g for g in (self.albedo, self.normal) if g is not None]
+
+
+def _tensor(image: np.ndarray) -> torch.Tensor:
+    """(H, W, C) numpy -> (1, C, H, W) float32 tensor, with NaN and infinities as 0."""
+    return torch.from_numpy(np.nan_to_num(np.ascontiguousarray(image, dtype=np.float32))).permute(2, 0, 1)[None]
+
+
+class KernelNet(nn.Module):
+    """Per-pixel kernel parameters from a half's inputs: ``3 * guides`` slopes in [-1, 1], a
+    bandwidth for the noisy color and for each guide, and the center pixel's weight."""
+
+    def __init__(self, guides: int):
+        super().__init__()
+        self.guides = guides
+        inputs = 3 + 3 * guides
+        layers: list[nn.Module] = []
+        for i in range(LAYERS):
+            layers += [nn.Conv2d(inputs if i == 0 else WIDTH, WIDTH, 3, padding=1), nn.ReLU()]
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Conv2d(WIDTH, 3 * guides + (guides + 1) + 2, 3, padding=1)
+        # It starts as the denoised color plus the window's mean residual (noisy − denoised): the
+        # denoised color's slope 1, the features' 0, and the noisy color's bandwidth near 0.
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+        with torch.no_grad():
+            self.head.bias[3 * guides] = NOISY_BANDWIDTH_START
+            self.head.bias[-1] = KEEP_START
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(slopes (B, 3*guides, H, W), bandwidths (B, guides+1, H, W), center weight (B, 1, H, W),
+        the denoised color's share (B, 1, H, W)). The denoised color's slopes lie in [0, 2], the
+        features' in [-1, 1]."""
+        slopes, bands, center, keep = self.head(self.body(x)).split([3 * self.guides, self.guides + 1, 1, 1], dim=1)
+        slopes = torch.tanh(slopes) + torch.tensor([1.0] * 3 + [0.0] * (3 * self.guides - 3)).view(1, -1, 1, 1)
+        bands = 1 / (functional.softplus(bands) ** 2 + EPSILON)
+        return slopes, bands, functional.softplus(center) + EPSILON, torch.sigmoid(keep)
+
+
+def network_input(color: torch.Tensor, guides: list[torch.Tensor]) -> torch.Tensor:
+    """The network's input: the tonemapped noisy and denoised colors, then the features as they are."""
+    return torch.cat([tonemap(color.clamp_min(0)), tonemap(guides[0].clamp_min(0)), *guides[1:]], dim=1)
+
+
+def bilateral_correction(color, guides, slopes, bands, center, keep, radius: int = RADIUS) -> torch.Tensor:
+    """The kernel's output, (B, 3, H, W): at each pixel c, the mean over its window of
+    ``color_i − Σ_k slope_k · (guide_k,i − guide_k,c)``, weighted by
+    ``exp(−Σ band · |difference|²)`` over the noisy color's and each guide's differences
+    (colors compared in log), and by ``center`` at c itself; pixels beyond the frame weigh 0."""
+    height, width = color.shape[-2:]
+    pad = (radius,) * 4
+    log_color, log_denoised = torch.log1p(color.clamp_min(0)), torch.log1p(guides[0].clamp_min(0))
+    compared = [log_color, log_denoised, *guides[1:]]
+    padded_color = functional.pad(color, pad)
+    padded_guides = [functional.pad(g, pad) for g in guides]
+    padded_compared = [functional.pad(g, pad) for g in compared]
+    inside = functional.pad(torch.ones_like(color[:, :1]), pad)
+    total = torch.zeros_like(color)
+    weights = torch.zeros_like(color[:, :1])
+    for dy in range(2 * radius + 1):
+        for dx in range(2 * radius + 1):
+            window = (slice(None), slice(None), slice(dy, dy + height), slice(dx, dx + width))
+            if dy == radius and dx == radius:
+                weight = center
+            else:
+                distance = sum(
+                    bands[:, k : k + 1] * (p[window] - c).square().sum(1, keepdim=True)
+                    for k, (p, c) in enumerate(zip(padded_compared, compared, strict=True))
+                )
+                weight = torch.exp(-distance) * inside[window]
+            value = padded_color[window]
+            for k, (p, g) in enumerate(zip(padded_guides, guides, strict=True)):
+                value = value - slopes[:, 3 * k : 3 * k + 3] * (p[window] - g)
+            total = total + weight * value
+            weights = weights + weight
+    return keep * guides[0] + (1 - keep) * total / weights.clamp_min(EPSILON)
+
+
+def _crops(image: torch.Tensor, corners: torch.Tensor, side: int) -> torch.Tensor:
+    """The ``side`` x ``side`` crops of a (1, C, H, W) image at each (y, x) of ``corners``, as a batch."""
+    return torch.cat([image[..., y : y + side, x : x + side] for y, x in corners.tolist()])
+
+
+class Corrector:
+    """A :class:`KernelNet` fitted to the two halves of one frame (:meth:`fit`), that corrects
+    either half, or a whole frame's inputs (:meth:`correct`)."""
+
+    def __init__(self, guides: int, seed: int = 0, radius: int = RADIUS):
+        self.radius = radius
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.net = KernelNet(guides)
+
+    def correct(self, half: Half) -> np.ndarray:
+        """The corrected (H, W, 3) color of ``half``."""
+        color, guides = _tensor(half.color), [_tensor(g) for g in half.guides()]
+        with torch.no_grad():
+            params = self.net(network_input(color, guides))
+            out = bilateral_correction(color, guides, *params, radius=self.radius)
+        return out[0].permute(1, 2, 0).clamp_min(0).numpy()
+
+    def fit(
+        self,
+        a: Half,
+        b: Half,
+        steps: int = 100,
+        crop: int = 64,
+        batch: int = 4,
+        seconds: float = 0.0,
+        seed: int = 0,
+        learning_rate: float = 1e-3,
+    ) -> int:
+        """Train on crops of both halves, each the other's target, for ``steps`` steps (or
+        ``seconds``, whichever ends first); returns the steps taken."""
+        tensors = [(_tensor(h.color), [_tensor(g) for g in h.guides()]) for h in (a, b)]
+        height, width = a.color.shape[:2]
+        crop = min(crop, height, width)
+        generator = torch.Generator().manual_seed(seed)
+        optimiser = torch.optim.Adam(self.net.parameters(), lr=learning_rate)
+        started, taken = time.monotonic(), 0
+        self.net.train()
+        while taken < steps and not (seconds and time.monotonic() - started > seconds):
+            corners = torch.stack([torch.randint(0, n - crop + 1, (batch,), generator=generator) for n in (height, width)], 1)
+            halves = [(_crops(color, corners, crop), [_crops(g, corners, crop) for g in guides]) for color, guides in tensors]
+            loss = 0.0
+            for (color, guides), (target, target_guides) in (halves, halves[::-1]):
+                out = bilateral_correction(color, guides, *self.net(network_input(color, guides)), radius=self.radius)
+                scale = target_guides[0].mean(1, keepdim=True).square() + 0.01
+                loss = loss + ((out - target).square() / scale).mean() / 2
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            taken += 1
+        self.net.eval()
+        return taken
+
+
+def held_out_error(output: np.ndarray, other: np.ndarray, scale: np.ndarray) -> float:
+    """The mean relative squared difference of ``output`` (made from one half alone) from the
+    ``other`` half: the output's relative MSE plus a constant, the other half's own noise, since
+    the two halves' noise is independent. Comparing two outputs of the same half by it ranks
+    them as a reference would, with no reference."""
+    return float(np.mean((output - other) ** 2 / (scale.mean(-1, keepdims=True) ** 2 + 0.01)))
+

@@ -1,0 +1,44 @@
+"""The per-frame corrector (issue 39, in progress): it starts as its denoiser, a half with no noise
+comes back as it is, and the reference-free estimate ranks outputs as the reference does."""
+
+import numpy as np
+
+from mcdenoise.denoise.correct import Corrector, Half, held_out_error
+from mcdenoise.features import ALBEDO, COLOR, NORMAL
+from mcdenoise.io.exr import read_exr
+from mcdenoise.io.pairs_dir import frame_name
+from mcdenoise.learn.prior import oidn_denoise
+from mcdenoise.metrics import rel_mse
+
+
+def _halves(test_dir):
+    """The test view's two 4 spp frames (independent seeds) as halves, each with OIDN's output of it alone."""
+    frames = [read_exr(test_dir / frame_name(0, 0, side)) for side in "ab"]
+    return [
+        Half(f.stack(COLOR), oidn_denoise(f.stack(COLOR), f.stack(ALBEDO), f.stack(NORMAL)), f.stack(ALBEDO), f.stack(NORMAL))
+        for f in frames
+    ]
+
+
+def test_a_half_with_no_noise_comes_back_as_it_is(test_dir):
+    a, _ = _halves(test_dir)
+    clean = Half(a.denoised, a.denoised, a.albedo, a.normal)
+    np.testing.assert_allclose(Corrector(guides=3).correct(clean), a.denoised, rtol=1e-5, atol=1e-6)
+
+
+def test_a_new_corrector_starts_close_to_its_denoiser_and_training_keeps_it_finite(test_dir):
+    a, b = _halves(test_dir)
+    corrector = Corrector(guides=3)
+    start = corrector.correct(a)
+    assert rel_mse(start, a.denoised) < 0.01  # 98 % the denoiser's, 2 % the kernel's estimate
+    assert corrector.fit(a, b, steps=5, crop=32, batch=2) == 5
+    assert np.isfinite(corrector.correct(a)).all()
+
+
+def test_the_held_out_estimate_ranks_outputs_as_the_reference_does(test_dir):
+    a, b = _halves(test_dir)
+    reference = read_exr(test_dir / frame_name(0, None, "ref")).stack(COLOR)
+    candidates = {"noisy": a.color, "oidn": a.denoised, "oidn too bright": a.denoised * 1.3}
+    estimate = {name: held_out_error(image, b.color, b.denoised) for name, image in candidates.items()}
+    truth = {name: rel_mse(image, reference) for name, image in candidates.items()}
+    assert sorted(estimate, key=estimate.get) == sorted(truth, key=truth.get) == ["oidn", "oidn too bright", "noisy"], (estimate, truth)
