@@ -3,7 +3,7 @@ comes back as it is, and the reference-free estimate ranks outputs as the refere
 
 import numpy as np
 
-from mcdenoise.denoise.correct import Corrector, Half, held_out_error
+from mcdenoise.denoise.correct import Corrector, Half, correct_halves, held_out_error, held_out_tiles
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name
@@ -42,3 +42,14 @@ def test_the_held_out_estimate_ranks_outputs_as_the_reference_does(test_dir):
     estimate = {name: held_out_error(image, b.color, b.denoised) for name, image in candidates.items()}
     truth = {name: rel_mse(image, reference) for name, image in candidates.items()}
     assert sorted(estimate, key=estimate.get) == sorted(truth, key=truth.get) == ["oidn", "oidn too bright", "noisy"], (estimate, truth)
+
+
+def test_halves_corrected_with_held_out_tiles_keep_what_the_tiles_say(test_dir):
+    a, b = _halves(test_dir)
+    held = held_out_tiles(64, 64, tile=16, seed=3)
+    assert held.shape == (64, 64) and 0 < held.mean() < 1 and np.array_equal(held, held_out_tiles(64, 64, tile=16, seed=3))
+    result = correct_halves(a, b, steps=5)
+    assert result.steps == 5 and np.isfinite(result.color).all()
+    assert result.kept == (result.estimate < result.denoiser_estimate)
+    if not result.kept:
+        np.testing.assert_array_equal(result.color, (a.denoised + b.denoised) / 2)

@@ -166,10 +166,13 @@ class Corrector:
         seconds: float = 0.0,
         seed: int = 0,
         learning_rate: float = 1e-3,
+        trained_on: np.ndarray | None = None,
     ) -> int:
         """Train on crops of both halves, each the other's target, for ``steps`` steps (or
-        ``seconds``, whichever ends first); returns the steps taken."""
+        ``seconds``, whichever ends first); returns the steps taken. ``trained_on`` (an (H, W)
+        bool mask) leaves the pixels where it is False out of the loss, to judge the fit there."""
         tensors = [(_tensor(h.color), [_tensor(g) for g in h.guides()]) for h in (a, b)]
+        mask = torch.ones(1, 1, *a.color.shape[:2]) if trained_on is None else torch.from_numpy(trained_on).float()[None, None]
         height, width = a.color.shape[:2]
         crop = min(crop, height, width)
         generator = torch.Generator().manual_seed(seed)
@@ -179,11 +182,13 @@ class Corrector:
         while taken < steps and not (seconds and time.monotonic() - started > seconds):
             corners = torch.stack([torch.randint(0, n - crop + 1, (batch,), generator=generator) for n in (height, width)], 1)
             halves = [(_crops(color, corners, crop), [_crops(g, corners, crop) for g in guides]) for color, guides in tensors]
+            counted = _crops(mask, corners, crop)
             loss = 0.0
             for (color, guides), (target, target_guides) in (halves, halves[::-1]):
                 out = bilateral_correction(color, guides, *self.net(network_input(color, guides)), radius=self.radius)
                 scale = target_guides[0].mean(1, keepdim=True).square() + 0.01
-                loss = loss + ((out - target).square() / scale).mean() / 2
+                error = (out - target).square() / scale * counted
+                loss = loss + error.sum() / (3 * counted.sum()).clamp_min(1) / 2
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
@@ -199,3 +204,43 @@ def held_out_error(output: np.ndarray, other: np.ndarray, scale: np.ndarray) -> 
     them as a reference would, with no reference."""
     return float(np.mean((output - other) ** 2 / (scale.mean(-1, keepdims=True) ** 2 + 0.01)))
 
+
+@dataclass(frozen=True)
+class Correction:
+    """A frame corrected from its two halves: its color, whether the correction was kept (else it
+    is the denoiser's output of the halves, averaged), the held-out estimates that decided it, and
+    the training steps."""
+
+    color: np.ndarray
+    kept: bool
+    estimate: float
+    denoiser_estimate: float
+    steps: int
+
+
+def held_out_tiles(height: int, width: int, tile: int = 32, share: float = 0.25, seed: int = 0) -> np.ndarray:
+    """An (H, W) bool mask, True on the pixels of about ``share`` of the ``tile``-sided tiles, drawn at random."""
+    rng = np.random.default_rng(seed)
+    chosen = rng.random(((height + tile - 1) // tile, (width + tile - 1) // tile)) < share
+    return np.kron(chosen, np.ones((tile, tile), dtype=bool))[:height, :width]
+
+
+def correct_halves(a: Half, b: Half, steps: int = 100, learning_rate: float = 1e-2, radius: int = RADIUS, seed: int = 0) -> Correction:
+    """Fit a :class:`Corrector` to halves ``a`` and ``b`` with a quarter of the frame's tiles held
+    out of its loss, and keep its output only where it is ahead of the denoiser on those tiles, by
+    each half's output against the other half (:func:`held_out_error`): never behind the denoiser
+    but for the estimate's own noise."""
+    held = held_out_tiles(*a.color.shape[:2], seed=seed)
+    corrector = Corrector(len(a.guides()), seed=seed, radius=radius)
+    taken = corrector.fit(a, b, steps=steps, learning_rate=learning_rate, seed=seed, trained_on=~held)
+    corrected = [corrector.correct(half) for half in (a, b)]
+
+    def estimate(first: np.ndarray, second: np.ndarray) -> float:
+        """Both halves' outputs against the other half, on the held-out tiles."""
+        errors = [held_out_error(out[held], other.color[held], other.denoised[held]) for out, other in ((first, b), (second, a))]
+        return sum(errors) / 2
+
+    mine, theirs = estimate(*corrected), estimate(a.denoised, b.denoised)
+    kept = mine < theirs
+    color = (corrected[0] + corrected[1]) / 2 if kept else (a.denoised + b.denoised) / 2
+    return Correction(color, kept, mine, theirs, taken)
