@@ -84,7 +84,7 @@ def score_scene(scene: str, args) -> dict:
     rows["OIDN 2.5, halves"] = (first.denoised + second.denoised) / 2
     seconds["OIDN 2.5, halves"] = time.monotonic() - started
     corrector = Corrector(guides=3, radius=args.radius)
-    steps = corrector.fit(first, second, steps=args.steps, learning_rate=args.learning_rate)
+    steps = corrector.fit(first, second, steps=args.steps, rate=args.learning_rate)
     corrected = [corrector.correct(half) for half in (first, second)]
     rows["corrected halves"] = (corrected[0] + corrected[1]) / 2
     seconds["corrected halves"] = time.monotonic() - started

@@ -31,7 +31,7 @@ def test_a_new_corrector_starts_close_to_its_denoiser_and_training_keeps_it_fini
     corrector = Corrector(guides=3)
     start = corrector.correct(a)
     assert rel_mse(start, a.denoised) < 0.01  # 98 % the denoiser's, 2 % the kernel's estimate
-    assert corrector.fit(a, b, steps=5, crop=32, batch=2) == 5
+    assert corrector.fit(a, b, steps=5) == 5
     assert np.isfinite(corrector.correct(a)).all()
 
 

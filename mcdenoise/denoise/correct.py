@@ -21,7 +21,6 @@ says so. Not yet wired into ``apply``: ``benchmarks/correct.py`` measures it (do
 "Issue 39, first session").
 """
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +34,8 @@ from mcdenoise.tonemap import tonemap
 RADIUS = 5
 #: Channels and 3x3 convolutions of the network that predicts the kernel's parameters.
 WIDTH, LAYERS = 16, 8
+#: Training crops' side, and crops a step.
+CROP, BATCH = 64, 4
 #: Center weights and bandwidths are kept above this, so no weight sum vanishes.
 EPSILON = 1e-4
 #: The noisy color's bandwidth starts at about 1/5², so the window's noisy pixels start weighted alike.
@@ -156,30 +157,19 @@ class Corrector:
             out = bilateral_correction(color, guides, *params, radius=self.radius)
         return out[0].permute(1, 2, 0).clamp_min(0).numpy()
 
-    def fit(
-        self,
-        a: Half,
-        b: Half,
-        steps: int = 100,
-        crop: int = 64,
-        batch: int = 4,
-        seconds: float = 0.0,
-        seed: int = 0,
-        learning_rate: float = 1e-3,
-        trained_on: np.ndarray | None = None,
-    ) -> int:
-        """Train on crops of both halves, each the other's target, for ``steps`` steps (or
-        ``seconds``, whichever ends first); returns the steps taken. ``trained_on`` (an (H, W)
-        bool mask) leaves the pixels where it is False out of the loss, to judge the fit there."""
+    def fit(self, a: Half, b: Half, steps: int = 100, rate: float = 1e-3, trained_on: np.ndarray | None = None, seed: int = 0) -> int:
+        """Train on :data:`CROP`-sided crops of both halves, :data:`BATCH` a step, each half the
+        other's target, for ``steps`` steps; returns the steps taken. ``trained_on`` (an (H, W) bool
+        mask) leaves the pixels where it is False out of the loss, to judge the fit there."""
         tensors = [(_tensor(h.color), [_tensor(g) for g in h.guides()]) for h in (a, b)]
         mask = torch.ones(1, 1, *a.color.shape[:2]) if trained_on is None else torch.from_numpy(trained_on).float()[None, None]
         height, width = a.color.shape[:2]
-        crop = min(crop, height, width)
+        crop, batch = min(CROP, height, width), BATCH
         generator = torch.Generator().manual_seed(seed)
-        optimiser = torch.optim.Adam(self.net.parameters(), lr=learning_rate)
-        started, taken = time.monotonic(), 0
+        optimiser = torch.optim.Adam(self.net.parameters(), lr=rate)
+        taken = 0
         self.net.train()
-        while taken < steps and not (seconds and time.monotonic() - started > seconds):
+        while taken < steps:
             corners = torch.stack([torch.randint(0, n - crop + 1, (batch,), generator=generator) for n in (height, width)], 1)
             halves = [(_crops(color, corners, crop), [_crops(g, corners, crop) for g in guides]) for color, guides in tensors]
             counted = _crops(mask, corners, crop)
@@ -232,7 +222,7 @@ def correct_halves(a: Half, b: Half, steps: int = 100, learning_rate: float = 1e
     but for the estimate's own noise."""
     held = held_out_tiles(*a.color.shape[:2], seed=seed)
     corrector = Corrector(len(a.guides()), seed=seed, radius=radius)
-    taken = corrector.fit(a, b, steps=steps, learning_rate=learning_rate, seed=seed, trained_on=~held)
+    taken = corrector.fit(a, b, steps=steps, rate=learning_rate, seed=seed, trained_on=~held)
     corrected = [corrector.correct(half) for half in (a, b)]
 
     def estimate(first: np.ndarray, second: np.ndarray) -> float:
