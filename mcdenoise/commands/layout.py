@@ -26,9 +26,13 @@ class LayoutOptions:
         metavar="FEATURE=GROUP,...",
     )
 
-    def request(self, files: dict | None = None) -> LayoutRequest:
-        """The layout request of these options, with the separate feature ``files`` of one frame."""
-        return LayoutRequest(layer=self.layer, groups=LayoutRequest.parse_channels(self.channels), files=files or {})
+    def request(self) -> LayoutRequest:
+        """The layout request of these options."""
+        return LayoutRequest(layer=self.layer, groups=LayoutRequest.parse_channels(self.channels), files=self.feature_files())
+
+    def feature_files(self) -> dict[str, str]:
+        """One frame's features from files of their own, by feature: none here."""
+        return {}
 
 
 def _file_option(feature: str):
@@ -45,7 +49,6 @@ class FrameLayoutOptions(LayoutOptions):
     normal: str | None = _file_option("normal")
     depth: str | None = _file_option("depth")
 
-    def request(self, files: dict | None = None) -> LayoutRequest:
-        """The layout request, with the feature files given."""
-        given = {name: getattr(self, name) for name in ("albedo", "normal", "depth") if getattr(self, name)}
-        return super().request(given)
+    def feature_files(self) -> dict[str, str]:
+        """The feature files given, by feature."""
+        return {name: getattr(self, name) for name in ("albedo", "normal", "depth") if getattr(self, name)}
