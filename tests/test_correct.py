@@ -1,9 +1,9 @@
-"""The per-frame corrector (issue 39, in progress): it starts as its denoiser, a half with no noise
+"""The per-frame corrector (issue 39): it starts as its denoiser, a half with no noise
 comes back as it is, and the reference-free estimate ranks outputs as the reference does."""
 
 import numpy as np
 
-from mcdenoise.denoise.correct import Corrector, Half, correct_halves, held_out_error, held_out_tiles
+from mcdenoise.denoise.correct import Corrector, Half, correct_frame, held_out_error, held_out_tiles
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
 from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name
@@ -44,12 +44,20 @@ def test_the_held_out_estimate_ranks_outputs_as_the_reference_does(test_dir):
     assert sorted(estimate, key=estimate.get) == sorted(truth, key=truth.get) == ["oidn", "oidn too bright", "noisy"], (estimate, truth)
 
 
-def test_halves_corrected_with_held_out_tiles_keep_what_the_tiles_say(test_dir):
+def test_a_frame_corrected_with_held_out_tiles_keeps_what_the_tiles_say(test_dir):
     a, b = _halves(test_dir)
     held = held_out_tiles(64, 64, tile=16, seed=3)
     assert held.shape == (64, 64) and 0 < held.mean() < 1 and np.array_equal(held, held_out_tiles(64, 64, tile=16, seed=3))
-    result = correct_halves(a, b, steps=5)
+    whole = Half((a.color + b.color) / 2, (a.denoised + b.denoised) / 2, a.albedo, a.normal)
+    result = correct_frame(a, b, whole, steps=5)
     assert result.steps == 5 and np.isfinite(result.color).all()
     assert result.kept == (result.estimate < result.denoiser_estimate)
     if not result.kept:
-        np.testing.assert_array_equal(result.color, (a.denoised + b.denoised) / 2)
+        np.testing.assert_array_equal(result.color, whole.denoised)
+    assert ("corrected" if result.kept else "OIDN kept") in result.summary("OIDN")
+
+
+def test_a_frame_without_features_is_corrected_by_its_color_alone(test_dir):
+    a, b = (Half(h.color, h.denoised) for h in _halves(test_dir))
+    result = correct_frame(a, b, a, steps=3)
+    assert result.color.shape == a.color.shape and np.isfinite(result.color).all()

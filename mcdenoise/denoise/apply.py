@@ -33,6 +33,13 @@ def denoised_path(source: Path) -> Path:
     return source.with_name(source.stem + ".denoised" + (source.suffix or ".exr"))
 
 
+def denoiser_name(denoiser: Denoiser) -> str:
+    """What a note calls the denoiser: a model file by its name, else OIDN or the base model."""
+    if denoiser.source.endswith(".pt"):
+        return Path(denoiser.source).name
+    return "OIDN" if denoiser.features.has_prior else "the base model"
+
+
 def _same_file(a: Path, b: Path) -> bool:
     if a.exists() and b.exists():
         return os.path.samefile(a, b)
@@ -44,8 +51,6 @@ def apply_file(
     source,
     output=None,
     other_half=None,
-    adapt_steps: int = 0,
-    adapt_seconds: float = 0.0,
     layout: LayoutRequest | None = None,
     temporal: TemporalFilter | None = None,
     read=read_frame,
@@ -54,9 +59,9 @@ def apply_file(
     """Denoise one EXR into ``output`` (default ``SOURCE.denoised.exr``); never overwrites an input.
 
     With ``other_half`` (the same frame rendered with another seed, both with half the samples)
-    the output is the mean of the two denoised halves; ``adapt_steps`` and/or ``adapt_seconds``
-    first fine-tune the model on those halves (:meth:`Denoiser.adapted_to`). The other channels
-    and the header are the source's. A :class:`Router` picks the denoiser by the source's noise.
+    the two are merged, denoised once and corrected from the halves (:meth:`Denoiser.corrected`);
+    the note says whether the correction was kept, and the time taken. The other channels and
+    the header are the source's. A :class:`Router` picks the denoiser by the source's noise.
     ``layout`` says where the source keeps its features (:mod:`mcdenoise.io.layout`; default: found
     in the file), and the denoised color goes back where the source's color was. ``temporal``
     blends the denoised color with the sequence's previous output (:mod:`mcdenoise.denoise.temporal`).
@@ -69,8 +74,6 @@ def apply_file(
     for path in inputs + [Path(file) for file in (layout.files.values() if layout else ())]:
         if _same_file(path, output):
             raise OutputError(f"{output}: refusing to overwrite the input frame {path}; choose another -o")
-    if (adapt_steps or adapt_seconds) and other_half is None:
-        raise ConfigError("{adapt} fine-tunes on a frame's two halves: give the other half with {other_half}", "adapt", "other_half")
     ensure_writable_directory(output.parent)  # before the work, not after
     loaded = [read(path, layout) for path in inputs]
     frames = [frame for frame, _ in loaded]
@@ -85,12 +88,11 @@ def apply_file(
     if other_half is None:
         color = denoiser.denoise_frame(frames[0], name=str(source))
     else:
-        names = tuple(map(str, inputs))
-        if adapt_steps or adapt_seconds:
-            denoiser = denoiser.adapted_to(*frames, steps=adapt_steps, seconds=adapt_seconds, names=names)
-            attributes["mcdenoise.adapted"] = f"fine-tuned on both halves ({adapt_steps or 'no'} step budget, {adapt_seconds:g} s budget)"
-        color = denoiser.denoise_halves(*frames, names=names)
+        correction = denoiser.corrected(*frames, names=tuple(map(str, inputs)))
+        color = correction.color
         attributes["mcdenoise.other_half"] = str(other_half)
+        attributes["mcdenoise.corrected"] = summary = correction.summary(denoiser_name(denoiser))
+        note = f"{note}; {summary}" if note else summary
     if temporal is not None:
         color = temporal(color, frames[0], str(source))
         attributes["mcdenoise.temporal"] = f"blended with the previous output on {temporal.kept:.0%} of the pixels"
@@ -111,21 +113,21 @@ def apply_files(
     show_progress: bool = False,
     layout: LayoutRequest | None = None,
     sequence: bool = False,
-    **halves,
+    other_half=None,
 ) -> list[ApplyResult]:
-    """Denoise many files; one file's failure is recorded and the others go on. ``halves``
-    (``other_half``, ``adapt_steps``, ``adapt_seconds``) and ``layout`` go to :func:`apply_file`;
-    the halves for one source only. With ``sequence`` the sources are the frames of a sequence in
-    order, each blended with the output before it (:class:`TemporalFilter`; a failed frame starts
-    the blending afresh). A thread reads the next file and writes the last output while a frame
-    is denoised, and OpenEXR (de)compresses with a thread per core; a file that fails to write is
-    recorded as failed, and the others go on."""
+    """Denoise many files; one file's failure is recorded and the others go on. ``other_half``
+    and ``layout`` go to :func:`apply_file`, the other half for one source only. With
+    ``sequence`` the sources are the frames of a sequence in order, each blended with the output
+    before it (:class:`TemporalFilter`; a failed frame starts the blending afresh). A thread
+    reads the next file and writes the last output while a frame is denoised, and OpenEXR
+    (de)compresses with a thread per core; a file that fails to write is recorded as failed, and
+    the others go on."""
     sources = [Path(s) for s in sources]
     if output is not None and len(sources) > 1:
         raise OutputError("-o names one output file; with several inputs leave it out")
     if layout is not None and layout.files and len(sources) > 1:
         raise ConfigError("{albedo}, {normal} and {depth} files belong to one frame; give one input with them", "albedo", "normal", "depth")
-    if halves.get("other_half") is not None and len(sources) > 1:
+    if other_half is not None and len(sources) > 1:
         raise ConfigError("{other_half} is the other half of one frame; give one input with it", "other_half")
     temporal = TemporalFilter() if sequence else None
     use_threads(os.cpu_count() or 1)
@@ -146,9 +148,7 @@ def apply_files(
                 if index + 1 < len(sources):
                     reads[index + 1] = io.submit(read_frame, sources[index + 1], layout)
                 try:
-                    result = apply_file(
-                        denoiser, source, output, layout=layout, temporal=temporal, read=read_ahead, write=write_behind, **halves
-                    )
+                    result = apply_file(denoiser, source, output, other_half, layout, temporal, read=read_ahead, write=write_behind)
                     results.append(result)
                 except ConfigError:  # the options, not this frame: no other frame would fare better
                     raise

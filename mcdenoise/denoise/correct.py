@@ -14,13 +14,20 @@ A and B with independent seeds is its own Noise2Noise pair:
 - **A symmetric relative loss:** ``(f(A) − B)² / (D(B)² + 0.01)`` and the same with A and B
   swapped, D(B) the denoised other half. The output is the mean of both corrected halves.
 
-This codebase's own choices: the window is 11² (19² in the paper), and the output is a per-pixel
-share of the denoiser's own output and the rest the kernel's estimate, a share that starts at
-98 %, so the corrector starts as its denoiser and training moves it only where the other half
-says so. Not yet wired into ``apply``: ``benchmarks/correct.py`` measures it (docs/experiments.md,
-"Issue 39, first session").
+This codebase's own choices:
+
+- the window is 11² (19² in the paper), and the output is a per-pixel share of the denoiser's own
+  output and the rest the kernel's estimate, a share that starts at 98 %, so the corrector starts
+  as its denoiser and training moves it only where the other half says so;
+- the corrector fitted on the halves corrects the whole frame (both halves' samples, denoised
+  once), since denoising each half and averaging loses to denoising the frame once;
+- a quarter of the frame's tiles are held out of the fit, and the correction is kept only where
+  it is ahead there (:func:`correct_frame`).
+
+``mcdenoise apply A.exr --other-half B.exr`` runs it; ``benchmarks/correct.py`` measures it.
 """
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +35,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
+from mcdenoise.features import ALBEDO, COLOR, NORMAL
 from mcdenoise.tonemap import tonemap
 
 #: The kernel's window is (2 * RADIUS + 1)² pixels (the paper's is 19², far too slow on a CPU).
@@ -36,6 +44,8 @@ RADIUS = 5
 WIDTH, LAYERS = 16, 8
 #: Training crops' side, and crops a step.
 CROP, BATCH = 64, 4
+#: Training steps and Adam's learning rate of a frame's corrector (benchmarks/correct.py).
+STEPS, LEARNING_RATE = 100, 1e-2
 #: Center weights and bandwidths are kept above this, so no weight sum vanishes.
 EPSILON = 1e-4
 #: The noisy color's bandwidth starts at about 1/5², so the window's noisy pixels start weighted alike.
@@ -198,14 +208,24 @@ def held_out_error(output: np.ndarray, other: np.ndarray, scale: np.ndarray) -> 
 @dataclass(frozen=True)
 class Correction:
     """A frame corrected from its two halves: its color, whether the correction was kept (else it
-    is the denoiser's output of the halves, averaged), the held-out estimates that decided it, and
-    the training steps."""
+    is the denoiser's own output), the held-out estimates that decided it (:func:`held_out_error`,
+    lower is better), the training steps and the seconds taken (by :func:`correct_frame`, or in
+    all by :meth:`mcdenoise.denoise.hook.Denoiser.corrected`)."""
 
     color: np.ndarray
     kept: bool
     estimate: float
     denoiser_estimate: float
     steps: int
+    seconds: float
+
+    def summary(self, denoiser: str) -> str:
+        """One line: what was kept, by which estimates, and the time taken."""
+        verdict = "corrected" if self.kept else f"{denoiser} kept, the correction was not ahead"
+        return (
+            f"{verdict} (held-out error {self.estimate:.4g} against {denoiser}'s {self.denoiser_estimate:.4g}; "
+            f"{self.steps} steps, {self.seconds:.1f} s)"
+        )
 
 
 def held_out_tiles(height: int, width: int, tile: int = 32, share: float = 0.25, seed: int = 0) -> np.ndarray:
@@ -215,22 +235,33 @@ def held_out_tiles(height: int, width: int, tile: int = 32, share: float = 0.25,
     return np.kron(chosen, np.ones((tile, tile), dtype=bool))[:height, :width]
 
 
-def correct_halves(a: Half, b: Half, steps: int = 100, learning_rate: float = 1e-2, radius: int = RADIUS, seed: int = 0) -> Correction:
-    """Fit a :class:`Corrector` to halves ``a`` and ``b`` with a quarter of the frame's tiles held
-    out of its loss, and keep its output only where it is ahead of the denoiser on those tiles, by
-    each half's output against the other half (:func:`held_out_error`): never behind the denoiser
-    but for the estimate's own noise."""
+def half_of(frame, denoised: np.ndarray) -> Half:
+    """A :class:`Half` of an EXR frame (:class:`mcdenoise.io.exr.Frame`) and the denoiser's
+    output for it: its color, and its albedo and normal where the frame has them."""
+    features = [frame.stack(names) if all(n in frame.channels for n in names) else None for names in (ALBEDO, NORMAL)]
+    return Half(frame.stack(COLOR), denoised, *features)
+
+
+def correct_frame(
+    a: Half, b: Half, whole: Half, steps: int = STEPS, learning_rate: float = LEARNING_RATE, radius: int = RADIUS, seed: int = 0
+) -> Correction:
+    """Correct ``whole`` (the frame with the samples of both halves, and the denoiser's output of
+    it) by a :class:`Corrector` fitted to halves ``a`` and ``b`` with a quarter of the frame's
+    tiles held out of its loss. The correction is kept only if, on those tiles, both halves'
+    corrected outputs are closer to the other half than the denoiser's are
+    (:func:`held_out_error`), so it is never behind the denoiser but for the estimate's own noise."""
+    started = time.monotonic()
     held = held_out_tiles(*a.color.shape[:2], seed=seed)
     corrector = Corrector(len(a.guides()), seed=seed, radius=radius)
     taken = corrector.fit(a, b, steps=steps, rate=learning_rate, seed=seed, trained_on=~held)
-    corrected = [corrector.correct(half) for half in (a, b)]
 
     def estimate(first: np.ndarray, second: np.ndarray) -> float:
         """Both halves' outputs against the other half, on the held-out tiles."""
         errors = [held_out_error(out[held], other.color[held], other.denoised[held]) for out, other in ((first, b), (second, a))]
         return sum(errors) / 2
 
-    mine, theirs = estimate(*corrected), estimate(a.denoised, b.denoised)
+    mine = estimate(corrector.correct(a), corrector.correct(b))
+    theirs = estimate(a.denoised, b.denoised)
     kept = mine < theirs
-    color = (corrected[0] + corrected[1]) / 2 if kept else (a.denoised + b.denoised) / 2
-    return Correction(color, kept, mine, theirs, taken)
+    color = corrector.correct(whole) if kept else whole.denoised
+    return Correction(color, kept, mine, theirs, taken, time.monotonic() - started)

@@ -14,12 +14,15 @@ emission added back, converged where the frame has an emission pass
 (``render-pairs --emission-spp``); see :class:`mcdenoise.features.FeatureSet`.
 """
 
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from mcdenoise.config import Precision, choices
+from mcdenoise.denoise.correct import STEPS, Correction, correct_frame, half_of
 from mcdenoise.denoise.ensemble import COUNTS, denoise_in_orientations
 from mcdenoise.denoise.inputs import check_channels, merge_halves, read_halves, stack_channels
 from mcdenoise.denoise.load import LoadedModel, load_base, load_model
@@ -144,6 +147,20 @@ class Denoiser:
         cannot be two halves of one frame."""
         read_halves(self.features, first, second, names)
         return self.denoise_frame(merge_halves(first, second), "the merged halves")
+
+    def corrected(self, first: Frame, second: Frame, steps: int = STEPS, names=("first half", "second half")) -> Correction:
+        """The frame of two halves (rendered with independent seeds, each with half the samples)
+        merged and denoised once, then corrected by a small kernel network fitted to the halves in
+        ``steps`` steps, each half's output against the other half (:mod:`mcdenoise.denoise.correct`).
+        The correction is kept only where it was ahead on tiles held out of the fit; the result says
+        which, and the seconds taken in all. Raises :class:`FrameError` when the frames cannot be two
+        halves of one frame."""
+        started = time.monotonic()
+        read_halves(self.features, first, second, names)
+        halves = [half_of(frame, self.denoise_frame(frame, name)) for frame, name in zip((first, second), names, strict=True)]
+        whole = merge_halves(first, second)
+        correction = correct_frame(*halves, half_of(whole, self.denoise_frame(whole, "the merged halves")), steps=steps)
+        return replace(correction, seconds=time.monotonic() - started)
 
     def adapted_to(self, first: Frame, second: Frame, steps: int = 0, seconds: float = 0.0, names=("first half", "second half")):
         """A new :class:`Denoiser` whose model is fine-tuned on the frame's own two halves for

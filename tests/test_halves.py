@@ -1,12 +1,12 @@
-"""A frame in two halves: denoised as a pair, and adapted to with Noise2Noise on itself (real renders)."""
+"""A frame in two halves (real renders): denoised as a pair, merged and corrected from its halves by
+``apply --other-half``, and adapted to with Noise2Noise on itself (experimental, library only)."""
 
 import numpy as np
 import pytest
 
 from mcdenoise.config import PairJob
-from mcdenoise.denoise.apply import apply_file
 from mcdenoise.denoise.hook import Denoiser
-from mcdenoise.errors import ConfigError, FrameError
+from mcdenoise.errors import FrameError
 from mcdenoise.features import COLOR
 from mcdenoise.io.exr import Frame, read_exr, write_exr
 from mcdenoise.io.pairs_dir import frame_name
@@ -32,18 +32,33 @@ def test_the_mean_of_two_denoised_halves_beats_one_denoised_half(halves):
     assert both > one + 0.2, (one, both)  # 29.21 -> 29.68 dB when written (AMD EPYC)
 
 
-def test_adapting_to_the_frame_lowers_its_error(halves, tmp_path):
+def test_apply_with_the_other_half_merges_denoises_and_corrects_saying_what_it_kept(halves, tmp_path):
     first, second, reference = halves
-    plain = tmp_path / "plain.exr"
-    adapted = tmp_path / "adapted.exr"
-    assert run_cli("apply", first, "--other-half", second, "--route", "base", "-o", plain).returncode == 0
-    result = run_cli("apply", first, "--other-half", second, "--route", "base", "--adapt-steps", 150, "-o", adapted)
+    out = tmp_path / "corrected.exr"
+    result = run_cli("apply", first, "--other-half", second, "--route", "oidn", "-o", out)
     assert result.returncode == 0, result.stderr
-    before, after = (psnr_t(read_exr(p).stack(COLOR), reference) for p in (plain, adapted))
-    assert after > before + 0.5, (before, after)
-    frame = read_exr(adapted)
-    assert "fine-tuned on both halves" in frame.attributes["mcdenoise.adapted"]
+    assert "held-out error" in result.stdout and " steps, " in result.stdout, result.stdout
+    frame = read_exr(out)
     assert set(frame.channels) == set(read_exr(first).channels)  # the source's other channels are kept
+    note = frame.attributes["mcdenoise.corrected"]
+    oidn = Denoiser.base("oidn", device="cpu")
+    a, b = read_exr(first), read_exr(second)
+    merged, halves_mean = oidn.denoise_merged(a, b), oidn.denoise_halves(a, b)
+    color = frame.stack(COLOR)
+    if note.startswith("OIDN kept"):
+        np.testing.assert_allclose(color, merged, rtol=1e-6, atol=1e-7)
+    else:
+        assert note.startswith("corrected")
+    # Denoised once with the samples of both, it is ahead of the halves denoised apart.
+    assert psnr_t(color, reference) > psnr_t(halves_mean, reference) + 0.2, (psnr_t(color, reference), psnr_t(halves_mean, reference))
+    assert psnr_t(color, reference) > psnr_t(merged, reference) - 0.3
+
+
+def test_a_correction_is_kept_only_when_the_held_out_tiles_say_it_is_ahead(halves):
+    first, second, _ = halves
+    correction = Denoiser.base("oidn", device="cpu").corrected(read_exr(first), read_exr(second), steps=5)
+    assert correction.steps == 5 and np.isfinite(correction.color).all() and correction.seconds > 0
+    assert correction.kept == (correction.estimate < correction.denoiser_estimate)
 
 
 def test_adapting_leaves_the_loaded_model_as_it_was(halves):
@@ -64,23 +79,27 @@ def test_frames_that_are_not_two_halves_get_a_clear_error(halves, train_dir, tmp
     small = tmp_path / "small.exr"
     frame = read_exr(second)
     write_exr(small, Frame({name: values[:32, :48] for name, values in frame.channels.items()}, frame.attributes))
-    result = run_cli("apply", first, "--other-half", small, "--adapt-steps", 2, "-o", tmp_path / "o.exr")
+    result = run_cli("apply", first, "--other-half", small, "-o", tmp_path / "o.exr")
     assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "not two halves of one frame" in result.stderr and "small.exr" in result.stderr
     assert not (tmp_path / "o.exr").exists()
 
 
-def test_adapt_needs_the_other_half_and_never_overwrites_it(halves, tmp_path):
+def test_the_other_half_is_never_overwritten_and_the_same_seed_is_refused(halves, tmp_path):
     first, second, _ = halves
-    result = run_cli("apply", first, "--adapt", 10, "-o", tmp_path / "o.exr")
-    assert result.returncode == 1 and "--other-half" in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    with pytest.raises(ConfigError, match="other_half"):
-        apply_file(Denoiser.load("base"), first, tmp_path / "o.exr", adapt_steps=5)
     before = second.read_bytes()
     result = run_cli("apply", first, "--other-half", second, "-o", second)
     assert result.returncode == 1 and "refusing to overwrite" in result.stderr
     assert second.read_bytes() == before
+    result = run_cli("apply", first, "--other-half", first, "-o", tmp_path / "o.exr")
+    assert result.returncode == 1 and "independent seeds" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o.exr").exists()
+
+
+def test_adapt_is_retired_from_the_command_line(halves, tmp_path):
+    first, second, _ = halves
+    result = run_cli("apply", first, "--other-half", second, "--adapt", 10, "-o", tmp_path / "o.exr")
+    assert result.returncode == 2 and "--adapt" in result.stderr and not (tmp_path / "o.exr").exists()
 
 
 def test_merged_halves_are_denoised_as_one_frame_with_the_samples_of_both(halves):
