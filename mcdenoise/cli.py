@@ -59,7 +59,6 @@ def _add_flags(parser, config, flags: dict, prefix: str = "", expose=None) -> No
         flag = flags[field.name] = meta["flag"] or "--" + field.name.replace("_", "-")
         names = [meta["short"], flag] if meta["short"] else [flag]
         shown = meta["help"] if default in (MISSING, None, False, []) else meta["help"] + " (default %(default)s)"
-        shown = argparse.SUPPRESS if meta["hidden"] else shown
         if isinstance(default, bool):
             parser.add_argument(*names, dest=dest, action="store_true", help=shown)
             continue

@@ -23,13 +23,11 @@ def option(
     const: Any = None,
     default_factory: Callable[[], Any] | None = None,
     expose: tuple[str, ...] | None = None,
-    hidden: bool = False,
 ) -> Any:
     """A dataclass field that the command line shows as ``flag`` (default: ``--`` + the field's
     name with dashes), ``short`` too, or as a positional argument; ``parse`` reads its text
     (default: the default's type), ``choices`` limits it. A field that holds an option dataclass
-    lends the flags of its fields, or of those named in ``expose``. A ``hidden`` flag works but is left
-    out of ``--help`` (an experimental one)."""
+    lends the flags of its fields, or of those named in ``expose``."""
     metadata = {
         "help": help,
         "flag": flag,
@@ -41,7 +39,6 @@ def option(
         "nargs": nargs,
         "const": const,
         "expose": expose,
-        "hidden": hidden,
     }
     if default_factory is not None:
         return field(default_factory=default_factory, metadata=metadata)

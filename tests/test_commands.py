@@ -72,9 +72,3 @@ def test_apply_run_from_python_writes_what_the_command_line_writes(test_dir, tmp
     assert run_cli("apply", source, "-o", tmp_path / "cli.exr", "--route", "base", "--precision", "fp32").returncode == 0
     python, cli = (read_exr(tmp_path / f"{name}.exr").stack(COLOR) for name in ("python", "cli"))
     np.testing.assert_array_equal(python, cli)
-
-
-def test_an_experimental_flag_works_but_stays_out_of_help():
-    apply = build_parser()._subparsers._group_actions[0].choices["apply"]
-    assert "--adapt" not in apply.format_help()
-    assert vars(build_parser().parse_args(["apply", "f.exr", "--adapt-steps", "5"]))["adapt_steps"] == 5
