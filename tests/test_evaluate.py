@@ -39,3 +39,42 @@ def test_eval_of_mismatched_frames_gives_one_line_errors(test_dir, tmp_path):
     result = run_cli("eval", tmp_path / "gray.exr", "--ref", tmp_path / "small.exr")
     assert result.returncode == 1 and "missing channels R, G, B" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_eval_with_the_other_half_ranks_outputs_of_one_half_as_the_reference_does(test_dir, tmp_path):
+    first, second = test_dir / frame_name(0, 0, "a"), test_dir / frame_name(0, 0, "b")
+    reference = read_exr(test_dir / frame_name(0, None, "ref")).stack("RGB")
+    outputs = {"noisy": first}
+    for route in ("oidn", "base"):
+        outputs[route] = tmp_path / f"{route}.exr"
+        assert run_cli("apply", first, "--route", route, "-o", outputs[route]).returncode == 0
+    oidn = read_exr(outputs["oidn"])
+    for name, gain in (("oidn, too bright", 1.3), ("oidn, too dark", 0.8)):
+        outputs[name] = tmp_path / f"{gain}.exr"
+        write_exr(outputs[name], Frame({c: oidn.channels[c] * gain for c in "RGB"}))
+    estimates = {}
+    for name, path in outputs.items():
+        result = run_cli("eval", path, "--other-half", second, "--json")
+        assert result.returncode == 0, result.stderr
+        estimates[name] = json.loads(result.stdout)["held_out_error"]
+    truth = {name: rel_mse(read_exr(path).stack("RGB"), reference) for name, path in outputs.items()}
+    assert sorted(estimates, key=estimates.get) == sorted(truth, key=truth.get), (estimates, truth)
+
+
+def test_eval_with_the_other_half_refuses_what_it_cannot_estimate(test_dir, tmp_path):
+    first, second = test_dir / frame_name(0, 0, "a"), test_dir / frame_name(0, 0, "b")
+    both = tmp_path / "both.exr"
+    assert run_cli("apply", first, "--other-half", second, "--route", "oidn", "-o", both).returncode == 0
+    for args, message in (
+        ((both, "--other-half", second), "made from both halves"),
+        ((first, "--other-half", first), "the same color"),
+        ((first, "--other-half", second, "--ref", second), "one of the two"),
+        ((first,), "one of the two"),
+    ):
+        result = run_cli("eval", *args)
+        assert result.returncode != 0 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    nan = read_exr(second)
+    nan.channels["R"][3, 4] = np.nan
+    write_exr(tmp_path / "nan.exr", nan)
+    result = run_cli("eval", first, "--other-half", tmp_path / "nan.exr")
+    assert result.returncode == 1 and "NaN" in result.stderr
