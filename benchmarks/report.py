@@ -9,7 +9,8 @@ wrote (the format of benchmarks/table.py), NAME unique. Writes docs/results.md (
 README's first, then by name, each with its machine, date, command, a link to its raw results and to its table
 file, its tables and its figures. If README.md (``--readme PATH``) has the lines ``<!-- results:NAME -->`` and
 ``<!-- /results:NAME -->``, the first table of the run NAME replaces what stands between them, with its provenance
-(NAME: headline, blender, sequence, speed, scale, or any other run's). Files are written atomically; a malformed
+(NAME: headline, blender, sequence, speed, scale, or any other run's); between ``<!-- results:NAME:line -->`` and
+``<!-- /results:NAME:line -->``, the run's first note, in one line with its provenance. Files are written atomically; a malformed
 table file stops the script with a one-line error naming it (exit 1). Standard library only.
 """
 
@@ -28,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 #: The README's blocks, in the README's order; their runs open docs/results.md, in this order.
 README_BLOCKS = ("headline", "blender", "sequence", "speed", "scale")
-MARKER = re.compile(r"^<!-- results:(?P<name>[\w.-]+) -->$")
+MARKER = re.compile(r"^<!-- results:(?P<name>[\w.-]+)(?P<line>:line)? -->$")
 
 
 class ReportError(Exception):
@@ -92,18 +93,23 @@ def build_doc(found: Found, results: Path, doc: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def block(name: str, found: Found, readme: Path, doc: Path) -> list[str]:
-    """The lines of README's block NAME: the first table of the run NAME, and where it came from (its raw JSON files,
-    and its section of the page ``doc``)."""
+def block(name: str, found: Found, readme: Path, doc: Path, one_line: bool = False) -> list[str]:
+    """The lines of README's block NAME: the first table of the run NAME (or with ``one_line`` its first note), and
+    where it came from (its raw JSON files, and its section of the page ``doc``)."""
     if name not in found:
         return [f"(No {name} result yet.)"]
     path, tables = found[name]
+    page = relative(doc, readme.parent)
+    if one_line:
+        if not tables.notes:
+            raise ReportError(f"{path}: the README's one-line block {name} needs the run's first note")
+        provenance = tables.provenance
+        return [f"{tables.notes[0]} ({provenance.machine}, {provenance.date}; [{page}]({page}#{anchor(tables.title)}))"]
     first, provenance = tables.tables[0], tables.provenance
     raw = [s for s in provenance.source if s.endswith(".json")]
     sources = ", ".join(f"[{Path(s).name}]({relative(path.parent / s, readme.parent)})" for s in raw)
     line = f"{tables.title}. {first.title}. {provenance.machine}, {provenance.date}, {commands_text(provenance)}"
     line += f"; from {sources}." if sources else "."
-    page = relative(doc, readme.parent)
     return [*first.markdown(), line + f" All of it: [{page}]({page}#{anchor(tables.title)})."]
 
 
@@ -125,10 +131,11 @@ def build_readme(found: Found, readme: Path, doc: Path) -> str | None:
     text = current(readme)
     if text is None:
         return None
-    names = list(dict.fromkeys(m["name"] for line in text.splitlines() if (m := MARKER.match(line.strip()))))
-    for name in names:
-        text = replace_block(text, name, block(name, found, readme, doc), readme)
-    return text if names else None
+    blocks = list(dict.fromkeys((m["name"], bool(m["line"])) for line in text.splitlines() if (m := MARKER.match(line.strip()))))
+    for name, one_line in blocks:
+        lines = block(name, found, readme, doc, one_line)
+        text = replace_block(text, name + (":line" if one_line else ""), lines, readme)
+    return text if blocks else None
 
 
 def current(path: Path) -> str | None:

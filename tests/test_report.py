@@ -56,6 +56,15 @@ def test_a_run_renders_into_the_page_and_its_readme_block(tmp_path, capsys):
     assert "results.md is stale" in capsys.readouterr().err
 
 
+def test_a_one_line_block_is_the_runs_first_note_with_its_provenance(tmp_path):
+    _run(tmp_path)
+    (tmp_path / "README.md").write_text(README.replace("results:demo", "results:demo:line"))
+    assert _report(tmp_path) == 0
+    readme = (tmp_path / "README.md").read_text()
+    assert "\nA note. (AMD EPYC 7B13, 2 cores, 2026-12-06; [results.md](results.md#demo))\n" in readme and "| noisy |" not in readme
+    assert _report(tmp_path, "--check") == 0
+
+
 def test_a_block_without_its_run_says_so(tmp_path):
     _run(tmp_path, name="other")
     (tmp_path / "README.md").write_text(README)
