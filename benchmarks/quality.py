@@ -23,7 +23,8 @@ corrects OIDN (``base-oidn``: the bundled one when installed, else the plain bas
 made to start as OIDN, ``mcdenoise.learn.model.correcting_prior``). With
 ``--adapt SECONDS`` each base also denoises the test frame given as two halves at
 half the spp, as it is (``base, halves``: the mean of both denoised; ``merged``: their
-mean denoised once) and adapted to them for that long (``apply --other-half --adapt``).
+mean denoised once) and adapted to them for that long (``Denoiser.adapted_to``, the retired
+``apply --other-half --adapt``).
 
 Writes OUT/quality.json (the scene records), the run's tables OUT/tables/NAME.json (quality_tables.py;
 ``--name``, default quality: README's headline block shows the first table of the run named headline, the
