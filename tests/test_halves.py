@@ -109,3 +109,11 @@ def test_merged_halves_are_denoised_as_one_frame_with_the_samples_of_both(halves
     np.testing.assert_allclose(denoiser.denoise_merged(first, second), denoiser.denoise_frame(merged), rtol=1e-6, atol=1e-7)
     with pytest.raises(FrameError, match="independent seeds"):
         denoiser.denoise_merged(first, first)
+
+
+def test_nan_and_infinite_pixels_are_corrected_as_zero_and_the_output_stays_finite(halves):
+    first, second, _ = halves
+    broken = read_exr(first)
+    broken.channels["R"][5, 6], broken.channels["G"][10, 20], broken.channels["B"][30, 40] = np.nan, np.inf, -3.0
+    correction = Denoiser.base("oidn", device="cpu").corrected(broken, read_exr(second), steps=3)
+    assert np.isfinite(correction.color).all() and (correction.color >= 0).all()

@@ -35,7 +35,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from mcdenoise.features import ALBEDO, COLOR, NORMAL
+from mcdenoise.features import ALBEDO, COLOR, NORMAL, invalid_color
 from mcdenoise.tonemap import tonemap
 
 #: The kernel's window is (2 * RADIUS + 1)² pixels (the paper's is 19², far too slow on a CPU).
@@ -237,9 +237,12 @@ def held_out_tiles(height: int, width: int, tile: int = 32, share: float = 0.25,
 
 def half_of(frame, denoised: np.ndarray) -> Half:
     """A :class:`Half` of an EXR frame (:class:`mcdenoise.io.exr.Frame`) and the denoiser's
-    output for it: its color, and its albedo and normal where the frame has them."""
-    features = [frame.stack(names) if all(n in frame.channels for n in names) else None for names in (ALBEDO, NORMAL)]
-    return Half(frame.stack(COLOR), denoised, *features)
+    output for it: its color, NaN, infinite and negative values as 0 (as the denoiser takes
+    them), and its albedo and normal where the frame has them."""
+    color = frame.stack(COLOR)
+    color = np.where(invalid_color(color), 0, color).astype(np.float32)
+    features = [np.nan_to_num(frame.stack(names)) if all(n in frame.channels for n in names) else None for names in (ALBEDO, NORMAL)]
+    return Half(color, denoised, *features)
 
 
 def correct_frame(
