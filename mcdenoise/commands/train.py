@@ -12,6 +12,7 @@ from typing import get_args
 from mcdenoise.commands.layout import GROUP, LayoutOptions
 from mcdenoise.commands.spec import Command, Printed
 from mcdenoise.config import Device, Prior, TrainConfig, UNetConfig
+from mcdenoise.errors import ConfigError
 from mcdenoise.options import option, whole_number
 
 
@@ -40,6 +41,12 @@ class TrainCommandConfig:
         "(needs 'pip install pyoidn'); none: it denoises on its own",
         choices=get_args(Prior),
     )
+    corrector: bool = option(
+        False,
+        "train a small kernel network that corrects Intel OIDN's output (pip install pyoidn) instead of the U-Net: it "
+        "averages each frame's own pixels, so it cannot invent light; --features says what it compares pixels by "
+        "(albedo, normal), --lr 0 is its own 1e-2, and the U-Net's options do not apply (docs/guide.md)",
+    )
     device: Device = option("auto", "auto uses CUDA when available", choices=get_args(Device))
     restart: bool = option(False, "overwrite --out instead of resuming from it")
     layout: LayoutOptions = field(default_factory=LayoutOptions, metadata={"group": GROUP})
@@ -50,6 +57,8 @@ def run(config: TrainCommandConfig, show_progress: bool = False, log=None) -> Pr
     from mcdenoise.features import FeatureSet
     from mcdenoise.learn.train import train
 
+    if config.corrector:
+        return _train_corrector(config, show_progress, log)
     features = FeatureSet(tuple(f for f in config.features.split(",") if f and f != "none"), prior=config.prior)
     model_config = None
     if config.width or config.depth:
@@ -74,6 +83,23 @@ def run(config: TrainCommandConfig, show_progress: bool = False, log=None) -> Pr
     return Printed([("out", f"{config.out}: {result.step} steps in {result.elapsed:.0f} s, loss {result.loss:.4f}")])
 
 
-EPILOG = "example:\n  mcdenoise train renders/cbox --validate renders/cbox-test --out cbox.pt --minutes 10"
+def _train_corrector(config: TrainCommandConfig, show_progress: bool, log) -> Printed:
+    """``train --corrector`` (:func:`mcdenoise.denoise.train_corrector.train_corrector`)."""
+    from mcdenoise.denoise.train_corrector import train_corrector
+
+    if config.prior != "none" or config.width or config.depth:
+        message = "{corrector} trains a corrector of OIDN, not a U-Net: leave out {prior}, {width} and {depth}"
+        raise ConfigError(message, "corrector", "prior", "width", "depth")
+    aux = tuple(f for f in config.features.split(",") if f and f != "none")
+    layout = config.layout.request()
+    run = train_corrector(config.dirs, config.out, config.train, aux, config.validate, config.restart, show_progress, log, layout)
+    scores = "".join(f"; {view}: OIDN {s['oidn']:.2f} dB, corrected {s['corrected']:.2f} dB" for view, s in run.validation.items())
+    return Printed([("out", f"{config.out}: a corrector of OIDN, {run.step} steps in {run.elapsed:.0f} s, loss {run.loss:.4f}{scores}")])
+
+
+EPILOG = (
+    "examples:\n  mcdenoise train renders/cbox --validate renders/cbox-test --out cbox.pt --minutes 10\n"
+    "  mcdenoise train renders/cbox --out cbox-corrector.pt --corrector --minutes 5"
+)
 
 COMMAND = Command("train", "train a denoiser on render-pairs directories", __doc__, TrainCommandConfig, run, EPILOG)

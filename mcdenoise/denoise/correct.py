@@ -69,7 +69,7 @@ class Half:
         return [self.denoised] + [g for g in (self.albedo, self.normal) if g is not None]
 
 
-def _tensor(image: np.ndarray) -> torch.Tensor:
+def as_tensor(image: np.ndarray) -> torch.Tensor:
     """(H, W, C) numpy -> (1, C, H, W) float32 tensor, with NaN and infinities as 0."""
     return torch.from_numpy(np.nan_to_num(np.ascontiguousarray(image, dtype=np.float32))).permute(2, 0, 1)[None]
 
@@ -144,7 +144,7 @@ def bilateral_correction(color, guides, slopes, bands, center, keep, radius: int
     return keep * guides[0] + (1 - keep) * total / weights.clamp_min(EPSILON)
 
 
-def _crops(image: torch.Tensor, corners: torch.Tensor, side: int) -> torch.Tensor:
+def crops(image: torch.Tensor, corners: torch.Tensor, side: int) -> torch.Tensor:
     """The ``side`` x ``side`` crops of a (1, C, H, W) image at each (y, x) of ``corners``, as a batch."""
     return torch.cat([image[..., y : y + side, x : x + side] for y, x in corners.tolist()])
 
@@ -161,40 +161,71 @@ class Corrector:
 
     def correct(self, half: Half) -> np.ndarray:
         """The corrected (H, W, 3) color of ``half``."""
-        color, guides = _tensor(half.color), [_tensor(g) for g in half.guides()]
+        color, guides = as_tensor(half.color), [as_tensor(g) for g in half.guides()]
         with torch.no_grad():
             params = self.net(network_input(color, guides))
             out = bilateral_correction(color, guides, *params, radius=self.radius)
         return out[0].permute(1, 2, 0).clamp_min(0).numpy()
 
+    def loss(self, pair: "TrainingPair", corners: torch.Tensor, crop: int) -> torch.Tensor:
+        """The symmetric relative loss on ``pair``'s crops at ``corners``: each half's corrected
+        output against the other half, ``(f(A) − B)² / (mean D(B)² + 0.01)``, over the pixels counted."""
+        halves = [(crops(color, corners, crop), [crops(g, corners, crop) for g in guides]) for color, guides in pair.halves]
+        counted = crops(pair.counted, corners, crop)
+        loss = torch.zeros(())
+        for (color, guides), (target, target_guides) in (halves, halves[::-1]):
+            out = bilateral_correction(color, guides, *self.net(network_input(color, guides)), radius=self.radius)
+            scale = target_guides[0].mean(1, keepdim=True).square() + 0.01
+            error = (out - target).square() / scale * counted
+            loss = loss + error.sum() / (3 * counted.sum()).clamp_min(1) / 2
+        return loss
+
     def fit(self, a: Half, b: Half, steps: int = 100, rate: float = 1e-3, trained_on: np.ndarray | None = None, seed: int = 0) -> int:
         """Train on :data:`CROP`-sided crops of both halves, :data:`BATCH` a step, each half the
         other's target, for ``steps`` steps; returns the steps taken. ``trained_on`` (an (H, W) bool
         mask) leaves the pixels where it is False out of the loss, to judge the fit there."""
-        tensors = [(_tensor(h.color), [_tensor(g) for g in h.guides()]) for h in (a, b)]
-        mask = torch.ones(1, 1, *a.color.shape[:2]) if trained_on is None else torch.from_numpy(trained_on).float()[None, None]
-        height, width = a.color.shape[:2]
-        crop, batch = min(CROP, height, width), BATCH
+        pair = TrainingPair.of(a, b, trained_on)
+        height, width = pair.size
+        crop = min(CROP, height, width)
         generator = torch.Generator().manual_seed(seed)
         optimiser = torch.optim.Adam(self.net.parameters(), lr=rate)
         taken = 0
         self.net.train()
         while taken < steps:
-            corners = torch.stack([torch.randint(0, n - crop + 1, (batch,), generator=generator) for n in (height, width)], 1)
-            halves = [(_crops(color, corners, crop), [_crops(g, corners, crop) for g in guides]) for color, guides in tensors]
-            counted = _crops(mask, corners, crop)
-            loss = 0.0
-            for (color, guides), (target, target_guides) in (halves, halves[::-1]):
-                out = bilateral_correction(color, guides, *self.net(network_input(color, guides)), radius=self.radius)
-                scale = target_guides[0].mean(1, keepdim=True).square() + 0.01
-                error = (out - target).square() / scale * counted
-                loss = loss + error.sum() / (3 * counted.sum()).clamp_min(1) / 2
+            loss = self.loss(pair, crop_corners(pair.size, crop, BATCH, generator), crop)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
             taken += 1
         self.net.eval()
         return taken
+
+
+@dataclass(frozen=True)
+class TrainingPair:
+    """Two halves of one view as tensors (each its color and guides), and the (1, 1, H, W) mask
+    of the pixels that the loss counts."""
+
+    halves: tuple
+    counted: torch.Tensor
+
+    @classmethod
+    def of(cls, a: Half, b: Half, trained_on: np.ndarray | None = None) -> "TrainingPair":
+        """The pair of halves ``a`` and ``b``, counting the pixels where ``trained_on`` is True (default: all)."""
+        halves = tuple((as_tensor(h.color), [as_tensor(g) for g in h.guides()]) for h in (a, b))
+        size = a.color.shape[:2]
+        counted = torch.ones(1, 1, *size) if trained_on is None else torch.from_numpy(trained_on).float()[None, None]
+        return cls(halves, counted)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(height, width) of its frames."""
+        return tuple(self.counted.shape[-2:])
+
+
+def crop_corners(size: tuple[int, int], crop: int, batch: int, generator: torch.Generator) -> torch.Tensor:
+    """``batch`` random (y, x) corners of ``crop``-sided crops inside a frame of ``size``."""
+    return torch.stack([torch.randint(0, n - crop + 1, (batch,), generator=generator) for n in size], 1)
 
 
 def held_out_error(output: np.ndarray, other: np.ndarray, scale: np.ndarray) -> float:

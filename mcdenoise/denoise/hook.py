@@ -26,6 +26,7 @@ from mcdenoise.denoise.correct import STEPS, Correction, correct_frame, half_of
 from mcdenoise.denoise.ensemble import COUNTS, denoise_in_orientations
 from mcdenoise.denoise.inputs import check_channels, merge_halves, read_halves, stack_channels
 from mcdenoise.denoise.load import LoadedModel, load_base, load_model
+from mcdenoise.denoise.scene_corrector import SceneCorrector, holds_corrector
 from mcdenoise.errors import ConfigError, ModelError
 from mcdenoise.features import COLOR, FeatureSet
 from mcdenoise.io.exr import Frame, read_exr
@@ -67,14 +68,18 @@ class Denoiser:
         self.orientations = orientations
 
     @classmethod
-    def load(cls, path="base", device: str = "auto", **options) -> "Denoiser":
+    def load(cls, path="base", device: str = "auto", **options) -> "Denoiser | SceneCorrector":
         """Load a model file written by ``mcdenoise train`` onto ``device`` (auto, cpu or cuda).
 
         ``path`` may name a bundled model: ``"base"`` (the default) or ``"fast"`` (about twice as
         fast, less accurate). A model trained with ``prior="oidn"`` runs Intel OIDN first (needs
         ``pyoidn``). ``options`` are the constructor's: ``tile``, ``strict``, ``precision`` and
-        ``orientations`` (> 1 averages that many flips and rotations of each frame).
+        ``orientations`` (> 1 averages that many flips and rotations of each frame). A file written
+        by ``train --corrector`` gives a :class:`SceneCorrector` (OIDN, corrected), which takes no
+        options.
         """
+        if holds_corrector(path):
+            return SceneCorrector.load(path)
         return cls.of(load_model(path, device), **options)
 
     @classmethod

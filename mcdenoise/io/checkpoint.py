@@ -4,7 +4,10 @@ A model file holds one :class:`Checkpoint`: the network's shape, the features it
 reads, its weights, how its run went (the options that trained it, typed: a
 ``TrainConfig`` or a :class:`LiveRun`; its step, time, data and scores) and, while it
 trains, the state that resumes the run. :func:`load_checkpoint` is its one reader and
-:func:`save_checkpoint` its one writer. Files are written atomically (write, then rename)
+:func:`save_checkpoint` its one writer. A model file of the other kind holds a
+:class:`CorrectorModel` (``train --corrector``: a kernel that corrects OIDN's output,
+:mod:`mcdenoise.denoise.correct`), written by :func:`save_corrector`;
+:func:`load_model_file` reads either kind. Files are written atomically (write, then rename)
 and read with ``torch.load(weights_only=True)``, so a model file can never run code.
 """
 
@@ -22,6 +25,8 @@ from mcdenoise.io.files import atomic_output
 
 #: Version of the layout below; files of another version are refused, never guessed at.
 FORMAT_VERSION = 2
+#: A corrector's file says so in its "kind", with a version of its own layout.
+CORRECTOR_KIND, CORRECTOR_FORMAT_VERSION = "corrector", 1
 
 
 @dataclass
@@ -71,6 +76,46 @@ class Checkpoint:
         return replace(self, training=None)
 
 
+@dataclass
+class CorrectorTraining:
+    """What resumes a corrector's training where it stopped."""
+
+    optimizer: dict
+    generator: torch.Tensor
+
+
+@dataclass
+class CorrectorModel:
+    """A kernel corrector of Intel OIDN's output trained across a scene's pairs (``train
+    --corrector``): the features it compares pixels by, its window's radius, its weights, how its
+    run went (options, step, seconds, data, and per view with a reference the PSNR_T of OIDN and
+    of the corrected output) and, while it trains, the state that resumes the run."""
+
+    aux: tuple[str, ...]
+    radius: int
+    weights: dict[str, torch.Tensor]
+    train_config: TrainConfig | None = None
+    step: int = 0
+    elapsed: float = 0.0
+    data: list[str] = field(default_factory=list)
+    validation: dict[str, dict[str, float]] = field(default_factory=dict)
+    training: CorrectorTraining | None = None
+
+
+def save_corrector(path, model: CorrectorModel) -> None:
+    """Write a corrector's ``model`` to ``path`` atomically."""
+    payload = {f.name: getattr(model, f.name) for f in fields(CorrectorModel)}
+    payload.update(
+        kind=CORRECTOR_KIND,
+        format_version=CORRECTOR_FORMAT_VERSION,
+        aux=list(model.aux),
+        train_config=_run_options(model.train_config),
+        training=asdict(model.training) if model.training else None,
+    )
+    with atomic_output(path) as temp:
+        torch.save(payload, temp)
+
+
 def save_checkpoint(path, checkpoint: Checkpoint) -> None:
     """Write ``checkpoint`` to ``path`` atomically."""
     payload = {f.name: getattr(checkpoint, f.name) for f in fields(Checkpoint)}
@@ -88,9 +133,16 @@ def save_checkpoint(path, checkpoint: Checkpoint) -> None:
 
 
 def load_checkpoint(path) -> Checkpoint:
-    """Read a model file safely; raises :class:`ModelError` naming the file when it is missing,
-    not a mcdenoise model, of another format version, or inconsistent."""
-    path = Path(path)
+    """Read a U-Net's model file safely; raises :class:`ModelError` naming the file when it is
+    missing, not a mcdenoise model, a corrector's, of another format version, or inconsistent."""
+    model = load_model_file(path)
+    if isinstance(model, CorrectorModel):
+        raise ModelError(f"{path}: holds a corrector of OIDN's output (train --corrector), not a network to train or fine-tune")
+    return model
+
+
+def _payload(path: Path) -> dict:
+    """A model file's contents, read with ``weights_only`` (no code runs); :class:`ModelError` otherwise."""
     if not path.is_file():
         raise ModelError(f"{path}: no such model file")
     try:
@@ -104,12 +156,41 @@ def load_checkpoint(path) -> Checkpoint:
         else:
             reason = text.splitlines()[0][:200] if text else type(error).__name__
         raise ModelError(f"{path}: not a mcdenoise model file ({reason})") from None
-    if not isinstance(payload, dict) or "format_version" not in payload or "model_config" not in payload:
+    if not isinstance(payload, dict) or "format_version" not in payload:
         raise ModelError(f"{path}: not a mcdenoise model file")
-    version = payload.pop("format_version")
-    if version != FORMAT_VERSION:
-        advice = "upgrade mcdenoise" if isinstance(version, int) and version > FORMAT_VERSION else "train it again"
-        raise ModelError(f"{path}: model format {version} is not the format {FORMAT_VERSION} that this mcdenoise reads; {advice}")
+    return payload
+
+
+def _check_version(path: Path, version, expected: int) -> None:
+    if version != expected:
+        advice = "upgrade mcdenoise" if isinstance(version, int) and version > expected else "train it again"
+        raise ModelError(f"{path}: model format {version} is not the format {expected} that this mcdenoise reads; {advice}")
+
+
+def _read_corrector(path: Path, payload: dict) -> CorrectorModel:
+    _check_version(path, payload.pop("format_version"), CORRECTOR_FORMAT_VERSION)
+    payload.pop("kind")
+    try:
+        training = payload.pop("training")
+        return CorrectorModel(
+            **{**payload, "aux": tuple(payload["aux"]), "train_config": _read_run_options(payload.get("train_config", {}))},
+            training=CorrectorTraining(**training) if training else None,
+        )
+    except (KeyError, TypeError, ValueError, ConfigError) as error:
+        raise ModelError(f"{path}: the model file is inconsistent ({str(error).splitlines()[0][:200]})") from None
+
+
+def load_model_file(path) -> "Checkpoint | CorrectorModel":
+    """Read a model file of either kind safely: a U-Net's :class:`Checkpoint` or a
+    :class:`CorrectorModel`. Raises :class:`ModelError` naming the file when it is missing, not a
+    mcdenoise model, of another format version, or inconsistent."""
+    path = Path(path)
+    payload = _payload(path)
+    if payload.get("kind") == CORRECTOR_KIND:
+        return _read_corrector(path, payload)
+    if "model_config" not in payload:
+        raise ModelError(f"{path}: not a mcdenoise model file")
+    _check_version(path, payload.pop("format_version"), FORMAT_VERSION)
     try:
         training = payload.pop("training")
         checkpoint = Checkpoint(
