@@ -76,6 +76,8 @@ def test_frames_that_are_not_two_halves_get_a_clear_error(halves, train_dir, tmp
         denoiser.adapted_to(read_exr(first), read_exr(first), steps=2)
     with pytest.raises(FrameError, match="different views"):
         denoiser.denoise_halves(read_exr(first), read_exr(train_dir / frame_name(3, 0, "a")))
+    with pytest.raises(FrameError, match="different views"):
+        Denoiser.base("oidn", device="cpu").corrected(read_exr(first), read_exr(train_dir / frame_name(3, 0, "a")))
     small = tmp_path / "small.exr"
     frame = read_exr(second)
     write_exr(small, Frame({name: values[:32, :48] for name, values in frame.channels.items()}, frame.attributes))
