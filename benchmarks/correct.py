@@ -19,7 +19,9 @@ halves merged are a 4 spp frame, so OIDN on that frame is the peer, sample for s
 
 and, for half A's outputs, the reference-free estimate of ``eval --other-half`` beside the true
 relMSE. Scenes in --held-out were kept out of all tuning: their rows are reported apart.
-Writes OUT/correct.json and its tables OUT/tables/correct.json (benchmarks/table.py).
+Writes OUT/correct.json, its tables OUT/tables/correct.json (benchmarks/table.py) and per scene
+OUT/crops/SCENE.png: the noisy 4 spp frame | OIDN | apply --other-half --orientations 8 |
+reference, 128² where the last two differ most.
 """
 
 import argparse
@@ -30,12 +32,14 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 from table import Provenance, Table, Tables, source_of, write_tables
 
 from mcdenoise.config import PairJob
 from mcdenoise.denoise.correct import STEPS, Corrector, half_of
-from mcdenoise.denoise.evaluate import estimated_error
+from mcdenoise.denoise.evaluate import box_mean, estimated_error
 from mcdenoise.denoise.hook import Denoiser
+from mcdenoise.denoise.preview import side_by_side, write_png
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
 from mcdenoise.io.exr import Frame, read_exr
 from mcdenoise.io.pairs_dir import frame_name
@@ -111,6 +115,9 @@ def score_scene(scene: str, args, held_out: bool) -> dict:
         correction = denoiser.corrected(a, b, steps=args.steps)
         outputs[name], seconds[name], kept[name] = correction.color, correction.seconds, correction.kept
     timed(outputs, seconds, ORIENTED, lambda: eight.denoise_merged(a, b))
+    (args.out / "crops").mkdir(parents=True, exist_ok=True)
+    merged = (a.stack(COLOR) + b.stack(COLOR)) / 2
+    write_png(args.out / "crops" / f"{scene}.png", crops([merged, outputs[PEER], outputs[PRODUCT], reference]))
     other = b.stack(COLOR)
     candidates = {
         "OIDN": halves[0].denoised,
@@ -131,6 +138,14 @@ def score_scene(scene: str, args, held_out: bool) -> dict:
             name: {"estimate": estimated_error(image, other), "rel_mse": rel_mse(image, reference)} for name, image in candidates.items()
         },
     }
+
+
+def crops(images: list, side: int = 128) -> np.ndarray:
+    """``side``² crops of ``images`` side by side, where the second and third differ most (tonemapped, over 17² pixels)."""
+    difference = np.abs(images[1] / (1 + images[1]) - images[2] / (1 + images[2])).sum(-1, keepdims=True)
+    y, x = np.unravel_index(np.argmax(box_mean(difference, 8)[..., 0]), difference.shape[:2])
+    top, left = (int(np.clip(c - side // 2, 0, n - side)) for c, n in ((y, difference.shape[0]), (x, difference.shape[1])))
+    return side_by_side([image[top : top + side, left : left + side] for image in images])
 
 
 #: Two outputs whose true relMSE differ by less than this share are a tie that no estimate need order.
@@ -208,7 +223,8 @@ def tables(records: list[dict], provenance: Provenance) -> Tables:
     )
     kept = "; ".join(f"{r['scene']}: " + ", ".join(f"{n} {'corrected' if k else 'OIDN'}" for n, k in r["kept"].items()) for r in records)
     notes = (summary(records), "What the held-out tiles' check kept: " + kept + ".")
-    return Tables("One frame, no training set: the corrector (issue 39)", provenance, (quality, gains, held), notes)
+    figures = tuple(f"../crops/{r['scene']}.png" for r in records)
+    return Tables("One frame, no training set: the corrector (issue 39)", provenance, (quality, gains, held), notes, figures)
 
 
 def main(argv=None) -> None:
