@@ -5,6 +5,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from mcdenoise.denoise.correct import STEPS
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.denoise.route import Router
 from mcdenoise.denoise.temporal import TemporalFilter
@@ -55,6 +56,7 @@ def apply_file(
     temporal: TemporalFilter | None = None,
     read=read_frame,
     write=write_exr,
+    on_step=None,
 ) -> ApplyResult:
     """Denoise one EXR into ``output`` (default ``SOURCE.denoised.exr``); never overwrites an input.
 
@@ -66,7 +68,8 @@ def apply_file(
     in the file), and the denoised color goes back where the source's color was. ``temporal``
     blends the denoised color with the sequence's previous output (:mod:`mcdenoise.denoise.temporal`).
     ``read(path, layout)`` and ``write(path, frame)`` read the inputs and write the output
-    (:func:`apply_files` hands them to a thread of their own).
+    (:func:`apply_files` hands them to a thread of their own); ``on_step()`` is called after each
+    step of the correction's training.
     """
     source = Path(source)
     output = Path(output) if output else denoised_path(source)
@@ -88,7 +91,7 @@ def apply_file(
     if other_half is None:
         color = denoiser.denoise_frame(frames[0], name=str(source))
     else:
-        correction = denoiser.corrected(*frames, names=tuple(map(str, inputs)))
+        correction = denoiser.corrected(*frames, names=tuple(map(str, inputs)), on_step=on_step)
         color = correction.color
         attributes["mcdenoise.other_half"] = str(other_half)
         attributes["mcdenoise.corrected"] = summary = correction.summary(denoiser_name(denoiser))
@@ -148,7 +151,8 @@ def apply_files(
                 if index + 1 < len(sources):
                     reads[index + 1] = io.submit(read_frame, sources[index + 1], layout)
                 try:
-                    result = apply_file(denoiser, source, output, other_half, layout, temporal, read=read_ahead, write=write_behind)
+                    with Progress(STEPS, "correct", enabled=show_progress and other_half is not None) as steps:
+                        result = apply_file(denoiser, source, output, other_half, layout, temporal, read_ahead, write_behind, steps.advance)
                     results.append(result)
                 except ConfigError:  # the options, not this frame: no other frame would fare better
                     raise

@@ -180,10 +180,13 @@ class Corrector:
             loss = loss + error.sum() / (3 * counted.sum()).clamp_min(1) / 2
         return loss
 
-    def fit(self, a: Half, b: Half, steps: int = 100, rate: float = 1e-3, trained_on: np.ndarray | None = None, seed: int = 0) -> int:
+    def fit(
+        self, a: Half, b: Half, steps: int = 100, rate: float = 1e-3, trained_on: np.ndarray | None = None, seed: int = 0, on_step=None
+    ) -> int:
         """Train on :data:`CROP`-sided crops of both halves, :data:`BATCH` a step, each half the
         other's target, for ``steps`` steps; returns the steps taken. ``trained_on`` (an (H, W) bool
-        mask) leaves the pixels where it is False out of the loss, to judge the fit there."""
+        mask) leaves the pixels where it is False out of the loss, to judge the fit there.
+        ``on_step()``, if given, is called after each step (a progress bar's)."""
         pair = TrainingPair.of(a, b, trained_on)
         height, width = pair.size
         crop = min(CROP, height, width)
@@ -197,6 +200,8 @@ class Corrector:
             loss.backward()
             optimiser.step()
             taken += 1
+            if on_step is not None:
+                on_step()
         self.net.eval()
         return taken
 
@@ -277,17 +282,25 @@ def half_of(frame, denoised: np.ndarray) -> Half:
 
 
 def correct_frame(
-    a: Half, b: Half, whole: Half, steps: int = STEPS, learning_rate: float = LEARNING_RATE, radius: int = RADIUS, seed: int = 0
+    a: Half,
+    b: Half,
+    whole: Half,
+    steps: int = STEPS,
+    learning_rate: float = LEARNING_RATE,
+    radius: int = RADIUS,
+    seed: int = 0,
+    on_step=None,
 ) -> Correction:
     """Correct ``whole`` (the frame with the samples of both halves, and the denoiser's output of
     it) by a :class:`Corrector` fitted to halves ``a`` and ``b`` with a quarter of the frame's
     tiles held out of its loss. The correction is kept only if, on those tiles, both halves'
     corrected outputs are closer to the other half than the denoiser's are
-    (:func:`held_out_error`), so it is never behind the denoiser but for the estimate's own noise."""
+    (:func:`held_out_error`), so it is never behind the denoiser but for the estimate's own noise.
+    ``on_step()`` is called after each training step."""
     started = time.monotonic()
     held = held_out_tiles(*a.color.shape[:2], seed=seed)
     corrector = Corrector(len(a.guides()), seed=seed, radius=radius)
-    taken = corrector.fit(a, b, steps=steps, rate=learning_rate, seed=seed, trained_on=~held)
+    taken = corrector.fit(a, b, steps=steps, rate=learning_rate, seed=seed, trained_on=~held, on_step=on_step)
 
     def estimate(first: np.ndarray, second: np.ndarray) -> float:
         """Both halves' outputs against the other half, on the held-out tiles."""

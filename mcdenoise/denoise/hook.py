@@ -153,18 +153,19 @@ class Denoiser:
         read_halves(self.features, first, second, names)
         return self.denoise_frame(merge_halves(first, second), "the merged halves")
 
-    def corrected(self, first: Frame, second: Frame, steps: int = STEPS, names=("first half", "second half")) -> Correction:
+    def corrected(self, first: Frame, second: Frame, steps: int = STEPS, names=("first half", "second half"), on_step=None) -> Correction:
         """The frame of two halves (rendered with independent seeds, each with half the samples)
         merged and denoised once, then corrected by a small kernel network fitted to the halves in
         ``steps`` steps, each half's output against the other half (:mod:`mcdenoise.denoise.correct`).
         The correction is kept only where it was ahead on tiles held out of the fit; the result says
-        which, and the seconds taken in all. Raises :class:`FrameError` when the frames cannot be two
-        halves of one frame."""
+        which, and the seconds taken in all; ``on_step()`` is called after each training step. Raises
+        :class:`FrameError` when the frames cannot be two halves of one frame."""
         started = time.monotonic()
         read_halves(self.features, first, second, names)
         halves = [half_of(frame, self.denoise_frame(frame, name)) for frame, name in zip((first, second), names, strict=True)]
         whole = merge_halves(first, second)
-        correction = correct_frame(*halves, half_of(whole, self.denoise_frame(whole, "the merged halves")), steps=steps)
+        whole = half_of(whole, self.denoise_frame(whole, "the merged halves"))
+        correction = correct_frame(*halves, whole, steps=steps, on_step=on_step)
         return replace(correction, seconds=time.monotonic() - started)
 
     def adapted_to(self, first: Frame, second: Frame, steps: int = 0, seconds: float = 0.0, names=("first half", "second half")):

@@ -74,7 +74,7 @@ class SceneCorrector:
         normal = half.normal if "normal" in self.features.aux else None
         return self.corrector.correct(Half(half.color, oidn_denoise(half.color, albedo, normal), albedo, normal))
 
-    def corrected(self, first: Frame, second: Frame, steps: int = 0, names=("first half", "second half")):
+    def corrected(self, first: Frame, second: Frame, steps: int = 0, names=("first half", "second half"), on_step=None):
         """Refused: a scene's corrector corrects a frame on its own."""
         message = "{model} holds a scene's corrector, which corrects a frame on its own: leave out {other_half}"
         raise ConfigError(message, "model", "other_half")
