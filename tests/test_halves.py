@@ -54,6 +54,18 @@ def test_apply_with_the_other_half_merges_denoises_and_corrects_saying_what_it_k
     assert psnr_t(color, reference) > psnr_t(merged, reference) - 0.3
 
 
+def test_with_a_model_the_other_half_corrects_that_models_output(halves, trained_model, tmp_path):
+    first, second, _ = halves
+    out = tmp_path / "model.exr"
+    result = run_cli("apply", first, "--other-half", second, "--model", trained_model, "-o", out)
+    assert result.returncode == 0 and "tiny.pt" in result.stdout, result.stdout
+    note = read_exr(out).attributes["mcdenoise.corrected"]
+    assert note.startswith(("corrected", "tiny.pt kept")), note
+    if not note.startswith("corrected"):
+        merged = Denoiser.load(trained_model, device="cpu").denoise_merged(read_exr(first), read_exr(second))
+        np.testing.assert_allclose(read_exr(out).stack(COLOR), merged, rtol=1e-5, atol=1e-6)
+
+
 def test_a_correction_is_kept_only_when_the_held_out_tiles_say_it_is_ahead(halves):
     first, second, _ = halves
     correction = Denoiser.base("oidn", device="cpu").corrected(read_exr(first), read_exr(second), steps=5)
