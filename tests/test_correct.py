@@ -2,6 +2,7 @@
 comes back as it is, and the reference-free estimate ranks outputs as the reference does."""
 
 import numpy as np
+import torch
 
 from mcdenoise.denoise.correct import Corrector, Half, correct_frame, held_out_error, held_out_tiles
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
@@ -61,3 +62,14 @@ def test_a_frame_without_features_is_corrected_by_its_color_alone(test_dir):
     a, b = (Half(h.color, h.denoised) for h in _halves(test_dir))
     result = correct_frame(a, b, a, steps=3)
     assert result.color.shape == a.color.shape and np.isfinite(result.color).all()
+
+
+def test_a_frame_corrected_in_tiles_is_the_frame_corrected_whole(test_dir):
+    a, _ = _halves(test_dir)
+    corrector = Corrector(guides=3)
+    with torch.no_grad():  # a corrector that moves away from its denoiser, so the tiles' margins matter
+        for parameter in corrector.net.head.parameters():
+            parameter.add_(torch.randn(parameter.shape, generator=torch.Generator().manual_seed(1)) * 0.3)
+    whole, tiled = corrector.correct(a, tile=1000), corrector.correct(a, tile=20)
+    assert not np.allclose(whole, a.denoised, rtol=1e-3)
+    np.testing.assert_allclose(tiled, whole, rtol=1e-5, atol=1e-6)

@@ -44,6 +44,8 @@ RADIUS = 5
 WIDTH, LAYERS = 16, 8
 #: Training crops' side, and crops a step.
 CROP, BATCH = 64, 4
+#: Frames are corrected in tiles of at most this many pixels a side, so memory is bounded by the tile, not the frame.
+TILE = 512
 #: Training steps and Adam's learning rate of a frame's corrector (benchmarks/correct.py).
 STEPS, LEARNING_RATE = 100, 1e-2
 #: Center weights and bandwidths are kept above this, so no weight sum vanishes.
@@ -159,12 +161,24 @@ class Corrector:
             torch.manual_seed(seed)
             self.net = KernelNet(guides)
 
-    def correct(self, half: Half) -> np.ndarray:
-        """The corrected (H, W, 3) color of ``half``."""
+    def correct(self, half: Half, tile: int = TILE) -> np.ndarray:
+        """The corrected (H, W, 3) color of ``half``, computed in tiles of at most ``tile`` x
+        ``tile`` pixels (each with a margin that the network and the window see), so that memory
+        stays bounded; the tiles give the whole frame's result."""
         color, guides = as_tensor(half.color), [as_tensor(g) for g in half.guides()]
+        height, width = color.shape[-2:]
+        out = torch.empty_like(color)
+        margin = LAYERS + 1 + self.radius  # the network's reach (its convolutions and head), then the window's
         with torch.no_grad():
-            params = self.net(network_input(color, guides))
-            out = bilateral_correction(color, guides, *params, radius=self.radius)
+            for top in range(0, height, tile):
+                for left in range(0, width, tile):
+                    rows = slice(max(top - margin, 0), min(top + tile + margin, height))
+                    columns = slice(max(left - margin, 0), min(left + tile + margin, width))
+                    part_color, part_guides = color[..., rows, columns], [g[..., rows, columns] for g in guides]
+                    params = self.net(network_input(part_color, part_guides))
+                    part = bilateral_correction(part_color, part_guides, *params, radius=self.radius)
+                    y, x = top - rows.start, left - columns.start
+                    out[..., top : top + tile, left : left + tile] = part[..., y : y + tile, x : x + tile]
         return out[0].permute(1, 2, 0).clamp_min(0).numpy()
 
     def loss(self, pair: "TrainingPair", corners: torch.Tensor, crop: int) -> torch.Tensor:
