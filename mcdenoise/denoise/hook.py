@@ -25,10 +25,12 @@ from mcdenoise.config import Precision, choices
 from mcdenoise.denoise.correct import STEPS, Correction, correct_frame, half_of
 from mcdenoise.denoise.ensemble import COUNTS, denoise_in_orientations
 from mcdenoise.denoise.inputs import check_channels, merge_halves, read_halves, stack_channels
-from mcdenoise.denoise.load import LoadedModel, load_base, load_model
-from mcdenoise.denoise.scene_corrector import SceneCorrector, holds_corrector
+from mcdenoise.denoise.load import LoadedModel, load_base, loaded_of
+from mcdenoise.denoise.scene_corrector import SceneCorrector
 from mcdenoise.errors import ConfigError, ModelError
 from mcdenoise.features import COLOR, FeatureSet
+from mcdenoise.io.bundled import resolve_model
+from mcdenoise.io.checkpoint import CorrectorModel, load_model_file
 from mcdenoise.io.exr import Frame, read_exr
 from mcdenoise.learn.adapt import adapt
 from mcdenoise.learn.infer import denoise_array, denoise_tensor
@@ -78,9 +80,11 @@ class Denoiser:
         by ``train --corrector`` gives a :class:`SceneCorrector` (OIDN, corrected), which takes no
         options.
         """
-        if holds_corrector(path):
-            return SceneCorrector.load(path)
-        return cls.of(load_model(path, device), **options)
+        resolved = resolve_model(path)
+        model = load_model_file(resolved)
+        if isinstance(model, CorrectorModel):
+            return SceneCorrector(model, str(path))
+        return cls.of(loaded_of(model, resolved, device), **options)
 
     @classmethod
     def base(cls, prior: str = "none", device: str = "auto", **options) -> "Denoiser":

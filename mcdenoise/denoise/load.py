@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from mcdenoise.features import FeatureSet
 from mcdenoise.io.bundled import resolve_model
-from mcdenoise.io.checkpoint import load_checkpoint
+from mcdenoise.io.checkpoint import Checkpoint, load_checkpoint
 from mcdenoise.learn.device import resolve_device
 from mcdenoise.learn.model import UNet, inference_model
 from mcdenoise.learn.weights import initial_weights
@@ -23,7 +23,11 @@ def load_model(path="base", device: str = "auto") -> LoadedModel:
     """The model of a file written by ``mcdenoise train``, or of a bundled model's name (``"base"``,
     ``"fast"``), on ``device`` (auto, cpu or cuda). Raises :class:`ModelError` for a bad file."""
     path = resolve_model(path)
-    checkpoint = load_checkpoint(path)
+    return loaded_of(load_checkpoint(path), path, device)
+
+
+def loaded_of(checkpoint: Checkpoint, path, device: str = "auto") -> LoadedModel:
+    """The model of a checkpoint already read from the file ``path``, on ``device``."""
     return LoadedModel(inference_model(checkpoint, path, resolve_device(device)), checkpoint.features, str(path))
 
 

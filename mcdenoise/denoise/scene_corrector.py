@@ -19,12 +19,6 @@ from mcdenoise.learn.oidn import oidn_installed
 from mcdenoise.learn.prior import oidn_denoise
 
 
-def holds_corrector(path) -> bool:
-    """Whether the model file (or bundled model) ``path`` holds a corrector; :class:`ModelError`
-    when it is no model file at all."""
-    return isinstance(load_model_file(resolve_model(path)), CorrectorModel)
-
-
 class SceneCorrector:
     """OIDN's output corrected by a scene's corrector: callable as a
     :class:`~mcdenoise.denoise.hook.Denoiser` is, on arrays or an EXR path, and by ``apply``."""

@@ -52,28 +52,43 @@ def _oidn_half(path: Path, aux: tuple[str, ...], layout: LayoutRequest | None) -
     return replace(half, denoised=oidn_denoise(half.color, albedo, normal), albedo=albedo, normal=normal)
 
 
-def _pairs(directories, aux, layout, show_progress: bool) -> tuple[list[TrainingPair], list]:
+def _views(directories) -> list:
+    """Every view of the folders of pairs ``directories``."""
+    return [view for directory in directories for view in read_pairs_directory(directory).views]
+
+
+def _reference(view, layout: LayoutRequest | None):
+    """The reference color of ``view``."""
+    reference, found = read_frame(view.reference, layout)
+    return reference.stack(found.color_out)
+
+
+def _training_pairs(directories, aux, layout, show_progress: bool) -> tuple[list[TrainingPair], list]:
     """Every finished pair of ``directories`` as tensors, OIDN run on each frame; and each view
     with a reference as (name, its first frame's half, the reference color)."""
-    views = [view for directory in directories for view in read_pairs_directory(directory).views]
-    frames = sum(2 * len(view.pairs) for view in views)
-    pairs, scored = [], []
-    with Progress(frames, "OIDN on the pairs", enabled=show_progress) as progress:
+    views, pairs, scored = _views(directories), [], []
+    with Progress(sum(2 * len(view.pairs) for view in views), "OIDN on the pairs", enabled=show_progress) as progress:
         for view in views:
-            for first, second in view.pairs:
+            for index, (first, second) in enumerate(view.pairs):
                 a, b = (_oidn_half(path, aux, layout) for path in (first, second))
                 if a.color.shape != b.color.shape:
                     raise JobError(f"{second}: its size differs from its pair {first.name}'s")
                 if np.array_equal(a.color, b.color):
                     raise JobError(f"{first} and {second.name}: the same image; a pair is the same frame rendered with two different seeds")
                 pairs.append(TrainingPair.of(a, b))
+                if index == 0 and view.reference is not None:
+                    scored.append((view.name, a, _reference(view, layout)))
                 progress.advance(2)
-            if view.reference is not None and view.pairs:
-                reference, found = read_frame(view.reference, layout)
-                scored.append((view.name, _oidn_half(view.pairs[0][0], aux, layout), reference.stack(found.color_out)))
     if not pairs:
         raise JobError(f"no finished pairs in {', '.join(map(str, directories))}; run 'mcdenoise render-pairs' first")
     return pairs, scored
+
+
+def _scored_views(directories, aux, layout) -> list:
+    """Each view of ``directories`` with a reference and a pair, as (name, its first frame's half,
+    the reference color)."""
+    views = [view for view in _views(directories) if view.reference is not None and view.pairs]
+    return [(view.name, _oidn_half(view.pairs[0][0], aux, layout), _reference(view, layout)) for view in views]
 
 
 def train_corrector(
@@ -107,8 +122,8 @@ def train_corrector(
         if not isinstance(resume, CorrectorModel) or resume.training is None:
             raise JobError(f"{out_path}: holds another model, or one without training state; use --restart to overwrite it")
         aux = resume.aux
-    pairs, scored = _pairs(list(directories), aux, layout, show_progress)
-    scored += _pairs(list(validation_directories), aux, layout, show_progress)[1] if validation_directories else []
+    pairs, scored = _training_pairs(directories, aux, layout, show_progress)
+    scored += _scored_views(validation_directories, aux, layout)
     corrector = Corrector(1 + len(aux), seed=config.seed, radius=resume.radius if resume else RADIUS)
     optimiser = torch.optim.Adam(corrector.net.parameters(), lr=config.learning_rate or LEARNING_RATE)
     generator = torch.Generator().manual_seed(config.seed)
