@@ -18,7 +18,7 @@ from mcdenoise.learn.optim import FINE_TUNE_LEARNING_RATE, SCRATCH_LEARNING_RATE
 from mcdenoise.metrics import psnr_t
 from mcdenoise.render.job import render_pairs
 
-from conftest import TINY_NET
+from conftest import TINY_NET, run_cli
 
 QUIET = {"show_progress": False, "log": lambda *a: None}
 
@@ -119,3 +119,11 @@ def test_train_help_names_the_network_defaults():
     train_parser = build_parser()._subparsers._group_actions[0].choices["train"]
     text = train_parser.format_help()
     assert f"(default {UNetConfig.width};" in text and f"(default {UNetConfig.depth};" in text
+
+
+def test_rerunning_a_finished_run_says_so_instead_of_a_nan_loss(train_dir, tmp_path):
+    out = tmp_path / "done.pt"
+    args = ("train", train_dir, "--out", out, "--steps", 2, "--crop", 32, "--batch", 2)
+    assert run_cli(*args).returncode == 0
+    again = run_cli(*args)
+    assert again.returncode == 0 and "already trained, 2 steps" in again.stdout and "nan" not in again.stdout, again.stdout

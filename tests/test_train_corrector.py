@@ -61,6 +61,8 @@ def test_rerunning_resumes_and_a_corrector_is_refused_where_a_network_is_needed(
     result = run_cli("train", train_dir, "--out", copy, "--corrector", "--steps", STEPS + 5)
     assert result.returncode == 0 and f"{STEPS + 5} steps" in result.stdout, result.stderr
     assert load_model_file(copy).step == STEPS + 5
+    again = run_cli("train", train_dir, "--out", copy, "--corrector", "--steps", STEPS + 5)
+    assert again.returncode == 0 and "already trained, 35 steps" in again.stdout and "nan" not in again.stdout, again.stdout
     with pytest.raises(ModelError, match="corrector"):
         load_checkpoint(copy)
     for args, message in (

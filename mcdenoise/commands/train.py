@@ -80,7 +80,14 @@ def run(config: TrainCommandConfig, show_progress: bool = False, log=None) -> Pr
     )
     if result.rank:
         return Printed()
+    if not result.taken:
+        return Printed([("out", already_trained(config.out, result.step, result.elapsed))])
     return Printed([("out", f"{config.out}: {result.step} steps in {result.elapsed:.0f} s, loss {result.loss:.4f}")])
+
+
+def already_trained(out: str, step: int, elapsed: float) -> str:
+    """The line for a rerun whose model has spent its budget."""
+    return f"{out}: already trained, {step} steps in {elapsed:.0f} s; raise --steps or --minutes to train on (or --restart)"
 
 
 def _train_corrector(config: TrainCommandConfig, show_progress: bool, log) -> Printed:
@@ -93,6 +100,8 @@ def _train_corrector(config: TrainCommandConfig, show_progress: bool, log) -> Pr
     aux = tuple(f for f in config.features.split(",") if f and f != "none")
     layout = config.layout.request()
     run = train_corrector(config.dirs, config.out, config.train, aux, config.validate, config.restart, show_progress, log, layout)
+    if not run.taken:
+        return Printed([("out", already_trained(config.out, run.step, run.elapsed))])
     scores = "".join(f"; {view}: OIDN {s['oidn']:.2f} dB, corrected {s['corrected']:.2f} dB" for view, s in run.validation.items())
     return Printed([("out", f"{config.out}: a corrector of OIDN, {run.step} steps in {run.elapsed:.0f} s, loss {run.loss:.4f}{scores}")])
 

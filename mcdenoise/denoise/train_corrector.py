@@ -33,13 +33,15 @@ GUIDES = ("albedo", "normal")
 
 @dataclass(frozen=True)
 class CorrectorRun:
-    """How a corrector's training went: its steps and seconds in all, the last loss, and per view
-    with a reference the PSNR_T of OIDN and of the corrected output."""
+    """How a corrector's training went: its steps and seconds in all, the last loss, per view with
+    a reference the PSNR_T of OIDN and of the corrected output, and the steps this run took (0: a
+    resumed run whose budget was already spent)."""
 
     step: int
     elapsed: float
     loss: float
     validation: dict
+    taken: int = 0
 
 
 def _oidn_half(path: Path, aux: tuple[str, ...], layout: LayoutRequest | None) -> Half:
@@ -152,7 +154,7 @@ def train_corrector(
     log(f"training a corrector of OIDN on {len(pairs)} pairs, crop {config.crop}, batch {config.batch}")
     size = pairs[0].size
     crop = min(config.crop, *size)
-    loss_value = float("nan")
+    loss_value, first_step = float("nan"), step
     started, last_save = time.monotonic() - elapsed, time.monotonic()
     corrector.net.train()
     with Progress(1000, f"train {out_path.name}", enabled=show_progress, percent=True) as progress:
@@ -175,4 +177,4 @@ def train_corrector(
         for name, half, reference in scored
     }
     save(validation)
-    return CorrectorRun(step, elapsed, loss_value, validation)
+    return CorrectorRun(step, elapsed, loss_value, validation, step - first_step)

@@ -44,6 +44,8 @@ class TrainResult:
     validation_psnr: dict[str, float] = field(default_factory=dict)
     #: The process's rank under torchrun (0 alone); only rank 0's result is the run's to report.
     rank: int = 0
+    #: Steps taken by this run (0: a resumed run whose budget was already spent).
+    taken: int = 0
 
 
 def _score_views(model: UNet, features: FeatureSet, views) -> dict[str, float]:
@@ -201,6 +203,7 @@ def _train(
         + (f", {ranks.world} processes of {crops} crops each" if ranks.world > 1 else "")
     )
     trained = ranks.wrap(model)
+    first_step = step
     with progress:
         while True:
             now = time.monotonic()
@@ -236,4 +239,4 @@ def _train(
         scores = _score_views(model, features, views)
         log("validation PSNR_T: " + ", ".join(f"{k} {v:.2f} dB" for k, v in scores.items()))
     save(scores)
-    return TrainResult(step=step, elapsed=elapsed, loss=loss_value, validation_psnr=scores, rank=ranks.rank)
+    return TrainResult(step=step, elapsed=elapsed, loss=loss_value, validation_psnr=scores, rank=ranks.rank, taken=step - first_step)
