@@ -23,6 +23,7 @@ class Progress:
         self.note = ""
         self._start = time.monotonic()
         self._last_log = float("-inf")  # the first update is always shown
+        self._shown: tuple[int, str] | None = None  # the count and note of the last line printed
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
 
     def advance(self, count: int = 1, note: str = "") -> None:
@@ -47,9 +48,9 @@ class Progress:
         if not self.enabled:
             return
         now = time.monotonic()
-        if not final and not self._tty and now - self._last_log < self.log_every:
-            return
-        self._last_log = now
+        if not self._tty and (now - self._last_log < self.log_every if not final else self._shown == (self.done, self.note)):
+            return  # off a terminal: at most a line every log_every seconds, and the last state once
+        self._last_log, self._shown = now, (self.done, self.note)
         elapsed = now - self._start
         fraction = self.done / self.total if self.total else 1.0
         width = 24

@@ -23,3 +23,10 @@ def test_percent_display_and_disabled_bar():
     quiet = io.StringIO()
     Progress(3, "x", stream=quiet, enabled=False).advance()
     assert quiet.getvalue() == ""
+
+
+def test_a_log_does_not_print_the_last_state_twice():
+    stream = io.StringIO()
+    with Progress(1, "apply", stream=stream, log_every=1e9) as progress:
+        progress.advance(note="frame.exr")
+    assert stream.getvalue().count("1/1") == 1, stream.getvalue()
