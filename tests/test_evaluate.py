@@ -78,3 +78,14 @@ def test_eval_with_the_other_half_refuses_what_it_cannot_estimate(test_dir, tmp_
     write_exr(tmp_path / "nan.exr", nan)
     result = run_cli("eval", first, "--other-half", tmp_path / "nan.exr")
     assert result.returncode == 1 and "NaN" in result.stderr
+
+
+def test_eval_channels_describe_the_frame_and_the_reference_is_read_by_itself(test_dir, tmp_path):
+    frame = read_exr(test_dir / frame_name(0, 0, "a"))
+    renamed = tmp_path / "beauty.exr"
+    write_exr(renamed, Frame({f"beauty.{c}": frame.channels[c] for c in "RGB"}))
+    reference = test_dir / frame_name(0, None, "ref")
+    result = run_cli("eval", renamed, "--channels", "color=beauty", "--ref", reference, "--json")
+    assert result.returncode == 0, result.stderr
+    expected = run_cli("eval", test_dir / frame_name(0, 0, "a"), "--ref", reference, "--json")
+    assert json.loads(result.stdout)["psnr_t"] == json.loads(expected.stdout)["psnr_t"]

@@ -20,12 +20,15 @@ def evaluate_files(frame_path, reference_path, layout: LayoutRequest | None = No
     """PSNR_T, relMSE, SMAPE and FLIP of ``frame_path``'s color against ``reference_path``'s.
 
     The color is where :mod:`mcdenoise.io.layout` finds the file's final image (a Blender view
-    layer's Combined pass, which ``apply`` writes the denoised color to). Raises :class:`ExrError`
+    layer's Combined pass, which ``apply`` writes the denoised color to). ``layout`` describes the
+    frame; the reference is read by itself, in the same view layer. Raises :class:`ExrError`
     when either file has no color or the sizes differ.
     """
     images = []
-    for path in (frame_path, reference_path):
-        frame, found = read_frame(path, layout)
+    # The reference is read by itself (in the same view layer): --channels and feature files describe the frame.
+    reference_layout = LayoutRequest(layer=layout.layer) if layout else None
+    for path, request in ((frame_path, layout), (reference_path, reference_layout)):
+        frame, found = read_frame(path, request)
         images.append(frame.stack(found.color_out))
     if images[0].shape != images[1].shape:
         raise ExrError(f"{frame_path}: size {images[0].shape[1]}x{images[0].shape[0]} differs from the reference's "
