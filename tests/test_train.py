@@ -127,3 +127,8 @@ def test_rerunning_a_finished_run_says_so_instead_of_a_nan_loss(train_dir, tmp_p
     assert run_cli(*args).returncode == 0
     again = run_cli(*args)
     assert again.returncode == 0 and "already trained, 2 steps" in again.stdout and "nan" not in again.stdout, again.stdout
+
+
+def test_training_from_random_weights_says_so(train_dir, tmp_path):
+    result = run_cli("train", train_dir, "--out", tmp_path / "none.pt", "--features", "none", "--steps", 1, "--crop", 32, "--batch", 2)
+    assert result.returncode == 0 and "training from random weights" in result.stdout and "color alone" in result.stdout, result.stdout

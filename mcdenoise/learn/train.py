@@ -16,6 +16,7 @@ import torch
 from mcdenoise.config import TrainConfig, UNetConfig
 from mcdenoise.errors import JobError
 from mcdenoise.features import FeatureSet
+from mcdenoise.io.bundled import BASE_MODEL
 from mcdenoise.io.checkpoint import Checkpoint, TrainingState, load_checkpoint, save_checkpoint
 from mcdenoise.io.files import ensure_writable_directory, remove_stale_partials
 from mcdenoise.io.layout import LayoutRequest
@@ -147,6 +148,10 @@ def _train(
         if start:
             log(f"fine-tuning from {start[1]}")
     else:
+        if config.init == "auto" and BASE_MODEL.is_file():
+            reads = features.describe() if features.aux else "color alone"
+            reason = f"it reads albedo and normal, not {reads}" if features.aux != FeatureSet().aux else "another shape was asked for"
+            log(f"training from random weights, not the bundled base model: {reason}")
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)  # the same seed gives the same initial weights
             model = UNet(model_config)
