@@ -96,6 +96,15 @@ def test_bad_folders_of_pairs_get_one_line(own_pairs, tmp_path):
     _expect_one_line(run_cli("train", listed, "--out", tmp_path / "m.pt", *STEPS), "x.exr", "missing")
     (listed / "pairs.json").write_text(json.dumps({"a": "x.exr"}))
     _expect_one_line(run_cli("train", listed, "--out", tmp_path / "m.pt", *STEPS), "pairs.json", "list")
+    for entry, fault in (
+        ({"a": {"color": "x.exr"}, "b": "y.exr"}, "'a' must be a file's path"),
+        ({"a": "x.exr"}, "no 'b'"),
+        ("x.exr", "not an object"),
+        ({"a": "x.exr", "b": "y.exr", "ref": "r.exr"}, "unknown field 'ref'"),
+        ({"a": "x.exr", "b": "y.exr", "view": [1]}, "'view' must be a name"),
+    ):
+        (listed / "pairs.json").write_text(json.dumps([{"a": "p.exr", "b": "q.exr"}, entry]))
+        _expect_one_line(run_cli("train", listed, "--out", tmp_path / "m.pt", *STEPS), "pairs.json: entry 2", fault)
     flat = tmp_path / "flat"
     flat.mkdir()
     for side in "ab":

@@ -8,6 +8,7 @@ with two seeds), which have no manifest. Each kind has a reader of its own:
   with an optional ``NAME_ref.exr`` reference for scoring.
 """
 
+import json
 from pathlib import Path
 
 from mcdenoise.errors import JobError
@@ -29,8 +30,11 @@ class PairsList:
         """The listed pairs; raises :class:`JobError` when the list is malformed, empty or names a missing file."""
         listing = directory / PAIRS_LIST
         entries = read_json(listing, list)
-        if not all(_is_entry(entry) for entry in entries):
-            raise JobError(f'{listing}: must be a list of {{"a": FILE, "b": FILE}} entries ("view", "reference" optional)')
+        for index, entry in enumerate(entries):
+            fault = _entry_fault(entry)
+            if fault:
+                form = '{"a": FILE, "b": FILE} ("view", "reference" optional)'
+                raise JobError(f"{listing}: entry {index + 1} ({json.dumps(entry)[:80]}): {fault}; each is {form}")
         if not entries:
             raise JobError(f'{listing}: lists no pairs; list each as {{"a": FILE, "b": FILE}}')
         grouped: dict[str, dict] = {}
@@ -67,11 +71,23 @@ class NamedPairs:
         return _pairs(directory, grouped)
 
 
-def _is_entry(entry) -> bool:
-    """Whether a ``pairs.json`` entry names its two frames (and, if at all, its reference) by path."""
-    if not isinstance(entry, dict) or not {"a", "b"} <= set(entry):
-        return False
-    return all(isinstance(entry[key], str) for key in ("a", "b")) and isinstance(entry.get("reference", ""), str | None)
+def _entry_fault(entry) -> str | None:
+    """What is wrong with a ``pairs.json`` entry (None: it names its two frames, and its reference
+    and view if at all, as it should)."""
+    if not isinstance(entry, dict):
+        return "not an object"
+    missing = [key for key in ("a", "b") if key not in entry]
+    if missing:
+        return f"no {' or '.join(repr(key) for key in missing)}"
+    for key in ("a", "b", "reference"):
+        if key in entry and not (isinstance(entry[key], str) and entry[key]) and not (key == "reference" and entry[key] is None):
+            return f"{key!r} must be a file's path (a string), not {json.dumps(entry[key])[:40]}"
+    if "view" in entry and not isinstance(entry["view"], str | int):
+        return f"'view' must be a name (a string), not {json.dumps(entry['view'])[:40]}"
+    unknown = sorted(set(entry) - {"a", "b", "view", "reference"})
+    if unknown:
+        return f"unknown field {', '.join(map(repr, unknown))}"
+    return None
 
 
 def _pairs(directory: Path, grouped: dict[str, dict]) -> PairsDirectory:
