@@ -9,8 +9,9 @@ import pytest
 from mcdenoise.config import PairJob
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.denoise.noise_correlation import CORRELATED_RATIO, SAMPLED_PIXELS, guide_of, neighbour_difference_ratio
+from mcdenoise.denoise.oidn_only import OidnDenoiser
 from mcdenoise.features import ALBEDO, COLOR, NORMAL
-from mcdenoise.io.exr import read_exr
+from mcdenoise.io.exr import Frame, read_exr, write_exr
 from mcdenoise.io.pairs_dir import frame_name
 from mcdenoise.learn.prior import oidn_denoise
 from mcdenoise.render.job import render_pairs
@@ -67,6 +68,18 @@ def test_apply_gives_a_box_filtered_frame_oidns_output(test_dir, tmp_path):
         out.stack(COLOR), oidn_denoise(noisy.stack(COLOR), noisy.stack(ALBEDO), noisy.stack(NORMAL)), rtol=1e-4, atol=2e-6
     )
     assert "independent" in out.attributes["mcdenoise.chosen"]
+
+
+def test_a_color_only_frame_gets_oidn_on_its_color_alone_and_its_halves_are_corrected(test_dir, tmp_path):
+    frames = [read_exr(test_dir / frame_name(0, 0, side)) for side in "ab"]
+    for side, frame in zip("ab", frames, strict=True):
+        write_exr(tmp_path / f"{side}.exr", Frame({c: frame.channels[c] for c in COLOR}))
+    result = run_cli("apply", tmp_path / "a.exr", "-o", tmp_path / "out.exr")
+    assert result.returncode == 0 and "without the albedo and normal" in result.stdout, result.stderr
+    np.testing.assert_array_equal(read_exr(tmp_path / "out.exr").stack(COLOR), oidn_denoise(frames[0].stack(COLOR)))
+    color_only = [read_exr(tmp_path / f"{side}.exr") for side in "ab"]
+    correction = OidnDenoiser().corrected(*color_only, steps=3)
+    assert correction.steps == 3 and np.isfinite(correction.color).all() and correction.color.shape == (64, 64, 3)
 
 
 def test_apply_gives_a_gaussian_filtered_frame_the_base_models_output(gaussian_dir, tmp_path):

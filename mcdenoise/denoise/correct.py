@@ -28,13 +28,14 @@ This codebase's own choices:
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional
 
+from mcdenoise.denoise.inputs import merge_halves, read_halves
 from mcdenoise.features import ALBEDO, COLOR, NORMAL, invalid_color
 from mcdenoise.tonemap import tonemap
 
@@ -326,3 +327,16 @@ def correct_frame(
     kept = mine < theirs
     color = corrector.correct(whole) if kept else whole.denoised
     return Correction(color, kept, mine, theirs, taken, time.monotonic() - started)
+
+
+def corrected_halves(denoiser, first, second, steps: int = STEPS, names=("first half", "second half"), on_step=None) -> Correction:
+    """:meth:`mcdenoise.denoise.hook.Denoiser.corrected` for any ``denoiser`` that has
+    ``features`` and ``denoise_frame(frame, name)``: the two halves (EXR frames) merged and
+    denoised once, corrected by :func:`correct_frame`, the seconds counted in all."""
+    started = time.monotonic()
+    read_halves(denoiser.features, first, second, names)
+    halves = [half_of(frame, denoiser.denoise_frame(frame, name)) for frame, name in zip((first, second), names, strict=True)]
+    merged = merge_halves(first, second)
+    whole = half_of(merged, denoiser.denoise_frame(merged, "the merged halves"))
+    correction = correct_frame(*halves, whole, steps=steps, on_step=on_step)
+    return replace(correction, seconds=time.monotonic() - started)

@@ -14,15 +14,13 @@ emission added back, converged where the frame has an emission pass
 (``render-pairs --emission-spp``); see :class:`mcdenoise.features.FeatureSet`.
 """
 
-import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from mcdenoise.config import Precision, choices
-from mcdenoise.denoise.correct import STEPS, Correction, correct_frame, half_of
+from mcdenoise.denoise.correct import STEPS, Correction, corrected_halves
 from mcdenoise.denoise.ensemble import COUNTS, denoise_in_orientations
 from mcdenoise.denoise.inputs import check_channels, merge_halves, read_halves, stack_channels
 from mcdenoise.denoise.load import LoadedModel, load_base, loaded_of
@@ -164,13 +162,7 @@ class Denoiser:
         The correction is kept only where it was ahead on tiles held out of the fit; the result says
         which, and the seconds taken in all; ``on_step()`` is called after each training step. Raises
         :class:`FrameError` when the frames cannot be two halves of one frame."""
-        started = time.monotonic()
-        read_halves(self.features, first, second, names)
-        halves = [half_of(frame, self.denoise_frame(frame, name)) for frame, name in zip((first, second), names, strict=True)]
-        whole = merge_halves(first, second)
-        whole = half_of(whole, self.denoise_frame(whole, "the merged halves"))
-        correction = correct_frame(*halves, whole, steps=steps, on_step=on_step)
-        return replace(correction, seconds=time.monotonic() - started)
+        return corrected_halves(self, first, second, steps, names, on_step)
 
     def adapted_to(self, first: Frame, second: Frame, steps: int = 0, seconds: float = 0.0, names=("first half", "second half")):
         """A new :class:`Denoiser` whose model is fine-tuned on the frame's own two halves for

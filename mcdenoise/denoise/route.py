@@ -14,7 +14,8 @@ from typing import Literal
 
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.denoise.noise_correlation import CORRELATED_RATIO, guide_of, neighbour_difference_ratio
-from mcdenoise.features import COLOR
+from mcdenoise.denoise.oidn_only import OidnDenoiser
+from mcdenoise.features import ALBEDO, COLOR, NORMAL
 from mcdenoise.io.exr import Frame
 from mcdenoise.learn.oidn import oidn_installed
 
@@ -58,6 +59,8 @@ class Router:
     def for_frame(self, frame: Frame) -> tuple[Denoiser, str]:
         """The denoiser for ``frame`` and a one-line note on the choice."""
         choice = choose_route(frame, self.oidn_available)
+        if choice.route == "oidn" and not all(name in frame.channels for name in ALBEDO + NORMAL):
+            return OidnDenoiser(), choice.note + "; without the albedo and normal that the frame lacks"
         if choice.route not in self._denoisers:
             self._denoisers[choice.route] = Denoiser.base(PRIOR_OF_ROUTE[choice.route], **self.options)
         return self._denoisers[choice.route], choice.note
