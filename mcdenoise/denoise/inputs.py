@@ -6,6 +6,7 @@ import numpy as np
 from mcdenoise.errors import FrameError, PixelError
 from mcdenoise.features import ALBEDO, AUX_CHANNELS, NORMAL, FeatureSet, invalid_color
 from mcdenoise.io.exr import Frame
+from mcdenoise.metrics import shared_noise
 
 #: Halves of one view have (nearly) the same albedo and normals; more than this mean absolute
 #: difference, relative to the channels' mean magnitude, means two different views.
@@ -20,6 +21,9 @@ def check_halves(first: np.ndarray, second: np.ndarray, features: FeatureSet, na
         raise FrameError(f"{a} and {b} are not two halves of one frame: shapes {first.shape[:2]} and {second.shape[:2]} differ")
     if np.array_equal(first[..., :3], second[..., :3], equal_nan=True):
         raise FrameError(f"{a} and {b} have the same color: two halves need independent seeds")
+    reason = shared_noise(first, second)
+    if reason:
+        raise FrameError(f"{a} and {b}: {reason}")
     for names_of_aux, label in ((ALBEDO, "albedo"), (NORMAL, "normals")):
         if not all(name in features.channels for name in names_of_aux):
             continue

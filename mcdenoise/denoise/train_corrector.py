@@ -24,7 +24,7 @@ from mcdenoise.io.layout import LayoutRequest, read_frame, require_features
 from mcdenoise.io.pairs_dir import read_pairs_directory
 from mcdenoise.learn.optim import budget_progress
 from mcdenoise.learn.prior import oidn_denoise
-from mcdenoise.metrics import psnr_t
+from mcdenoise.metrics import psnr_t, shared_noise
 from mcdenoise.progress import Progress
 
 #: The features a corrector compares pixels by, where the frames have them.
@@ -77,6 +77,9 @@ def _training_pairs(directories, aux, layout, show_progress: bool) -> tuple[list
                     raise JobError(f"{second}: its size differs from its pair {first.name}'s")
                 if np.array_equal(a.color, b.color):
                     raise JobError(f"{first} and {second.name}: the same image; a pair is the same frame rendered with two different seeds")
+                reason = shared_noise(a.color, b.color)
+                if reason:
+                    raise JobError(f"{first} and {second.name}: {reason}")
                 pairs.append(TrainingPair.of(a, b))
                 if index == 0 and view.reference is not None:
                     scored.append((view.name, a, _reference(view, layout)))

@@ -27,6 +27,7 @@ from mcdenoise.io.layout import LayoutRequest, read_frame, require_features
 from mcdenoise.io.pairs_dir import read_pairs_directory
 from mcdenoise.learn.encode import encode, exposure_scale
 from mcdenoise.learn.prior import with_prior
+from mcdenoise.metrics import shared_noise
 
 
 @dataclass
@@ -86,6 +87,9 @@ def _view_channels(view, features: FeatureSet, layout: LayoutRequest | None) -> 
             )
         if np.array_equal(pair[0][..., :3], pair[1][..., :3]):
             raise JobError(f"{first} and {second.name}: the same image; a pair is the same frame rendered with two different seeds")
+        reason = shared_noise(pair[0], pair[1])
+        if reason:
+            raise JobError(f"{first} and {second.name}: {reason}")
         if channels and pair[0].shape != channels[0].shape:
             raise JobError(f"{first}: is {pair[0].shape[1]}x{pair[0].shape[0]}, unlike the other frames of {view.name}")
         channels += pair
