@@ -37,6 +37,7 @@ from torch.nn import functional
 
 from mcdenoise.denoise.inputs import merge_halves, read_halves
 from mcdenoise.features import ALBEDO, COLOR, NORMAL, invalid_color
+from mcdenoise.learn.prior import oidn_denoise
 from mcdenoise.tonemap import tonemap
 
 #: The kernel's window is (2 * RADIUS + 1)² pixels (the paper's is 19², far too slow on a CPU).
@@ -286,14 +287,23 @@ def held_out_tiles(height: int, width: int, tile: int = 32, share: float = 0.25,
     return np.kron(chosen, np.ones((tile, tile), dtype=bool))[:height, :width]
 
 
-def half_of(frame, denoised: np.ndarray) -> Half:
+def half_of(frame, denoised: np.ndarray, aux: tuple[str, ...] = ("albedo", "normal")) -> Half:
     """A :class:`Half` of an EXR frame (:class:`mcdenoise.io.exr.Frame`) and the denoiser's
     output for it: its color, NaN, infinite and negative values as 0 (as the denoiser takes
-    them), and its albedo and normal where the frame has them."""
+    them), and those of the features ``aux`` (albedo, normal) that the frame has."""
     color = frame.stack(COLOR)
     color = np.where(invalid_color(color), 0, color).astype(np.float32)
-    features = [np.nan_to_num(frame.stack(names)) if all(n in frame.channels for n in names) else None for names in (ALBEDO, NORMAL)]
+    features = [
+        np.nan_to_num(frame.stack(names)) if feature in aux and all(n in frame.channels for n in names) else None
+        for feature, names in (("albedo", ALBEDO), ("normal", NORMAL))
+    ]
     return Half(color, denoised, *features)
+
+
+def oidn_half(frame, aux: tuple[str, ...] = ("albedo", "normal")) -> Half:
+    """:func:`half_of` ``frame`` with Intel OIDN's output of it, OIDN given the same features."""
+    half = half_of(frame, np.empty(0, np.float32), aux)
+    return replace(half, denoised=oidn_denoise(half.color, half.albedo, half.normal))
 
 
 def correct_frame(

@@ -4,10 +4,9 @@ frame has."""
 
 import numpy as np
 
-from mcdenoise.denoise.correct import STEPS, Correction, corrected_halves, half_of
+from mcdenoise.denoise.correct import STEPS, Correction, corrected_halves, oidn_half
 from mcdenoise.features import FeatureSet
 from mcdenoise.io.exr import Frame
-from mcdenoise.learn.prior import oidn_denoise
 
 
 class OidnDenoiser:
@@ -26,8 +25,7 @@ class OidnDenoiser:
 
     def denoise_frame(self, frame: Frame, name: str = "frame") -> np.ndarray:
         """OIDN's (H, W, 3) output of ``frame``, NaN, infinite and negative color taken as 0."""
-        half = half_of(frame, np.zeros(frame.shape + (3,), np.float32))
-        return oidn_denoise(half.color, half.albedo, half.normal)
+        return oidn_half(frame).denoised
 
     def corrected(self, first: Frame, second: Frame, steps: int = STEPS, names=("first half", "second half"), on_step=None) -> Correction:
         """:meth:`mcdenoise.denoise.hook.Denoiser.corrected`, with OIDN as the denoiser."""

@@ -9,14 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mcdenoise.denoise.correct import Corrector, Half, half_of
+from mcdenoise.denoise.correct import Corrector, oidn_half
 from mcdenoise.errors import ConfigError, ModelError
 from mcdenoise.features import AUX_CHANNELS, FeatureSet
 from mcdenoise.io.bundled import resolve_model
 from mcdenoise.io.checkpoint import CorrectorModel, load_model_file
 from mcdenoise.io.exr import Frame, read_exr
 from mcdenoise.learn.oidn import oidn_installed
-from mcdenoise.learn.prior import oidn_denoise
 
 
 class SceneCorrector:
@@ -63,10 +62,7 @@ class SceneCorrector:
         """OIDN's output of ``frame``, corrected; :class:`ExrError` names the channels it lacks."""
         for feature in self.features.aux:
             frame.require(AUX_CHANNELS[feature], name, f" (the corrector {Path(self.source).name} compares pixels by {feature})")
-        half = half_of(frame, np.zeros(frame.shape + (3,), np.float32))
-        albedo = half.albedo if "albedo" in self.features.aux else None
-        normal = half.normal if "normal" in self.features.aux else None
-        return self.corrector.correct(Half(half.color, oidn_denoise(half.color, albedo, normal), albedo, normal))
+        return self.corrector.correct(oidn_half(frame, self.features.aux))
 
     def corrected(self, first: Frame, second: Frame, steps: int = 0, names=("first half", "second half"), on_step=None):
         """Refused: a scene's corrector corrects a frame on its own."""

@@ -9,21 +9,20 @@ trains; rerunning the command resumes where it stopped.
 """
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from mcdenoise.config import TrainConfig
-from mcdenoise.denoise.correct import LEARNING_RATE, RADIUS, Corrector, Half, TrainingPair, crop_corners, half_of
+from mcdenoise.denoise.correct import LEARNING_RATE, RADIUS, Corrector, Half, TrainingPair, crop_corners, oidn_half
 from mcdenoise.errors import ConfigError, JobError
 from mcdenoise.io.checkpoint import CorrectorModel, CorrectorTraining, load_model_file, save_corrector
 from mcdenoise.io.files import ensure_writable_directory, remove_stale_partials
 from mcdenoise.io.layout import LayoutRequest, read_frame, require_features
 from mcdenoise.io.pairs_dir import read_pairs_directory
 from mcdenoise.learn.optim import budget_progress
-from mcdenoise.learn.prior import oidn_denoise
 from mcdenoise.metrics import psnr_t, shared_noise
 from mcdenoise.progress import Progress
 
@@ -44,14 +43,12 @@ class CorrectorRun:
     taken: int = 0
 
 
-def _oidn_half(path: Path, aux: tuple[str, ...], layout: LayoutRequest | None) -> Half:
+def _read_half(path: Path, aux: tuple[str, ...], layout: LayoutRequest | None) -> Half:
     """A frame of a pair read as a :class:`~mcdenoise.denoise.correct.Half` with the features of
     ``aux``, and OIDN's output of it."""
     frame, found = read_frame(path, layout)
     require_features(frame, found, aux, path)
-    half = half_of(frame, np.zeros(frame.shape + (3,), np.float32))
-    albedo, normal = (half.albedo if "albedo" in aux else None), (half.normal if "normal" in aux else None)
-    return replace(half, denoised=oidn_denoise(half.color, albedo, normal), albedo=albedo, normal=normal)
+    return oidn_half(frame, aux)
 
 
 def _views(directories) -> list:
@@ -72,7 +69,7 @@ def _training_pairs(directories, aux, layout, show_progress: bool) -> tuple[list
     with Progress(sum(2 * len(view.pairs) for view in views), "OIDN on the pairs", enabled=show_progress) as progress:
         for view in views:
             for index, (first, second) in enumerate(view.pairs):
-                a, b = (_oidn_half(path, aux, layout) for path in (first, second))
+                a, b = (_read_half(path, aux, layout) for path in (first, second))
                 if a.color.shape != b.color.shape:
                     raise JobError(f"{second}: its size differs from its pair {first.name}'s")
                 if np.array_equal(a.color, b.color):
@@ -93,7 +90,7 @@ def _scored_views(directories, aux, layout) -> list:
     """Each view of ``directories`` with a reference and a pair, as (name, its first frame's half,
     the reference color)."""
     views = [view for view in _views(directories) if view.reference is not None and view.pairs]
-    return [(view.name, _oidn_half(view.pairs[0][0], aux, layout), _reference(view, layout)) for view in views]
+    return [(view.name, _read_half(view.pairs[0][0], aux, layout), _reference(view, layout)) for view in views]
 
 
 def train_corrector(
