@@ -36,15 +36,14 @@ import numpy as np
 from table import Provenance, Table, Tables, source_of, write_tables
 
 from mcdenoise.config import PairJob
-from mcdenoise.denoise.correct import STEPS, Corrector, half_of
+from mcdenoise.denoise.correct import STEPS, Corrector, oidn_half
 from mcdenoise.denoise.evaluate import box_mean, estimated_error
 from mcdenoise.denoise.hook import Denoiser
 from mcdenoise.denoise.preview import side_by_side, write_png
-from mcdenoise.features import ALBEDO, COLOR, NORMAL
-from mcdenoise.io.exr import Frame, read_exr
+from mcdenoise.features import COLOR
+from mcdenoise.io.exr import read_exr
 from mcdenoise.io.pairs_dir import frame_name
 from mcdenoise.learn.device import cpu_model
-from mcdenoise.learn.prior import oidn_denoise
 from mcdenoise.metrics import psnr_t, rel_mse
 from mcdenoise.render.job import render_pairs
 
@@ -72,11 +71,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def oidn(frame: Frame):
-    """OIDN 2.5 high on the frame, with its albedo and normal."""
-    return oidn_denoise(frame.stack(COLOR), frame.stack(ALBEDO), frame.stack(NORMAL))
-
-
 def timed(outputs: dict, seconds: dict, name: str, make):
     """Run ``make()``, keeping its image as row ``name`` and its wall time; returns the image."""
     started = time.monotonic()
@@ -97,8 +91,8 @@ def score_scene(scene: str, args, held_out: bool) -> dict:
     plain, eight = Denoiser.base("oidn", device="cpu"), Denoiser.base("oidn", device="cpu", orientations=8)
     outputs, seconds = {}, {}
     timed(outputs, seconds, PEER, lambda: plain.denoise_merged(a, b))
-    timed(outputs, seconds, "OIDN, another 4 spp render", lambda: oidn(read_exr(root / "test" / frame_name(0, 0, "a"))))
-    halves = [half_of(frame, oidn(frame)) for frame in (a, b)]
+    timed(outputs, seconds, "OIDN, another 4 spp render", lambda: oidn_half(read_exr(root / "test" / frame_name(0, 0, "a"))).denoised)
+    halves = [oidn_half(frame) for frame in (a, b)]
     timed(outputs, seconds, "OIDN, each half", lambda: (halves[0].denoised + halves[1].denoised) / 2)
     corrector = Corrector(len(halves[0].guides()))
 
