@@ -24,7 +24,7 @@ from mcdenoise.metrics import psnr_t
 from conftest import TINY_NET, run_cli
 
 #: The tiny network from random weights, on 32-pixel crops.
-OPTIONS = ("--init", "scratch", "--width", TINY_NET.width, "--depth", TINY_NET.depth, "--crop", 32)
+OPTIONS = ("--init", "scratch", "--width", TINY_NET.width, "--levels", TINY_NET.depth, "--crop", 32)
 
 
 def torchrun(*args, processes=2):

@@ -75,7 +75,22 @@ def test_killed_render_pairs_finishes_on_rerun(tmp_path, scene_path, uninterrupt
 def test_killed_training_resumes_exactly_from_its_checkpoint(train_dir, tmp_path):
     path = tmp_path / "m.pt"
     command = _cli(
-        "train", train_dir, "--out", path, "--steps", 400, "--width", 16, "--depth", 3, "--crop", 32, "--checkpoint-every", 0.2, "--seed", 5
+        "train",
+        train_dir,
+        "--out",
+        path,
+        "--steps",
+        400,
+        "--width",
+        16,
+        "--levels",
+        3,
+        "--crop",
+        32,
+        "--checkpoint-every",
+        0.2,
+        "--seed",
+        5,
     )
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert _wait_for(lambda: path.exists() and load_checkpoint(path).step >= 20)

@@ -33,7 +33,7 @@ class TrainCommandConfig:
     )
     train: TrainConfig = option(default_factory=TrainConfig)
     width: int | None = option(None, f"U-Net channels per level (default {UNetConfig.width}; from scratch only)", parse=whole_number(1))
-    depth: int | None = option(None, f"U-Net pooling levels (default {UNetConfig.depth}; from scratch only)", parse=whole_number(1))
+    levels: int | None = option(None, f"U-Net pooling levels (default {UNetConfig.depth}; from scratch only)", parse=whole_number(1))
     features: str = option("albedo,normal", "auxiliary features, comma-separated: albedo, normal, depth, or none")
     prior: Prior = option(
         "none",
@@ -61,9 +61,9 @@ def run(config: TrainCommandConfig, show_progress: bool = False, log=None) -> Pr
         return _train_corrector(config, show_progress, log)
     features = FeatureSet(tuple(f for f in config.features.split(",") if f and f != "none"), prior=config.prior)
     model_config = None
-    if config.width or config.depth:
+    if config.width or config.levels:
         model_config = UNetConfig(
-            in_channels=features.input_width, width=config.width or UNetConfig.width, depth=config.depth or UNetConfig.depth
+            in_channels=features.input_width, width=config.width or UNetConfig.width, depth=config.levels or UNetConfig.depth
         )
     result = train(
         config.dirs,
@@ -94,9 +94,9 @@ def _train_corrector(config: TrainCommandConfig, show_progress: bool, log) -> Pr
     """``train --corrector`` (:func:`mcdenoise.denoise.train_corrector.train_corrector`)."""
     from mcdenoise.denoise.train_corrector import train_corrector
 
-    if config.prior != "none" or config.width or config.depth:
-        message = "{corrector} trains a corrector of OIDN, not a U-Net: leave out {prior}, {width} and {depth}"
-        raise ConfigError(message, "corrector", "prior", "width", "depth")
+    if config.prior != "none" or config.width or config.levels:
+        message = "{corrector} trains a corrector of OIDN, not a U-Net: leave out {prior}, {width} and {levels}"
+        raise ConfigError(message, "corrector", "prior", "width", "levels")
     aux = tuple(f for f in config.features.split(",") if f and f != "none")
     layout = config.layout.request()
     run = train_corrector(config.dirs, config.out, config.train, aux, config.validate, config.restart, show_progress, log, layout)
