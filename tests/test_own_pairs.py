@@ -97,7 +97,7 @@ def test_bad_folders_of_pairs_get_one_line(own_pairs, tmp_path):
     (listed / "pairs.json").write_text(json.dumps({"a": "x.exr"}))
     _expect_one_line(run_cli("train", listed, "--out", tmp_path / "m.pt", *STEPS), "pairs.json", "list")
     for entry, fault in (
-        ({"a": {"color": "x.exr"}, "b": "y.exr"}, "'a' must be a file's path"),
+        ({"a": ["x.exr"], "b": "y.exr"}, "'a' must be a file's path (a string) or an object of files"),
         ({"a": "x.exr"}, "no 'b'"),
         ("x.exr", "not an object"),
         ({"a": "x.exr", "b": "y.exr", "ref": "r.exr"}, "unknown field 'ref'"),

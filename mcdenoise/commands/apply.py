@@ -5,7 +5,7 @@ channels and header. Frames need the auxiliary channels the model was trained wi
 from dataclasses import dataclass, field
 from typing import get_args
 
-from mcdenoise.commands.layout import GROUP, FrameLayoutOptions
+from mcdenoise.commands.layout import GROUP, LayoutOptions
 from mcdenoise.commands.spec import Command
 from mcdenoise.config import Device, Precision, Route
 from mcdenoise.errors import ConfigError
@@ -63,7 +63,7 @@ class ApplyConfig:
         "auto: fp16 on CUDA (as fast as bf16 and closer to fp32), bf16 on CPUs with native bf16 (about twice as fast as fp32), else fp32",
         choices=get_args(Precision),
     )
-    layout: FrameLayoutOptions = field(default_factory=FrameLayoutOptions, metadata={"group": GROUP})
+    layout: LayoutOptions = field(default_factory=LayoutOptions, metadata={"group": GROUP})
 
 
 @dataclass

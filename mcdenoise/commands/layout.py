@@ -1,5 +1,5 @@
 """The flags that say where another renderer's EXR keeps its features (``--layer``, ``--channels``,
-and for one frame ``--albedo``/``--normal``/``--depth`` files)."""
+and ``--albedo``/``--normal``/``--depth`` files, one frame's or, with ``{frame}``, each frame's)."""
 
 from dataclasses import dataclass
 
@@ -9,9 +9,20 @@ from mcdenoise.options import option
 GROUP = (
     "other renderers' EXRs",
     "Blender's multilayer files (a view layer's Noisy Image or Combined, Denoising Albedo, Denoising Normal,\n"
-    "Denoising Depth) and common AOV names (diffuse_albedo, N, ...) are found by themselves; say where to\n"
-    "look when they are not. The denoised color goes back where the color was, the other channels kept.",
+    "Denoising Depth) and common AOV names (diffuse_albedo, N, ...) are found by themselves, and so are\n"
+    "separate feature files named X.albedo.exr, X.normal.exr and X.depth.exr beside a color file X.exr;\n"
+    "say where to look when they are not. The denoised color goes back where the color was, the other\n"
+    "channels kept.",
 )
+
+
+def _file_option(feature: str):
+    return option(
+        None,
+        f"the {feature} from a separate EXR, as oidnDenoise's --alb and --nrm take them; {{frame}} stands for each color "
+        f"file's path without .exr: '{{frame}}_{feature}.exr' (quote it)",
+        metavar="FILE.exr",
+    )
 
 
 @dataclass(frozen=True)
@@ -25,30 +36,11 @@ class LayoutOptions:
         "reads beauty.R,G,B, diffuse_albedo.R,G,B and N.X,Y,Z",
         metavar="FEATURE=GROUP,...",
     )
-
-    def request(self) -> LayoutRequest:
-        """The layout request of these options."""
-        return LayoutRequest(layer=self.layer, groups=LayoutRequest.parse_channels(self.channels), files=self.feature_files())
-
-    def feature_files(self) -> dict[str, str]:
-        """One frame's features from files of their own, by feature: none here."""
-        return {}
-
-
-def _file_option(feature: str):
-    return option(
-        None, f"the frame's {feature} from a separate EXR, as oidnDenoise's --alb and --nrm take them (one input only)", metavar="FILE.exr"
-    )
-
-
-@dataclass(frozen=True)
-class FrameLayoutOptions(LayoutOptions):
-    """:class:`LayoutOptions` plus one frame's features from files of their own."""
-
     albedo: str | None = _file_option("albedo")
     normal: str | None = _file_option("normal")
     depth: str | None = _file_option("depth")
 
-    def feature_files(self) -> dict[str, str]:
-        """The feature files given, by feature."""
-        return {name: getattr(self, name) for name in ("albedo", "normal", "depth") if getattr(self, name)}
+    def request(self) -> LayoutRequest:
+        """The layout request of these options."""
+        files = {name: getattr(self, name) for name in ("albedo", "normal", "depth") if getattr(self, name)}
+        return LayoutRequest(layer=self.layer, groups=LayoutRequest.parse_channels(self.channels), files=files)

@@ -74,7 +74,7 @@ def apply_file(
     source = Path(source)
     output = Path(output) if output else denoised_path(source)
     inputs = [source] + ([Path(other_half)] if other_half is not None else [])
-    for path in inputs + [Path(file) for file in (layout.files.values() if layout else ())]:
+    for path in inputs + list(layout.files_for(source).values() if layout else ()):
         if _same_file(path, output):
             raise OutputError(f"{output}: refusing to overwrite the input frame {path}; choose another -o")
     ensure_writable_directory(output.parent)  # before the work, not after
@@ -128,8 +128,9 @@ def apply_files(
     sources = [Path(s) for s in sources]
     if output is not None and len(sources) > 1:
         raise OutputError("-o names one output file; with several inputs leave it out")
-    if layout is not None and layout.files and len(sources) > 1:
-        raise ConfigError("{albedo}, {normal} and {depth} files belong to one frame; give one input with them", "albedo", "normal", "depth")
+    if layout is not None and not layout.per_frame and len(sources) > 1:
+        message = "{albedo}, {normal} and {depth} files belong to one frame; with several inputs, name each one's: '{frame}_albedo.exr'"
+        raise ConfigError(message, "albedo", "normal", "depth")
     if other_half is not None and len(sources) > 1:
         raise ConfigError("{other_half} is the other half of one frame; give one input with it", "other_half")
     temporal = TemporalFilter() if sequence else None

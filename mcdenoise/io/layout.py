@@ -13,10 +13,18 @@ name them otherwise:
   ``diffuse_albedo.R`` or ``N.X``;
 - **OIDN's own tools** take the features as separate files (``--alb``, ``--nrm``).
 
+Separate feature files are found three ways, the first that names one winning:
+
+1. a :class:`FrameFiles` (a ``pairs.json`` entry ``{"color": ..., "albedo": ...}``);
+2. ``--albedo``/``--normal``/``--depth`` (:attr:`LayoutRequest.files`), where ``{frame}``
+   stands for each color file's path without ``.exr``: ``--albedo '{frame}_albedo.exr'``;
+3. the naming convention, for a feature that the color file lacks: beside ``X.exr``,
+   ``X.albedo.exr``, ``X.normal.exr`` and ``X.depth.exr`` (:func:`conventional_file`).
+
 A :class:`LayoutRequest` holds what the user said (``--layer``, ``--channels``,
-``--albedo``/``--normal``/``--depth`` files); :func:`read_frame` finds each
-feature in the file, by the request first and then by the known names, and gives
-the frame with mcdenoise's names added beside the file's own. What it cannot
+feature files); :func:`read_frame` finds each feature in the file, by the request
+first and then by the known names, and gives the frame with mcdenoise's names
+added beside the file's own. What it cannot
 find or cannot choose between gets one line naming what the file holds and the
 flag to use. :attr:`Layout.color` says where the denoised color is written back,
 so the output keeps the input's layout.
@@ -36,14 +44,14 @@ _COMPONENTS = {
     "color": (("R", "G", "B"), ("r", "g", "b")),
     "albedo": (("R", "G", "B"), ("r", "g", "b"), ("X", "Y", "Z")),
     "normal": (("X", "Y", "Z"), ("x", "y", "z"), ("R", "G", "B"), ("r", "g", "b")),
-    "depth": (("Z",), ("V",), ("R",), ("Y",), ("z",)),
+    "depth": (("Z",), ("T",), ("V",), ("R",), ("Y",), ("z",)),
 }
 #: Group names of other renderers and tools for each feature, tried where the file has none of ours.
 KNOWN_GROUPS = {
     "color": ("", "beauty", "Beauty", "rgba", "RGBA", "Ci"),
     "albedo": ("albedo", "Albedo", "diffuse_albedo", "albedo_diffuse", "DiffuseAlbedo", "denoise_albedo", "DiffCol"),
-    "normal": ("normal", "Normal", "N", "normals", "denoise_normal", "Nn"),
-    "depth": ("depth", "Depth", "Z", "z"),
+    "normal": ("normal", "Normal", "N", "normals", "denoise_normal", "Nn", "Ns"),
+    "depth": ("depth", "Depth", "Z", "z", "zfiltered"),
 }
 #: The passes of a Blender view layer for each feature, in the order tried.
 BLENDER_PASSES = {
@@ -52,6 +60,10 @@ BLENDER_PASSES = {
     "normal": ("Denoising Normal", "Normal"),
     "depth": ("Denoising Depth", "Depth"),
 }
+#: In a feature file's pattern, each color file's path without ``.exr``.
+FRAME_PLACEHOLDER = "{frame}"
+#: The features that may sit in files of their own.
+SEPARATE_FEATURES = ("albedo", "normal", "depth")
 #: The pass that tells a Blender view layer: every layer has it.
 _BLENDER_COLOR_PASSES = ("Combined", "Noisy Image")
 
@@ -64,8 +76,19 @@ class LayoutRequest:
     layer: str | None = None
     #: Feature -> the file's channel group for it (``--channels color=beauty,normal=N``).
     groups: dict = field(default_factory=dict)
-    #: Feature -> a separate EXR that holds it (``--albedo A.exr``), its first channels read.
+    #: Feature -> a separate EXR that holds it (``--albedo A.exr``), or a pattern of such files
+    #: with :data:`FRAME_PLACEHOLDER` (``--albedo '{frame}_albedo.exr'``).
     files: dict = field(default_factory=dict)
+
+    @property
+    def per_frame(self) -> bool:
+        """Whether every feature file is a pattern, and so names a file of each frame."""
+        return all(FRAME_PLACEHOLDER in str(file) for file in self.files.values())
+
+    def files_for(self, color) -> dict[str, Path]:
+        """The feature files of the frame whose color is at ``color``, by feature."""
+        stem = str(Path(color).with_suffix(""))
+        return {feature: Path(str(file).replace(FRAME_PLACEHOLDER, stem)) for feature, file in self.files.items()}
 
     @classmethod
     def parse_channels(cls, text: str | None) -> dict:
@@ -81,6 +104,34 @@ class LayoutRequest:
                 )
             groups[feature] = group.strip()
         return groups
+
+
+@dataclass(frozen=True)
+class FrameFiles:
+    """One frame kept as separate files, as OIDN's tools take it: its color, and its features by
+    name (a ``pairs.json`` entry's object form)."""
+
+    color: Path
+    #: (feature, file) for each feature in a file of its own.
+    features: tuple[tuple[str, Path], ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The color file's name, for messages."""
+        return self.color.name
+
+    def paths(self) -> list[Path]:
+        """Every file of the frame, the color first."""
+        return [self.color] + [file for _, file in self.features]
+
+    def __str__(self) -> str:
+        return str(self.color)
+
+
+def conventional_file(color, feature: str) -> Path:
+    """Where the naming convention keeps the ``feature`` of the color file ``color``: ``X.exr`` -> ``X.FEATURE.exr``."""
+    color = Path(color)
+    return color.with_name(f"{color.stem}.{feature}{color.suffix}")
 
 
 @dataclass(frozen=True)
@@ -183,20 +234,27 @@ def find_layout(frame: Frame, request: LayoutRequest, source) -> Layout:
     return Layout(channels, described, channels["color"])
 
 
-def read_frame(path, request: LayoutRequest | None = None) -> tuple[Frame, Layout]:
-    """Read the EXR at ``path`` with mcdenoise's channel names added beside its own, and its layout.
+def read_frame(source, request: LayoutRequest | None = None) -> tuple[Frame, Layout]:
+    """Read the EXR at ``source`` (a path, or a :class:`FrameFiles`) with mcdenoise's channel names
+    added beside its own, and its layout.
 
-    The separate feature files of ``request.files`` must match the frame's size; their channels
-    join the frame under mcdenoise's names only. Raises :class:`ExrError` in one line.
+    Separate feature files (the module's docstring says how they are found) must match the
+    frame's size; their channels join the frame under mcdenoise's names only. Raises
+    :class:`ExrError` in one line.
     """
     request = request or LayoutRequest()
+    path = source.color if isinstance(source, FrameFiles) else Path(source)
+    files = {**request.files_for(path), **dict(source.features if isinstance(source, FrameFiles) else ())}
     frame = read_exr(path)
     layout = find_layout(frame, request, path)
+    for feature in SEPARATE_FEATURES:
+        if feature not in layout.channels and feature not in files and conventional_file(path, feature).is_file():
+            files[feature] = conventional_file(path, feature)
     channels = dict(frame.channels)
     for feature, names in layout.channels.items():
         for ours, theirs in zip(FEATURE_CHANNELS[feature], names, strict=True):
             channels[ours] = frame.channels[theirs]
-    for feature, file in request.files.items():
+    for feature, file in files.items():
         channels.update(_feature_file(file, feature, frame.shape, path))
     return Frame(channels, frame.attributes), replace(layout, file_channels=tuple(frame.channels))
 

@@ -3,9 +3,14 @@ with two seeds), which have no manifest. Each kind has a reader of its own:
 
 - :class:`PairsList`: a list, ``pairs.json``: ``[{"a": "A.exr", "b": "B.exr", "view": "shot1",
   "reference": "REF.exr"}, ...]`` with paths relative to the folder; entries of the same
-  ``view`` (optional) are pairs of one view, and ``reference`` is optional;
+  ``view`` (optional) are pairs of one view, and ``reference`` is optional. Each of ``a`` and
+  ``b`` may instead be a frame kept as separate files, ``{"color": "A.exr", "albedo":
+  "A_albedo.exr", "normal": "A_normal.exr", "depth": "A_depth.exr"}`` (the features optional);
 - :class:`NamedPairs`: files named ``NAME_a.exr`` and ``NAME_b.exr``, each NAME a view of its own,
   with an optional ``NAME_ref.exr`` reference for scoring.
+
+In either kind, a color file's features may also sit beside it as ``X.albedo.exr``,
+``X.normal.exr`` and ``X.depth.exr`` (:func:`mcdenoise.io.layout.conventional_file`).
 """
 
 import json
@@ -13,6 +18,7 @@ from pathlib import Path
 
 from mcdenoise.errors import JobError
 from mcdenoise.io.files import read_json
+from mcdenoise.io.layout import SEPARATE_FEATURES, FrameFiles
 from mcdenoise.io.pairs_folder import PairsDirectory, View
 
 #: The list of a folder of pairs from another renderer (see the module's docstring).
@@ -33,18 +39,20 @@ class PairsList:
         for index, entry in enumerate(entries):
             fault = _entry_fault(entry)
             if fault:
-                form = '{"a": FILE, "b": FILE} ("view", "reference" optional)'
+                form = '{"a": FRAME, "b": FRAME} ("view", "reference" optional), a FRAME a file or {"color": FILE, "albedo": FILE, ...}'
                 raise JobError(f"{listing}: entry {index + 1} ({json.dumps(entry)[:80]}): {fault}; each is {form}")
         if not entries:
             raise JobError(f'{listing}: lists no pairs; list each as {{"a": FILE, "b": FILE}}')
         grouped: dict[str, dict] = {}
         for index, entry in enumerate(entries):
             view = grouped.setdefault(str(entry.get("view", f"pair{index}")), {"pairs": [], "reference": None})
-            view["pairs"].append((directory / entry["a"], directory / entry["b"]))
+            view["pairs"].append((_frame(directory, entry["a"]), _frame(directory, entry["b"])))
             if entry.get("reference"):
                 view["reference"] = directory / entry["reference"]
         for view in grouped.values():
-            for file in [path for pair in view["pairs"] for path in pair] + [view["reference"]] * bool(view["reference"]):
+            frames = [frame for pair in view["pairs"] for frame in pair]
+            files = [path for frame in frames for path in (frame.paths() if isinstance(frame, FrameFiles) else [frame])]
+            for file in files + [view["reference"]] * bool(view["reference"]):
                 if not file.is_file():
                     raise JobError(f"{file}: listed in {listing} but missing")
         return _pairs(directory, grouped)
@@ -71,6 +79,35 @@ class NamedPairs:
         return _pairs(directory, grouped)
 
 
+def _frame(directory: Path, value) -> Path | FrameFiles:
+    """A checked entry's frame: a path, or its separate files."""
+    if isinstance(value, str):
+        return directory / value
+    features = tuple((feature, directory / value[feature]) for feature in SEPARATE_FEATURES if feature in value)
+    return FrameFiles(directory / value["color"], features)
+
+
+def _is_path(value) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _frame_fault(key: str, value) -> str | None:
+    """What is wrong with an entry's frame ``value`` (a path, or an object of separate files)."""
+    if isinstance(value, dict):
+        if "color" not in value:
+            return f"{key!r} has no 'color' file"
+        unknown = sorted(set(value) - {"color", *SEPARATE_FEATURES})
+        if unknown:
+            return f"{key!r} has unknown field {', '.join(map(repr, unknown))}; its files are color, {', '.join(SEPARATE_FEATURES)}"
+        for feature, file in value.items():
+            if not _is_path(file):
+                return f"{key}.{feature} must be a file's path (a string), not {json.dumps(file)[:40]}"
+        return None
+    if not _is_path(value):
+        return f"{key!r} must be a file's path (a string) or an object of files, not {json.dumps(value)[:40]}"
+    return None
+
+
 def _entry_fault(entry) -> str | None:
     """What is wrong with a ``pairs.json`` entry (None: it names its two frames, and its reference
     and view if at all, as it should)."""
@@ -79,9 +116,12 @@ def _entry_fault(entry) -> str | None:
     missing = [key for key in ("a", "b") if key not in entry]
     if missing:
         return f"no {' or '.join(repr(key) for key in missing)}"
-    for key in ("a", "b", "reference"):
-        if key in entry and not (isinstance(entry[key], str) and entry[key]) and not (key == "reference" and entry[key] is None):
-            return f"{key!r} must be a file's path (a string), not {json.dumps(entry[key])[:40]}"
+    for key in ("a", "b"):
+        fault = _frame_fault(key, entry[key])
+        if fault:
+            return fault
+    if entry.get("reference") is not None and not _is_path(entry["reference"]):
+        return f"'reference' must be a file's path (a string), not {json.dumps(entry['reference'])[:40]}"
     if "view" in entry and not isinstance(entry["view"], str | int):
         return f"'view' must be a name (a string), not {json.dumps(entry['view'])[:40]}"
     unknown = sorted(set(entry) - {"a", "b", "view", "reference"})

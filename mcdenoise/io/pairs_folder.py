@@ -18,7 +18,8 @@ class View:
 
     directory: Path
     view: int
-    pairs: tuple[tuple[Path, Path], ...]
+    #: Each pair's two frames: paths, or frames kept as separate files (:class:`~mcdenoise.io.layout.FrameFiles`).
+    pairs: tuple[tuple, ...]
     reference: Path | None
     #: The view's own name in a folder of pairs from another renderer (None: ``viewN``).
     label: str | None = None
