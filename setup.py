@@ -21,8 +21,9 @@ setup(
     extras_require={
         "test": ["pytest", "hypothesis", "pyoidn", "flip-evaluator", "ray[client]>=2.9"],
         "oidn": ["pyoidn"],
-        # benchmarks/sequence.py's curves and animated crops.
-        "bench": ["pyoidn", "matplotlib"],
+        # benchmarks/sequence.py's curves and animated crops; benchmarks/luxcore_frames.py's renderer
+        # (in a process of its own: pyluxcore's tbbmalloc proxy aborts a process that loads torch).
+        "bench": ["pyoidn", "matplotlib", "pyluxcore==2.11.2"],
         # Blender 5.0 as a Python module (Python 3.11 only), for render-pairs of .blend files. It pins
         # numpy 1.26.4; mcdenoise runs on numpy 1.26 and 2.x, so the extra shares one environment.
         "blender": ["bpy==5.0.1; python_version == '3.11'"],
