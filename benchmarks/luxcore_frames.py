@@ -29,8 +29,9 @@ each sample's position from the filter and adds the sample to one pixel, so with
 noise stays independent between pixels (the difference of two seeds of view v0 at 16 spp has a
 correlation of -0.01 between neighbours in x and in y, with BLACKMANHARRIS, NONE or GAUSSIAN).
 
-Frames already on disk are kept (a rerun renders what is missing). Prints one JSON line: the
-frames written or kept, with their views, seeds and samples per pixel.
+Frames already on disk are kept (a rerun renders what is missing); OUT/frames.json holds the record
+of each frame rendered there. Prints one JSON line: the frames written or kept (``"kept": true``),
+with their views, seeds, samples per pixel and render seconds.
 """
 
 import argparse
@@ -56,6 +57,8 @@ OUTPUTS = {
     "normal": ("AVG_SHADING_NORMAL", "_normal"),
     "depth": ("DEPTH", "_depth"),
 }
+#: In the output folder: the record of each frame rendered there, by name, so that a kept frame keeps it.
+FRAMES_LOG = "frames.json"
 FILTERS = ("BLACKMANHARRIS", "NONE", "BOX", "GAUSSIAN", "MITCHELL_SS")
 #: The scene's own camera: position, target, vertical field of view in degrees.
 CAMERA = ((0.0, -1.85, 1.35), (0.0, 1.0, 0.95), 58.0)
@@ -232,6 +235,14 @@ def render_frame(scene, view: str, name: str, folder: Path, args, spp: int, seed
     }
 
 
+def write_log(folder: Path, frames: dict) -> None:
+    """The records of every frame rendered into ``folder`` (:data:`FRAMES_LOG`), written atomically."""
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{FRAMES_LOG}.")
+    with os.fdopen(descriptor, "w") as file:
+        json.dump(frames, file, indent=1)
+    os.replace(temporary, folder / FRAMES_LOG)
+
+
 def frame_seed(base: int, view: str, pair: int, side: str) -> int:
     """The seed of a frame: distinct for every view, pair and side (``ref`` too) under one base seed."""
     view_index = 999 if view == "main" else int(view[1:])
@@ -269,13 +280,17 @@ def main(argv=None) -> int:
             jobs.append((view, f"{view}_ref", args.reference_spp, frame_seed(args.seed, view, 0, "ref")))
     scene = build_scene()
     frames, started = [], time.perf_counter()
+    log = args.out / FRAMES_LOG
+    known = json.loads(log.read_text()) if log.is_file() else {}
     for view, name, spp, seed in jobs:
         outputs = args.outputs if not name.endswith("_ref") else ["color"]
         files = {o: f"{name}{OUTPUTS[o][1]}.exr" for o in outputs}
         if all((args.out / f).is_file() for f in files.values()):
-            frames.append({"name": name, "view": view, "seed": seed, "spp": spp, "kept": True, "files": files})
+            frames.append({**known.get(name, {"name": name, "view": view, "seed": seed, "spp": spp, "files": files}), "kept": True})
             continue
         frames.append(render_frame(scene, view, name, args.out, args, spp, seed, outputs))
+        known[name] = frames[-1]
+        write_log(args.out, known)
     record = {
         "renderer": f"LuxCoreRender {pyluxcore.Version()} (pyluxcore), PATHCPU, SOBOL sampler",
         "filter": args.filter,
