@@ -15,6 +15,7 @@ setup(
             "data/scenes/*/*.xml",
             "data/scenes/*/*.md",
             "data/scenes/*/meshes/*.obj",
+            "blender_addon/blender_manifest.toml",
         ]
     },
     install_requires=["torch>=2.1", "mitsuba==3.9.1", "drjit==1.5.0", "openexr>=3.3", "pyexr", "numpy"],

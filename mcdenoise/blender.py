@@ -32,7 +32,8 @@ _HANDLER_NAME = "mcdenoise_denoise_written_frame"
 def prepare_output(scene) -> None:
     """Make ``scene`` write 32-bit multilayer EXRs that carry Cycles' denoising data passes."""
     image = scene.render.image_settings
-    image.media_type = "MULTI_LAYER_IMAGE"  # Blender 5: the media type before the file format
+    if hasattr(image, "media_type"):  # Blender 5: the media type before the file format (4.x has none)
+        image.media_type = "MULTI_LAYER_IMAGE"
     image.file_format = "OPEN_EXR_MULTILAYER"
     image.color_depth = "32"
     for layer in scene.view_layers:
@@ -49,16 +50,18 @@ def written_frame(scene) -> Path | None:
 
 def denoise_renders(model="base", prepare: bool = True, **options) -> None:
     """Denoise every frame that Blender writes from now on into ``FRAME.denoised.exr`` with ``model``
-    (a file from ``mcdenoise train``, or ``"base"``); ``options`` are
+    (a file from ``mcdenoise train``, ``"base"``, or None: Intel OIDN or the base model by each
+    frame's noise, as ``apply --route auto``); ``options`` are
     :meth:`mcdenoise.denoise.hook.Denoiser.load`'s. ``prepare`` sets the current scene's output
     with :func:`prepare_output`. Replaces an earlier call's handler. A frame that fails is
     reported on stderr in one line, and rendering goes on."""
     from mcdenoise.denoise.apply import apply_file
     from mcdenoise.denoise.hook import Denoiser
+    from mcdenoise.denoise.route import Router
     from mcdenoise.errors import McDenoiseError
 
     bpy = import_bpy()
-    denoiser = Denoiser.load(model, **options)
+    denoiser = Router(**options) if model is None else Denoiser.load(model, **options)
     if prepare:
         prepare_output(bpy.context.scene)
 
