@@ -23,7 +23,9 @@ no model (its route and score). Scene, spp, views and budget were fixed before a
 test camera was seen; nothing is chosen by it.
 
 Writes OUT/foreign.json (the raw record: machine, date, command, load, renders, every command and
-its output) and the run's tables OUT/tables/foreign.json with OUT/foreign.md (benchmarks/table.py).
+its output), OUT/runs.json (every run's load, steps and scores), OUT/foreign.png (the held-out
+frame: noisy, OIDN, colour-only apply, the best model, the reference) and the run's tables
+OUT/tables/foreign.json with OUT/foreign.md (benchmarks/table.py).
 """
 
 import argparse
@@ -47,6 +49,8 @@ TRAIN_SEED, TEST_SEED, SAME_SEED = 1, 2, 3
 #: Feature files as luxcore_frames.py names them beside each color file, as apply's patterns.
 PATTERNS = ["--albedo", "{frame}_albedo.exr", "--normal", "{frame}_normal.exr"]
 TARGET_DB = 1.0
+#: In OUT: a summary of every run, appended by each.
+RUNS = "runs.json"
 #: Rows of the peers: OIDN given the frame's features, and apply on the frame's colour alone with no model.
 OIDN, COLOUR_ONLY = "OIDN 2.5, albedo + normal", "apply, colour only, no model"
 
@@ -151,7 +155,7 @@ def evaluate(args) -> dict:
         out = folders["outputs"] / f"{slug(label)}.exr"
         done = run(["mcdenoise", "apply", noisy, "-o", out, *flags, *PATTERNS], log)
         seconds = log[-1]["seconds"]
-        rows[label] = {**score(out, reference, log), "apply_seconds": seconds, "note": done.stdout.strip()}
+        rows[label] = {**score(out, reference, log), "apply_seconds": seconds, "note": done.stdout.strip(), "output": shown(out)}
 
     apply(OIDN, "--route", "oidn")
     apply("base, no training", "--model", "base")
@@ -171,8 +175,10 @@ def evaluate(args) -> dict:
     refusal = run(["mcdenoise", "train", folders["same"], "--out", root / "models" / "same_seed.pt", "--steps", 20], log, check=False)
     colour_in, colour_out = folders["colour"] / "main_p0_a.exr", folders["outputs"] / "colour_only.exr"
     colour = run(["mcdenoise", "apply", colour_in, "-o", colour_out], log)
-    rows[COLOUR_ONLY] = {**score(colour_out, reference, log), "note": colour.stdout.strip()}
+    rows[COLOUR_ONLY] = {**score(colour_out, reference, log), "note": colour.stdout.strip(), "output": shown(colour_out)}
     return {
+        "noisy": shown(noisy),
+        "reference": shown(reference),
         "renderer": renders["test"]["renderer"],
         "filter": args.filter,
         "size": [args.size, args.size],
@@ -191,7 +197,7 @@ def evaluate(args) -> dict:
     }
 
 
-def tables_of(record: dict, provenance: Provenance) -> Tables:
+def tables_of(record: dict, provenance: Provenance, runs: list) -> Tables:
     """The run's tables: the test frame's scores, and what the commands said of the one-seed pair and the
     color-only frame."""
     rows, oidn, colour = record["rows"], record["rows"][OIDN], record["rows"][COLOUR_ONLY]
@@ -208,9 +214,8 @@ def tables_of(record: dict, provenance: Provenance) -> Tables:
         ("train on a pair rendered twice with one seed", same["exit"], same["stderr"]),
         ("apply on the color-only frame, no model", 0, colour["note"]),
     ]
-    trained = {label: row for label, row in rows.items() if "steps" in row}
-    best = max(trained, key=lambda label: trained[label]["psnr_t"])
-    b = trained[best]
+    best = best_model(rows)
+    b = rows[best]
     loads = "; ".join(f"{label}: {v['before']} before, {v['after']} after" for label, v in record["load"].items())
     frames = {f["name"]: f for f in record["renders"]["test"]["frames"]}
     spp = rows[f"noisy {record['spp']} spp"]["spp"]
@@ -232,6 +237,8 @@ def tables_of(record: dict, provenance: Provenance) -> Tables:
         "The models learn from such features as they are.",
         "Scene, spp, views, pairs, filter and budget were fixed before the held-out camera was scored; nothing was chosen by it.",
         f"Load averages (1, 5, 15 min) around each training, on cores shared with other jobs: {loads}.",
+        f"The figure: the noisy frame, OIDN 2.5 with albedo and normal, `apply` on the colour alone, {best}, the "
+        "reference (linear colour clamped at 1).",
     )
     return Tables(
         "A renderer with no code in mcdenoise: LuxCoreRender (issue 38)",
@@ -252,9 +259,57 @@ def tables_of(record: dict, provenance: Provenance) -> Tables:
                 ("", "{:.2f}", "{:.4f}", "{:+.2f}", "{:.2f}x", "{:+.2f}", ""),
             ),
             Table("What the commands say", ("check", "exit status", "what it printed"), tuple(checks), ("", "", "")),
+            runs_table(runs),
         ),
         notes,
+        ("../foreign.png",),
     )
+
+
+def run_summary(record: dict) -> dict:
+    """What the runs' history keeps of a run: when, the load, and each row's steps and scores."""
+    rows = {label: {k: row.get(k) for k in ("psnr_t", "rel_mse", "steps")} for label, row in record["rows"].items()}
+    return {"started": record.get("started", record["date"]), "machine": record["machine"], "load": record["load"], "rows": rows}
+
+
+def runs_table(runs: list) -> Table:
+    """Every run of the benchmark in OUT/runs.json: each trained model's steps and PSNR_T − OIDN 2.5, by the load."""
+    labels = [label for label, row in runs[-1]["rows"].items() if row.get("steps") is not None]
+    columns = ["run started", "load (1 min) before each training"]
+    for label in labels:
+        columns += [f"{label}: steps", f"{label} − OIDN 2.5, dB"]
+    rows = []
+    for run in runs:
+        oidn = run["rows"][OIDN]["psnr_t"]
+        loads = ", ".join(load["before"].split(",")[0] for load in run["load"].values())
+        cells: list = [f"{run['started']} ({run['machine']})", loads]
+        for label in labels:
+            row = run["rows"].get(label, {})
+            cells += [row.get("steps"), None if row.get("psnr_t") is None else row["psnr_t"] - oidn]
+        rows.append(tuple(cells))
+    formats = ("", "") + ("", "{:+.2f}") * len(labels)
+    note = (
+        "Training reaches far fewer steps in its minutes when other jobs share the 2 cores. Every run is listed; the "
+        "first table is the last run's."
+    )
+    return Table("Every run of this benchmark, by the load it met", tuple(columns), tuple(rows), formats, (note,))
+
+
+def best_model(rows: dict) -> str:
+    """The label of the trained model with the highest PSNR_T."""
+    trained = {label: row for label, row in rows.items() if "steps" in row}
+    return max(trained, key=lambda label: trained[label]["psnr_t"])
+
+
+def write_figure(record: dict, path: Path) -> None:
+    """The noisy held-out frame, OIDN, colour-only apply, the best model and the reference, side by side."""
+    from mcdenoise.denoise.preview import side_by_side, write_png
+    from mcdenoise.features import COLOR
+    from mcdenoise.io.exr import read_exr
+
+    rows = record["rows"]
+    files = [record["noisy"], rows[OIDN]["output"], rows[COLOUR_ONLY]["output"], rows[best_model(rows)]["output"], record["reference"]]
+    write_png(path, side_by_side([read_exr(ROOT / file).stack(COLOR) for file in files]))
 
 
 def main(argv=None) -> dict:
@@ -273,10 +328,16 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     command = "python benchmarks/foreign_renderer.py " + " ".join(argv if argv is not None else sys.argv[1:])
     meta = {"date": datetime.date.today().isoformat(), "machine": machine(), "command": command.strip()}
+    meta["started"] = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     record = {**meta, **evaluate(args)}
     args.out.mkdir(parents=True, exist_ok=True)
     atomic_write(args.out / "foreign.json", json.dumps(record, indent=1, ensure_ascii=False) + "\n")
-    write_tables(args.out, "foreign", tables_of(record, Provenance.of(meta, "../foreign.json")))
+    history = args.out / RUNS
+    runs = json.loads(history.read_text()) if history.is_file() else []
+    runs.append(run_summary(record))
+    atomic_write(history, json.dumps(runs, indent=1, ensure_ascii=False) + "\n")
+    write_figure(record, args.out / "foreign.png")
+    write_tables(args.out, "foreign", tables_of(record, Provenance.of(meta, "../foreign.json", f"../{RUNS}"), runs))
     best = max(v["psnr_t"] for k, v in record["rows"].items() if " min" in k) - record["rows"][OIDN]["psnr_t"]
     print(f"best {args.minutes:g}-minute model − OIDN 2.5: {best:+.2f} dB PSNR_T (target +{TARGET_DB:g} dB)")
     return record
