@@ -7,6 +7,8 @@
     torchrun --nproc-per-node=8 tools/train_base.py --skip-render   # then trained by 8 processes (GPUs)
     python tools/train_base.py --prior oidn --init mcdenoise/data/base_model.pt --minutes 20 \
         --out mcdenoise/data/base_oidn_model.pt   # the base that corrects OIDN, grown from the plain one
+    nice -n 10 python tools/train_base.py --features none --init base --scenes 200 --minutes 20 \
+        --out mcdenoise/data/color_model.pt   # the colour-only model, grown from the base without its features
 
 1. Writes ``--scenes`` random scenes (``mcdenoise.render.scenes``, seeds 0 ... N-1) as scene.xml files.
 2. Renders each as ``--views`` jittered views, one pair each, at 2, 4 or 8 spp (by seed), with the
@@ -143,6 +145,12 @@ def main(argv=None) -> dict:
         help="starting weights: scratch (default), or a model to train on (base, fast or a file; a warm restart "
         "of the schedule, recorded in the provenance with the starting model's own)",
     )
+    parser.add_argument(
+        "--features",
+        default="albedo,normal",
+        help="auxiliary features, comma-separated: albedo, normal, depth, or none for color alone (default albedo,normal); "
+        "a model --init that reads more starts without the inputs of the others",
+    )
     parser.add_argument("--prior", default="none", choices=choices(Prior), help="the prior that the network corrects (default none)")
     parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default 1e-3)")
     parser.add_argument("--batch", type=int, default=TrainConfig.batch, help="crops per step")
@@ -187,7 +195,9 @@ def main(argv=None) -> dict:
     start = "" if args.init == "scratch" else f"-from-{Path(args.init).stem}"
     shape = "" if (args.batch, args.crop) == (TrainConfig.batch, TrainConfig.crop) else f"-b{args.batch}-c{args.crop}"
     prior = "" if args.prior == "none" else f"-{args.prior}"
-    run_name = f"{args.scenes}x{args.views}-{args.pixels}px-w{args.width}{magnitude}{prior}{shape}-{args.minutes:g}min{start}"
+    features = FeatureSet(tuple(name for name in args.features.split(",") if name and name != "none"), prior=args.prior)
+    aux = "" if features.aux == FeatureSet().aux else f"-{'-'.join(features.aux) or 'color'}"
+    run_name = f"{args.scenes}x{args.views}-{args.pixels}px-w{args.width}{magnitude}{aux}{prior}{shape}-{args.minutes:g}min{start}"
     checkpoint = args.cache / f"train-{run_name}.pt"
     config = TrainConfig(
         minutes=args.minutes,
@@ -201,7 +211,6 @@ def main(argv=None) -> dict:
     starting_provenance = load_checkpoint(resolve_model(args.init)).provenance if start else None
     device = resolve_device(args.device)
     model_config = UNetConfig(width=args.width, magnitude_input=args.magnitude_input)
-    features = FeatureSet(prior=args.prior)
     result = train(folders, checkpoint, config, model_config, features, device=str(device.type), show_progress=True, log=print)
     if result.rank != 0:  # under torchrun, rank 0 writes the model
         return {}
@@ -215,6 +224,7 @@ def main(argv=None) -> dict:
         "data": f"{len(folders)} generated scenes (mcdenoise.render.scenes, of seeds 0-{args.scenes - 1}), {args.views} views each, "
         f"one pair per view at {'/'.join(map(str, SPP_CHOICES))} spp, {args.pixels} px, each scene's own pixel filter",
         "targets": "noisy (Noise2Noise); no clean image was rendered",
+        "features": features.describe(),
         "prior": args.prior if args.prior == "none" else f"{args.prior} (pyoidn {_version('pyoidn')}), RT filter, hdr, quality high",
         "steps": result.step,
         "training_seconds": round(result.elapsed, 1),
