@@ -38,7 +38,9 @@ def render_pairs_job(context) -> jobs.Job:
     settings = context.scene.mcdenoise
     out = _folder(settings.pairs_folder, "pairs folder")
     folder = tempfile.TemporaryDirectory(prefix="mcdenoise-blend-")
-    copy = Path(folder.name) / (Path(bpy.data.filepath).name or "scene.blend")
+    name = Path(bpy.data.filepath).name or "untitled.blend"
+    copy = Path(folder.name) / Path(name).stem / name  # the progress bar shows the folder's name
+    copy.parent.mkdir()
     bpy.ops.wm.save_as_mainfile(filepath=str(copy), copy=True)
     args = jobs.render_pairs_args(copy, out, settings.views, settings.pairs, settings.spp, settings.pixels)
     paths = jobs.python_paths(packages_folder(context))
@@ -118,9 +120,8 @@ class _JobOperator:
         if event.type != "TIMER":
             return {"PASS_THROUGH"}
         if not self._job.done():
-            line, fraction = self._job.status()
-            shown = f"{fraction:.0%} " if fraction is not None else ""
-            context.workspace.status_text_set(f"mcdenoise {self._job.label}: {shown}{line}  (Esc: cancel)")
+            line, _ = self._job.status()
+            context.workspace.status_text_set(f"mcdenoise: {line}  (Esc: cancel)")
             return {"PASS_THROUGH"}
         self._finish(context)
         return self._outcome(context, self._job)
