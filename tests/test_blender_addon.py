@@ -77,15 +77,26 @@ def test_the_addon_registers_and_unregisters():
     assert not hasattr(bpy.types.Scene, "mcdenoise") and not hasattr(bpy.types, "RENDER_PT_mcdenoise")
 
 
-def test_the_zip_holds_the_manifest_and_the_modules(tmp_path):
+def test_the_zip_holds_the_manifest_and_the_modules_and_installs(tmp_path, monkeypatch):
     import tomllib  # Python 3.11
 
     from mcdenoise.blender_addon.build import build
 
     with zipfile.ZipFile(build(tmp_path / "mcdenoise_blender.zip")) as archive:
+        archive.extractall(tmp_path / "addons")
         names = set(archive.namelist())
-        manifest = tomllib.loads(archive.read("blender_manifest.toml").decode())
-    assert {"__init__.py", "operators.py", "jobs.py", "image.py"} <= names and "build.py" not in names
+        manifest = tomllib.loads(archive.read("mcdenoise_blender/blender_manifest.toml").decode())
+        init = archive.read("mcdenoise_blender/__init__.py").decode()
+    assert {f"mcdenoise_blender/{name}" for name in ("__init__.py", "operators.py", "jobs.py", "image.py")} <= names
+    assert "mcdenoise_blender/build.py" not in names and "bl_info" in init  # a classic add-on too
+    bpy, addon_utils = _bpy()  # installed from the zip, as Blender installs it: a module of its own
+    monkeypatch.syspath_prepend(str(tmp_path / "addons"))
+    addon_utils.enable("mcdenoise_blender", default_set=True)
+    try:
+        assert bpy.context.scene.mcdenoise.views == 32 and "mcdenoise_blender" in bpy.context.preferences.addons
+    finally:
+        addon_utils.disable("mcdenoise_blender", default_set=True)
+    assert not hasattr(bpy.types.Scene, "mcdenoise")
     assert manifest["id"] == "mcdenoise" and manifest["type"] == "add-on" and manifest["blender_version_min"] == "4.2.0"
 
 

@@ -2,7 +2,8 @@
 
     python -m mcdenoise.blender_addon.build --out mcdenoise_blender.zip
 
-The zip holds the add-on's own files only: torch and mcdenoise are installed into Blender's
+The zip holds the add-on's own files only, in one folder (:data:`FOLDER`), so that it installs as
+an extension and as a classic add-on alike: torch and mcdenoise are installed into Blender's
 Python instead (docs/blender.md), as a 1 GB torch cannot ride inside an extension.
 """
 
@@ -11,6 +12,8 @@ import zipfile
 from pathlib import Path
 
 ADDON = Path(__file__).resolve().parent
+#: The folder in the zip: a classic add-on's module name (an extension's is its manifest's id).
+FOLDER = "mcdenoise_blender"
 #: What the zip leaves out: this script, and what Python writes.
 _LEFT_OUT = {"build.py"}
 
@@ -22,12 +25,12 @@ def addon_files() -> list[Path]:
 
 
 def build(out) -> Path:
-    """Write the extension zip to ``out`` (the manifest at its root) and return its path."""
+    """Write the extension zip to ``out`` and return its path."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in addon_files():
-            archive.write(path, path.name)
+            archive.write(path, f"{FOLDER}/{path.name}")
     return out
 
 

@@ -112,7 +112,7 @@ class _JobOperator:
         return {"RUNNING_MODAL"}
 
     def modal(self, context, event):
-        if event.type == "ESC":
+        if event.type == "ESC" and event.value == "PRESS":
             self._job.cancel()
             self._finish(context)
             self.report({"WARNING"}, f"mcdenoise {self._job.label} cancelled; run it again to resume")
