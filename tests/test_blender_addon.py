@@ -218,12 +218,14 @@ def test_denoise_this_image_on_a_loaded_exr_and_on_the_render_result(bpy, model,
 def test_the_toggle_denoises_each_written_frame(bpy, model, frames, tmp_path):
     _, reference = frames
     settings = bpy.context.scene.mcdenoise
+    settings.model = ""  # no model: OIDN or the base model, by the frame's noise
     settings.denoise_renders = True
     try:
         assert [h.__name__ for h in bpy.app.handlers.render_write].count(HANDLER) == 1
         _render(bpy, tmp_path / "still.exr", 4, 78)
     finally:
         settings.denoise_renders = False
+        settings.model = model
     assert HANDLER not in [h.__name__ for h in bpy.app.handlers.render_write]
     denoised = read_exr(tmp_path / "still.denoised.exr").stack(COMBINED)
     noisy = read_exr(tmp_path / "still.exr").stack(COMBINED)
