@@ -39,13 +39,16 @@ from pathlib import Path
 import torch
 
 from mcdenoise.config import PairJob, Prior, TrainConfig, UNetConfig, choices
+from mcdenoise.errors import JobError
 from mcdenoise.features import FeatureSet
 from mcdenoise.io.bundled import BASE_MODEL, resolve_model
 from mcdenoise.io.checkpoint import load_checkpoint, save_checkpoint
 from mcdenoise.io.pairs_dir import MANIFEST
+from mcdenoise.learn.dataset import load_examples
 from mcdenoise.learn.device import resolve_device
 from mcdenoise.learn.distributed import launched_processes
 from mcdenoise.learn.train import train
+from mcdenoise.learn.weights import dropping_features
 from mcdenoise.progress import Progress
 from mcdenoise.render.job import render_pairs
 from mcdenoise.render.scenes import generated_scene_dir, write_generated_scenes
@@ -109,6 +112,33 @@ def render_training_data(args) -> list[Path]:
                 for _ in pool.map(_render_scene, *zip(*work, strict=True)):
                     progress.advance()
     return [folder for _, folder, _ in work]
+
+
+def _grown_start(init: str, features: FeatureSet, path: Path) -> str:
+    """``init``, or where it reads more auxiliary features than ``features``, the path of a copy
+    written without their inputs (:func:`~mcdenoise.learn.weights.dropping_features`)."""
+    if init == "scratch":
+        return init
+    start = load_checkpoint(resolve_model(init))
+    if start.features.aux == features.aux:
+        return init
+    save_checkpoint(path, dropping_features(start, features.aux))
+    print(f"starting from {init} without its {', '.join(a for a in start.features.aux if a not in features.aux)} inputs")
+    return str(path)
+
+
+def usable_folders(folders: list[Path], features: FeatureSet) -> list[Path]:
+    """The scenes' folders whose pairs training accepts; a scene with a degenerate view (one the
+    camera sees nothing of: two black frames make no pair) is left out, with a warning."""
+    usable = []
+    for folder in folders:
+        try:
+            load_examples([folder], features)
+        except JobError as error:
+            print(f"warning: left out {folder.name}: {error}")
+        else:
+            usable.append(folder)
+    return usable
 
 
 def _version(package: str) -> str:
@@ -199,6 +229,7 @@ def main(argv=None) -> dict:
     aux = "" if features.aux == FeatureSet().aux else f"-{'-'.join(features.aux) or 'color'}"
     run_name = f"{args.scenes}x{args.views}-{args.pixels}px-w{args.width}{magnitude}{aux}{prior}{shape}-{args.minutes:g}min{start}"
     checkpoint = args.cache / f"train-{run_name}.pt"
+    init = _grown_start(args.init, features, args.cache / f"start-{run_name}.pt")
     config = TrainConfig(
         minutes=args.minutes,
         learning_rate=args.lr,
@@ -206,11 +237,12 @@ def main(argv=None) -> dict:
         crop=args.crop,
         checkpoint_seconds=60,
         score_seconds=math.inf,
-        init=args.init,
+        init=init,
     )
     starting_provenance = load_checkpoint(resolve_model(args.init)).provenance if start else None
     device = resolve_device(args.device)
     model_config = UNetConfig(width=args.width, magnitude_input=args.magnitude_input)
+    folders = usable_folders(folders, replace(features, prior="none"))  # the prior's input is computed, not read
     result = train(folders, checkpoint, config, model_config, features, device=str(device.type), show_progress=True, log=print)
     if result.rank != 0:  # under torchrun, rank 0 writes the model
         return {}

@@ -23,9 +23,8 @@ def initial_weights(init: str, features: FeatureSet, model_config: UNetConfig | 
     ``auto`` picks the bundled base model when it is installed, its auxiliary features equal
     ``features``' and no other network shape was asked for. A plain model (the base among them)
     started with a prior is made to correct it (:func:`~mcdenoise.learn.model.correcting_prior`),
-    so it gives the prior's output until it is trained. An explicit model that reads more
-    auxiliary features than asked (``--features none --init base``) loses the inputs of the others
-    (:func:`dropping_features`); one whose features differ otherwise raises :class:`ConfigError`.
+    so it gives the prior's output until it is trained. An explicit model whose features differ
+    raises :class:`ConfigError` (:func:`dropping_features` makes one that reads fewer).
     """
     if init == "scratch" or (init == "auto" and not BASE_MODEL.is_file()):
         return None
@@ -36,10 +35,6 @@ def initial_weights(init: str, features: FeatureSet, model_config: UNetConfig | 
         checkpoint = correcting_prior(checkpoint, features.prior)
         if bundled_base:
             label = f"the base model, made to correct {features.prior}"
-    if init != "auto" and features.aux != checkpoint.features.aux and _is_subsequence(features.aux, checkpoint.features.aux):
-        dropped = [name for name in checkpoint.features.aux if name not in features.aux]
-        checkpoint = dropping_features(checkpoint, features.aux)
-        label += f", without its {' and '.join(dropped)} inputs"
     if init == "auto" and (
         checkpoint.features.aux != features.aux or (model_config is not None and checkpoint.model_config != model_config)
     ):
@@ -63,7 +58,8 @@ def _is_subsequence(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:
 
 def dropping_features(checkpoint: Checkpoint, aux: tuple[str, ...]) -> Checkpoint:
     """A model that reads only the auxiliary features ``aux`` (kept in the model's order), made
-    from one that reads more, as training's start: ``--features none`` from the base.
+    from one that reads more, as training's start: the color-only model from the base
+    (``tools/train_base.py --features none --init base``).
 
     The first convolution loses the input channels of the other features; what they gave for a
     flat mid-range input is folded into its bias, so the rest of the network sees about what it
