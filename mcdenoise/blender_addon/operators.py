@@ -41,10 +41,14 @@ def render_pairs_job(context) -> jobs.Job:
     name = Path(bpy.data.filepath).name or "untitled.blend"
     copy = Path(folder.name) / Path(name).stem / name  # the progress bar shows the folder's name
     copy.parent.mkdir()
-    bpy.ops.wm.save_as_mainfile(filepath=str(copy), copy=True)
+    try:
+        bpy.ops.wm.save_as_mainfile(filepath=str(copy), copy=True)
+    except RuntimeError as error:
+        folder.cleanup()
+        raise OperatorError(f"could not save a copy of the .blend to render ({_one_line(error)})") from None
     args = jobs.render_pairs_args(copy, out, settings.views, settings.pairs, settings.spp, settings.pixels)
     paths = jobs.python_paths(packages_folder(context))
-    return jobs.Job(jobs.mcdenoise_command(args, paths, bpy.app.binary_path), "render-pairs", paths, folder)
+    return _started(jobs.mcdenoise_command(args, paths, bpy.app.binary_path), "render-pairs", paths, folder)
 
 
 def train_job(context) -> jobs.Job:
@@ -57,7 +61,17 @@ def train_job(context) -> jobs.Job:
     model = _folder(settings.model, "model file")
     args = jobs.train_args(pairs, model, settings.minutes, settings.steps)
     paths = jobs.python_paths(packages_folder(context))
-    return jobs.Job(jobs.mcdenoise_command(args, paths), "train", paths)
+    return _started(jobs.mcdenoise_command(args, paths), "train", paths)
+
+
+def _started(command, label, paths, folder=None) -> jobs.Job:
+    """A :class:`jobs.Job` of ``command``, or an :class:`OperatorError` where it cannot start."""
+    try:
+        return jobs.Job(command, label, paths, folder)
+    except OSError as error:
+        if folder is not None:
+            folder.cleanup()
+        raise OperatorError(f"could not start {command[0]} for {label}: {error}") from None
 
 
 def _one_line(error: Exception) -> str:
