@@ -158,7 +158,8 @@ class BlenderRenderer:
         layer.use_pass_combined = True
         layer.cycles.denoising_store_passes = True
         image = render.image_settings
-        image.media_type = "MULTI_LAYER_IMAGE"  # Blender 5: the media type before the file format
+        if hasattr(image, "media_type"):  # Blender 5: the media type before the file format (4.x has none)
+            image.media_type = "MULTI_LAYER_IMAGE"
         image.file_format = "OPEN_EXR_MULTILAYER"
         image.color_depth = "32"
         image.exr_codec = "NONE"
