@@ -23,10 +23,10 @@ from mcdenoise.config import Precision, choices
 from mcdenoise.denoise.correct import STEPS, Correction, corrected_halves
 from mcdenoise.denoise.ensemble import COUNTS, denoise_in_orientations
 from mcdenoise.denoise.inputs import check_channels, merge_halves, read_halves, stack_channels
-from mcdenoise.denoise.load import LoadedModel, load_base, loaded_of
+from mcdenoise.denoise.load import LoadedModel, load_base, load_model, loaded_of
 from mcdenoise.denoise.scene_corrector import SceneCorrector
 from mcdenoise.errors import ConfigError, ModelError
-from mcdenoise.features import COLOR, FeatureSet
+from mcdenoise.features import AUX_CHANNELS, COLOR, FeatureSet
 from mcdenoise.io.bundled import resolve_model
 from mcdenoise.io.checkpoint import CorrectorModel, load_model_file
 from mcdenoise.io.exr import Frame, read_exr
@@ -88,9 +88,13 @@ class Denoiser:
     def base(cls, prior: str = "none", device: str = "auto", **options) -> "Denoiser":
         """The bundled base model taking ``prior`` (:data:`mcdenoise.config.Prior`) onto ``device``:
         the plain base for ``"none"``; for ``"oidn"`` the base made to correct Intel OIDN, which gives
-        OIDN's output exactly until it is adapted (:meth:`adapted_to`) or fine-tuned. ``options``
-        are :meth:`load`'s."""
-        return cls.of(load_base(prior, device), **options)
+        OIDN's output exactly until it is adapted (:meth:`adapted_to`) or fine-tuned. The plain
+        base hands a frame without albedo or normal to the color-only model (:class:`PlainBase`).
+        ``options`` are :meth:`load`'s."""
+        loaded = load_base(prior, device)
+        if not loaded.features.has_prior:
+            return PlainBase(loaded, device, **options)
+        return cls.of(loaded, **options)
 
     @classmethod
     def of(cls, loaded: LoadedModel, **options) -> "Denoiser":
@@ -184,3 +188,37 @@ class Denoiser:
             return denoise(self.model, self.features, oriented_channels, tile=self.tile, precision=self.precision)
 
         return denoise_in_orientations(one, channels, self.orientations)
+
+
+#: What a note says when the plain base hands a frame to the color-only model.
+COLOR_ONLY_NOTE = "the color-only model, as the frame lacks the {missing} that the base model reads"
+
+
+class PlainBase(Denoiser):
+    """The plain bundled base model (:meth:`Denoiser.base`), which hands a frame that lacks its
+    albedo or normal to the bundled color-only model (loaded on first use) instead of refusing it."""
+
+    def __init__(self, loaded: LoadedModel, device: str = "auto", **options):
+        super().__init__(loaded.model, loaded.features, source=loaded.source, **options)
+        self._device = device
+        self._options = options
+        self._color_only: Denoiser | None = None
+
+    def for_frame(self, frame: Frame) -> tuple[Denoiser, str | None]:
+        """This denoiser and no note for a frame with albedo and normal; else the color-only
+        model and a note saying so."""
+        missing = [name for name in self.features.aux if _lacks(frame, name)]
+        if not missing:
+            return self, None
+        if self._color_only is None:
+            self._color_only = Denoiser.of(load_model("color", self._device), **self._options)
+        return self._color_only, COLOR_ONLY_NOTE.format(missing=" and ".join(missing))
+
+    def denoise_frame(self, frame: Frame, name: str = "frame") -> np.ndarray:
+        """:meth:`Denoiser.denoise_frame`, by the color-only model for a frame without albedo or normal."""
+        chosen, _ = self.for_frame(frame)
+        return super().denoise_frame(frame, name) if chosen is self else chosen.denoise_frame(frame, name)
+
+
+def _lacks(frame: Frame, feature: str) -> bool:
+    return any(channel not in frame.channels for channel in AUX_CHANNELS[feature])

@@ -7,6 +7,8 @@ is ahead by 1.5 to 8.5 dB (docs/results.md, the scene's-own-filter track). So ea
 frame goes to the one that wins on its kind of noise
 (:mod:`mcdenoise.denoise.noise_correlation`). Without ``pyoidn`` every frame
 gets the plain base, with a note on the frames where OIDN would have done better.
+A frame sent to the base without the albedo or normal that it reads goes to the
+bundled color-only model instead (:class:`mcdenoise.denoise.hook.PlainBase`).
 """
 
 from dataclasses import dataclass
@@ -63,4 +65,5 @@ class Router:
             return OidnDenoiser(), choice.note + "; without the albedo and normal that the frame lacks"
         if choice.route not in self._denoisers:
             self._denoisers[choice.route] = Denoiser.base(PRIOR_OF_ROUTE[choice.route], **self.options)
-        return self._denoisers[choice.route], choice.note
+        denoiser, note = self._denoisers[choice.route].for_frame(frame)  # the plain base's own choice, see PlainBase
+        return denoiser, choice.note + (f"; {note}" if note else "")
