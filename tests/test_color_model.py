@@ -68,8 +68,10 @@ def test_the_base_still_takes_a_frame_with_its_features(gaussian_reference_dir):
     frame = read_exr(gaussian_reference_dir / frame_name(0, 0, "a"))
     base = Denoiser.base(device="cpu")
     assert base.for_frame(frame) == (base, None)
-    chosen, note = base.for_frame(Frame({name: frame.channels[name] for name in COLOR + ("albedo.R", "albedo.G", "albedo.B")}))
-    assert chosen.features.aux == () and "lacks the normal" in note
+    albedo_only = Frame({name: frame.channels[name] for name in COLOR + ("albedo.R", "albedo.G", "albedo.B")})
+    assert base.for_frame(albedo_only) == (base, None)  # its normal under a name to map: refused with --channels
+    chosen, note = base.for_frame(Frame({name: frame.channels[name] for name in COLOR}))
+    assert chosen.features.aux == () and "lacks the albedo and normal" in note
 
 
 def test_the_base_without_its_features_starts_as_the_base_on_flat_mid_range_features(color_only):

@@ -89,7 +89,7 @@ class Denoiser:
         """The bundled base model taking ``prior`` (:data:`mcdenoise.config.Prior`) onto ``device``:
         the plain base for ``"none"``; for ``"oidn"`` the base made to correct Intel OIDN, which gives
         OIDN's output exactly until it is adapted (:meth:`adapted_to`) or fine-tuned. The plain
-        base hands a frame without albedo or normal to the color-only model (:class:`PlainBase`).
+        base hands a frame with neither albedo nor normal to the color-only model (:class:`PlainBase`).
         ``options`` are :meth:`load`'s."""
         loaded = load_base(prior, device)
         if not loaded.features.has_prior:
@@ -195,8 +195,8 @@ COLOR_ONLY_NOTE = "the color-only model, as the frame lacks the {missing} that t
 
 
 class PlainBase(Denoiser):
-    """The plain bundled base model (:meth:`Denoiser.base`), which hands a frame that lacks its
-    albedo or normal to the bundled color-only model (loaded on first use) instead of refusing it."""
+    """The plain bundled base model (:meth:`Denoiser.base`), which hands a frame that has neither
+    albedo nor normal to the bundled color-only model (loaded on first use) instead of refusing it."""
 
     def __init__(self, loaded: LoadedModel, device: str = "auto", **options):
         super().__init__(loaded.model, loaded.features, source=loaded.source, **options)
@@ -205,17 +205,18 @@ class PlainBase(Denoiser):
         self._color_only: Denoiser | None = None
 
     def for_frame(self, frame: Frame) -> tuple[Denoiser, str | None]:
-        """This denoiser and no note for a frame with albedo and normal; else the color-only
-        model and a note saying so."""
+        """This denoiser and no note for a frame with albedo or normal (one alone is more likely
+        a name to map with ``--channels`` than a frame without it); else the color-only model and
+        a note saying so."""
         missing = [name for name in self.features.aux if _lacks(frame, name)]
-        if not missing:
+        if len(missing) < len(self.features.aux):
             return self, None
         if self._color_only is None:
             self._color_only = Denoiser.of(load_model("color", self._device), **self._options)
         return self._color_only, COLOR_ONLY_NOTE.format(missing=" and ".join(missing))
 
     def denoise_frame(self, frame: Frame, name: str = "frame") -> np.ndarray:
-        """:meth:`Denoiser.denoise_frame`, by the color-only model for a frame without albedo or normal."""
+        """:meth:`Denoiser.denoise_frame`, by the color-only model for a frame with neither albedo nor normal."""
         chosen, _ = self.for_frame(frame)
         return super().denoise_frame(frame, name) if chosen is self else chosen.denoise_frame(frame, name)
 

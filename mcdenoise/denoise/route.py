@@ -7,7 +7,7 @@ is ahead by 1.5 to 8.5 dB (docs/results.md, the scene's-own-filter track). So ea
 frame goes to the one that wins on its kind of noise
 (:mod:`mcdenoise.denoise.noise_correlation`). Without ``pyoidn`` every frame
 gets the plain base, with a note on the frames where OIDN would have done better.
-A frame sent to the base without the albedo or normal that it reads goes to the
+A frame sent to the base with neither the albedo nor the normal that it reads goes to the
 bundled color-only model instead (:class:`mcdenoise.denoise.hook.PlainBase`).
 """
 
